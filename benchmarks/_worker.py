@@ -59,6 +59,30 @@ def measure(factory, workload, n, warmup_n, gc_mode):
         loop.close()
 
 
+def qualified_name(cls):
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+def probe(name, factory, version):
+    """Create a loop, run one task on it, and say which classes were used."""
+
+    async def nothing():
+        pass
+
+    loop = factory()
+    try:
+        task = loop.create_task(nothing())
+        loop.run_until_complete(task)
+        return {
+            "loop": name,
+            "version": version,
+            "loop_class": qualified_name(type(loop)),
+            "task_class": qualified_name(type(task)),
+        }
+    finally:
+        loop.close()
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--loop", required=True)
@@ -73,8 +97,7 @@ def main(argv=None):
 
     factory, version = load_factory(args.loop)
     if args.probe:
-        factory().close()
-        print(json.dumps({"loop": args.loop, "version": version}))
+        print(json.dumps(probe(args.loop, factory, version)))
         return 0
     if not args.workload:
         parser.error("--workload is required unless --probe is given")

@@ -120,7 +120,8 @@ def probe_loops(names, timeout):
     for name in names:
         result, error = run_worker(["--loop", name, "--probe"], timeout)
         if result is not None:
-            info[name] = {"status": "ok", "version": result["version"]}
+            info[name] = {"status": "ok"}
+            info[name].update((k, v) for k, v in result.items() if k != "loop")
         else:
             info[name] = {"status": "missing", "error": error}
     return info
@@ -298,8 +299,9 @@ def format_text(report):
 def format_markdown(report):
     m = report["machine"]
     c = report["config"]
-    versions = ", ".join(
-        f"{name} {info['version']}" if info["status"] == "ok" else f"{name} missing"
+    versions = "; ".join(
+        f"{name} {info['version']} (`{info['loop_class']}`, tasks `{info['task_class']}`)"
+        if info["status"] == "ok" else f"{name} missing"
         for name, info in m["loops"].items()
     )
     header, rows = table_rows(report)

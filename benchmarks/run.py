@@ -408,8 +408,8 @@ def parse_args(argv):
     parser.add_argument("--gc", choices=("on", "off"), default="on",
                         help="cyclic GC during the timed run (default on; the heap is collected and "
                              "frozen just before timing either way)")
-    parser.add_argument("--timeout", type=float, default=120.0,
-                        help="seconds before one measurement counts as hung (default %(default)s)")
+    parser.add_argument("--timeout", type=float,
+                        help="seconds before one measurement counts as hung (default 120, 20 with --quick)")
     args = parser.parse_args(argv)
 
     available = discover_workloads()
@@ -425,6 +425,8 @@ def parse_args(argv):
         parser.error("nothing to run")
     if args.repeat is None:
         args.repeat = 1 if args.quick else 5
+    if args.timeout is None:
+        args.timeout = 20.0 if args.quick else 120.0
     if args.repeat < 1:
         parser.error("--repeat must be at least 1")
     return args

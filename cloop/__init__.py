@@ -1,0 +1,20 @@
+"""cloop: asyncio's event loop, Task and Future written in C.
+
+Ways in::
+
+    python -m cloop script.py
+    asyncio.set_event_loop_policy(cloop.EventLoopPolicy())
+    asyncio.run(main(), loop_factory=cloop.new_event_loop)   # 3.12+
+    cloop.run(main())
+"""
+from ._cloop import Handle, TimerHandle
+from ._loop import Loop, new_event_loop
+from ._policy import EventLoopPolicy, install
+from ._runner import run
+
+__version__ = "0.1.0"
+
+__all__ = (
+    "Loop", "new_event_loop", "run", "install", "EventLoopPolicy",
+    "Handle", "TimerHandle", "__version__",
+)

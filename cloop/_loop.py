@@ -1,0 +1,113 @@
+"""cloop.Loop: the C core (cloop._cloop.Loop) as an asyncio event loop.
+
+The C base class owns the scheduler and the hot methods (call_soon,
+call_later, call_at, time, the run loop, readers and writers). What is
+orchestration rather than a hot path is asyncio's own code: the methods
+below are taken from asyncio.BaseEventLoop of the running Python, so their
+semantics (messages, context dicts, executor and async-generator handling)
+are asyncio's exactly, version by version. They only touch the attributes
+this class provides (_debug, _closed, _thread_id, _current_handle, ...).
+"""
+import asyncio
+import sys
+import threading
+import weakref
+from asyncio import base_events, coroutines, events
+from asyncio.log import logger
+
+from . import _cloop, _compat
+
+_Base = base_events.BaseEventLoop
+
+# asyncio's own implementations, shared verbatim with every asyncio loop.
+_BORROWED = (
+    "__repr__", "__del__",
+    "create_future", "create_task", "set_task_factory", "get_task_factory",
+    "run_until_complete", "_check_running",
+    "_asyncgen_firstiter_hook", "_asyncgen_finalizer_hook",
+    "shutdown_asyncgens", "shutdown_default_executor", "_do_shutdown",
+    "_check_default_executor", "run_in_executor", "set_default_executor",
+    "get_exception_handler", "set_exception_handler",
+    "default_exception_handler", "call_exception_handler",
+    "_check_callback", "_set_coroutine_origin_tracking", "set_debug",
+    "getaddrinfo", "getnameinfo", "_getaddrinfo_debug",
+)
+
+
+class Loop(_cloop.Loop, asyncio.AbstractEventLoop):
+    """An asyncio event loop whose scheduler is written in C."""
+
+    def __init__(self):
+        self._exception_handler = None
+        self._default_executor = None
+        self._task_factory = None
+        self._asyncgens = weakref.WeakSet()
+        self._asyncgens_shutdown_called = False
+        self._executor_shutdown_called = False
+        self._coroutine_origin_tracking_enabled = False
+        self._coroutine_origin_tracking_saved_depth = None
+        self._old_agen_hooks = None
+        self.set_debug(coroutines._is_debug_mode())
+
+    for _name in _BORROWED:
+        if hasattr(_Base, _name):
+            locals()[_name] = getattr(_Base, _name)
+    del _name
+
+    # -- running ---------------------------------------------------------
+
+    def _run_forever_setup(self):
+        self._check_closed()
+        self._check_running()
+        self._set_coroutine_origin_tracking(self._debug)
+        self._old_agen_hooks = sys.get_asyncgen_hooks()
+        self._thread_id = threading.get_ident()
+        sys.set_asyncgen_hooks(firstiter=self._asyncgen_firstiter_hook,
+                               finalizer=self._asyncgen_finalizer_hook)
+        events._set_running_loop(self)
+
+    def _run_forever_cleanup(self):
+        self._stopping = False
+        self._thread_id = None
+        events._set_running_loop(None)
+        self._set_coroutine_origin_tracking(False)
+        if self._old_agen_hooks is not None:
+            sys.set_asyncgen_hooks(*self._old_agen_hooks)
+            self._old_agen_hooks = None
+
+    def run_forever(self):
+        """Run until stop() is called."""
+        _compat.run_forever(self)
+
+    def close(self):
+        """Close the loop: drop pending callbacks, shut the executor down.
+
+        The loop must not be running. Closing twice does nothing.
+        """
+        if self.is_running():
+            raise RuntimeError("Cannot close a running event loop")
+        if self._closed:
+            return
+        if self._debug:
+            logger.debug("Close %r", self)
+        self._close_core()
+        self._executor_shutdown_called = True
+        executor = self._default_executor
+        if executor is not None:
+            self._default_executor = None
+            executor.shutdown(wait=False)
+
+    # -- debug -----------------------------------------------------------
+
+    def _log_slow_callback(self, entry, seconds):
+        """Called by the C run loop in debug mode for a slow callback."""
+        if hasattr(entry, "_callback"):
+            what = _compat.format_handle(entry)
+        else:
+            what = repr(entry)
+        logger.warning("Executing %s took %.3f seconds", what, seconds)
+
+
+def new_event_loop():
+    """Return a new cloop event loop."""
+    return Loop()

@@ -1,0 +1,15 @@
+"""cloop.run(): asyncio.run on a cloop loop."""
+import asyncio
+
+from ._loop import new_event_loop
+
+
+def run(main, *, debug=None):
+    """Run the coroutine main on a new cloop loop and return its result.
+
+    Like asyncio.run(): the loop is created, main runs as a Task, the
+    remaining tasks are cancelled, async generators and the default executor
+    are shut down and the loop is closed, all by asyncio.Runner.
+    """
+    with asyncio.Runner(debug=debug, loop_factory=new_event_loop) as runner:
+        return runner.run(main)

@@ -1,0 +1,570 @@
+/* handle.c: Handle and TimerHandle.
+ *
+ * Owns: a handle's callback, arguments, context and a reference to its loop.
+ * Does not own: the loop's queues; the loop holds its own reference to each
+ * queued handle. Running a handle (cl_handle_run) calls the callback inside
+ * its context and sends any exception but KeyboardInterrupt/SystemExit to
+ * the loop's exception handler, as asyncio's Handle._run does.
+ */
+#include "common.h"
+#include "handle.h"
+
+/* ------------------------------------------------------------------ */
+/* Creation and destruction                                            */
+
+static int
+capture_source_traceback(HandleObject *h, cl_state *st)
+{
+    PyObject *frame = (PyObject *)PyEval_GetFrame(); /* borrowed */
+    if (frame == NULL) {
+        return 0;
+    }
+    h->source_traceback = PyObject_CallOneArg(st->extract_stack, frame);
+    return h->source_traceback ? 0 : -1;
+}
+
+HandleObject *
+cl_handle_new(PyTypeObject *tp, LoopObject *loop, PyObject *callback,
+              PyObject *const *args, Py_ssize_t nargs, PyObject *context)
+{
+    HandleObject *h = PyObject_GC_New(HandleObject, tp);
+    if (h == NULL) {
+        return NULL;
+    }
+    h->callback = Py_NewRef(callback);
+    h->args = NULL;
+    h->context = NULL;
+    h->loop = (LoopObject *)Py_NewRef((PyObject *)loop);
+    h->source_traceback = NULL;
+    h->repr = NULL;
+    h->weakreflist = NULL;
+    h->when = 0.0;
+    h->cancelled = 0;
+    h->scheduled = 0;
+    PyObject_GC_Track(h);
+
+    h->args = PyTuple_New(nargs);
+    if (h->args == NULL) {
+        goto error;
+    }
+    for (Py_ssize_t i = 0; i < nargs; i++) {
+        PyTuple_SET_ITEM(h->args, i, Py_NewRef(args[i]));
+    }
+    if (context == NULL || context == Py_None) {
+        h->context = PyContext_CopyCurrent();
+        if (h->context == NULL) {
+            goto error;
+        }
+    }
+    else {
+        h->context = Py_NewRef(context);
+    }
+    if (loop->debug && capture_source_traceback(h, loop->state) < 0) {
+        goto error;
+    }
+    return h;
+
+error:
+    Py_DECREF(h);
+    return NULL;
+}
+
+static int
+Handle_traverse(HandleObject *h, visitproc visit, void *arg)
+{
+    Py_VISIT(Py_TYPE(h));
+    Py_VISIT(h->callback);
+    Py_VISIT(h->args);
+    Py_VISIT(h->context);
+    Py_VISIT(h->loop);
+    Py_VISIT(h->source_traceback);
+    Py_VISIT(h->repr);
+    return 0;
+}
+
+static int
+Handle_clear(HandleObject *h)
+{
+    Py_CLEAR(h->callback);
+    Py_CLEAR(h->args);
+    Py_CLEAR(h->context);
+    Py_CLEAR(h->loop);
+    Py_CLEAR(h->source_traceback);
+    Py_CLEAR(h->repr);
+    return 0;
+}
+
+static void
+Handle_dealloc(HandleObject *h)
+{
+    PyTypeObject *tp = Py_TYPE(h);
+    PyObject_GC_UnTrack(h);
+    if (h->weakreflist != NULL) {
+        PyObject_ClearWeakRefs((PyObject *)h);
+    }
+    (void)Handle_clear(h);
+    tp->tp_free(h);
+    Py_DECREF(tp);
+}
+
+/* ------------------------------------------------------------------ */
+/* Running                                                             */
+
+static PyObject *
+empty_if_null(PyObject *args)
+{
+    return args ? Py_NewRef(args) : PyTuple_New(0);
+}
+
+/* asyncio's message: 'Exception in callback <callback source>'. */
+static PyObject *
+callback_error_message(cl_state *st, PyObject *callback, PyObject *args)
+{
+    PyObject *targs = empty_if_null(args);
+    if (targs == NULL) {
+        return NULL;
+    }
+    PyObject *src = PyObject_CallFunctionObjArgs(st->format_callback_source,
+                                                 callback, targs, NULL);
+    Py_DECREF(targs);
+    if (src == NULL) {
+        return NULL;
+    }
+    PyObject *msg = PyUnicode_FromFormat("Exception in callback %U", src);
+    Py_DECREF(src);
+    return msg;
+}
+
+static PyObject *
+callback_error_context(HandleObject *h, PyObject *callback, PyObject *args,
+                       PyObject *exc)
+{
+    cl_state *st = h->loop->state;
+    PyObject *ctx = PyDict_New();
+    PyObject *msg = callback_error_message(st, callback, args);
+    if (ctx == NULL || msg == NULL
+        || PyDict_SetItem(ctx, st->str_message, msg) < 0
+        || PyDict_SetItem(ctx, st->str_exception, exc) < 0
+        || PyDict_SetItem(ctx, st->str_handle, (PyObject *)h) < 0) {
+        goto error;
+    }
+    if (h->source_traceback != NULL && PyObject_IsTrue(h->source_traceback)
+        && PyDict_SetItem(ctx, st->str_source_traceback,
+                          h->source_traceback) < 0) {
+        goto error;
+    }
+    Py_DECREF(msg);
+    return ctx;
+
+error:
+    Py_XDECREF(msg);
+    Py_XDECREF(ctx);
+    return NULL;
+}
+
+/* Sends the pending exception of a failed callback to the loop's
+ * exception handler. Returns -1 only for exceptions that stop the loop. */
+static int
+report_callback_error(HandleObject *h, PyObject *callback, PyObject *args)
+{
+    if (cl_err_is_fatal()) {
+        return -1;
+    }
+    PyObject *exc = cl_err_fetch();
+    PyObject *ctx = callback_error_context(h, callback, args, exc);
+    Py_DECREF(exc);
+    if (ctx == NULL) {
+        goto handler_failed;
+    }
+    PyObject *res = PyObject_CallMethodOneArg(
+        (PyObject *)h->loop, h->loop->state->str_call_exception_handler, ctx);
+    Py_DECREF(ctx);
+    if (res == NULL) {
+        goto handler_failed;
+    }
+    Py_DECREF(res);
+    return 0;
+
+handler_failed:
+    /* call_exception_handler itself never raises in asyncio except for
+     * KeyboardInterrupt/SystemExit; anything else is a bug worth seeing. */
+    if (cl_err_is_fatal()) {
+        return -1;
+    }
+    PyErr_WriteUnraisable((PyObject *)h);
+    return 0;
+}
+
+int
+cl_handle_run(LoopObject *loop, PyObject *obj, PyObject *unused)
+{
+    HandleObject *h = (HandleObject *)obj;
+    if (h->cancelled) {
+        return 0;
+    }
+    /* The callback may cancel this handle and drop these references. */
+    PyObject *callback = Py_NewRef(h->callback);
+    PyObject *args = Py_NewRef(h->args);
+    int rc = 0;
+    if (PyContext_Enter(h->context) < 0) {
+        rc = report_callback_error(h, callback, args);
+        goto done;
+    }
+    PyObject *res = PyObject_Vectorcall(callback,
+                                        &PyTuple_GET_ITEM(args, 0),
+                                        PyTuple_GET_SIZE(args), NULL);
+    if (PyContext_Exit(h->context) < 0) {
+        Py_XDECREF(res);
+        res = NULL;
+    }
+    if (res == NULL) {
+        rc = report_callback_error(h, callback, args);
+    }
+    else {
+        Py_DECREF(res);
+    }
+done:
+    Py_DECREF(callback);
+    Py_DECREF(args);
+    return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* Python API                                                          */
+
+void
+cl_handle_cancel(HandleObject *h)
+{
+    if (h->cancelled) {
+        return;
+    }
+    h->cancelled = 1;
+    if (h->scheduled && h->loop != NULL) {
+        /* asyncio's _timer_handle_cancelled: counted for compaction. */
+        h->loop->timer_cancelled_count++;
+    }
+    if (h->loop != NULL && h->loop->debug && h->repr == NULL) {
+        /* Keep the callback's description for slow-callback warnings. */
+        h->repr = PyObject_Repr((PyObject *)h);
+        if (h->repr == NULL) {
+            PyErr_Clear();
+        }
+    }
+    Py_CLEAR(h->callback);
+    Py_CLEAR(h->args);
+}
+
+static PyObject *
+Handle_cancel(HandleObject *h, PyObject *unused)
+{
+    cl_handle_cancel(h);
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+Handle_cancelled(HandleObject *h, PyObject *unused)
+{
+    return PyBool_FromLong(h->cancelled);
+}
+
+static PyObject *
+Handle_get_context(HandleObject *h, PyObject *unused)
+{
+    return Py_NewRef(h->context ? h->context : Py_None);
+}
+
+static PyObject *
+Handle_run(HandleObject *h, PyObject *unused)
+{
+    if (h->loop == NULL) {
+        Py_RETURN_NONE;
+    }
+    if (cl_handle_run(h->loop, (PyObject *)h, NULL) < 0) {
+        return NULL;
+    }
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+TimerHandle_when(HandleObject *h, PyObject *unused)
+{
+    return PyFloat_FromDouble(h->when);
+}
+
+/* The parts of asyncio's Handle._repr_info, joined as '<...>'. */
+static int
+append_str(PyObject *list, PyObject *s)
+{
+    if (s == NULL) {
+        return -1;
+    }
+    int rc = PyList_Append(list, s);
+    Py_DECREF(s);
+    return rc;
+}
+
+static int
+append_source_location(PyObject *info, PyObject *tb)
+{
+    if (tb == NULL || !PyList_Check(tb) || PyList_GET_SIZE(tb) == 0) {
+        return 0;
+    }
+    PyObject *frame = PyList_GET_ITEM(tb, PyList_GET_SIZE(tb) - 1);
+    PyObject *file = PySequence_GetItem(frame, 0);
+    PyObject *line = file ? PySequence_GetItem(frame, 1) : NULL;
+    int rc = -1;
+    if (line != NULL) {
+        rc = append_str(info, PyUnicode_FromFormat("created at %S:%S", file,
+                                                   line));
+    }
+    Py_XDECREF(file);
+    Py_XDECREF(line);
+    return rc;
+}
+
+static PyObject *
+repr_info(HandleObject *h)
+{
+    PyObject *info = PyList_New(0);
+    if (info == NULL) {
+        return NULL;
+    }
+    if (append_str(info, PyUnicode_FromString(_PyType_Name(Py_TYPE(h)))) < 0
+        || (h->cancelled
+            && append_str(info, PyUnicode_FromString("cancelled")) < 0)) {
+        goto error;
+    }
+    if (h->callback != NULL && h->loop != NULL) {
+        PyObject *args = empty_if_null(h->args);
+        if (args == NULL) {
+            goto error;
+        }
+        PyObject *src = PyObject_CallFunctionObjArgs(
+            h->loop->state->format_callback_source, h->callback, args, NULL);
+        Py_DECREF(args);
+        if (append_str(info, src) < 0) {
+            goto error;
+        }
+    }
+    if (append_source_location(info, h->source_traceback) < 0) {
+        goto error;
+    }
+    return info;
+error:
+    Py_DECREF(info);
+    return NULL;
+}
+
+static PyObject *
+join_info(PyObject *info)
+{
+    PyObject *sep = PyUnicode_FromString(" ");
+    if (sep == NULL) {
+        return NULL;
+    }
+    PyObject *body = PyUnicode_Join(sep, info);
+    Py_DECREF(sep);
+    if (body == NULL) {
+        return NULL;
+    }
+    PyObject *res = PyUnicode_FromFormat("<%U>", body);
+    Py_DECREF(body);
+    return res;
+}
+
+static PyObject *
+Handle_repr(HandleObject *h)
+{
+    if (h->repr != NULL) {
+        return Py_NewRef(h->repr);
+    }
+    PyObject *info = repr_info(h);
+    if (info == NULL) {
+        return NULL;
+    }
+    PyObject *res = join_info(info);
+    Py_DECREF(info);
+    return res;
+}
+
+static PyObject *
+TimerHandle_repr(HandleObject *h)
+{
+    if (h->repr != NULL) {
+        return Py_NewRef(h->repr);
+    }
+    PyObject *info = repr_info(h);
+    if (info == NULL) {
+        return NULL;
+    }
+    PyObject *when = PyFloat_FromDouble(h->when);
+    PyObject *item = when ? PyUnicode_FromFormat("when=%R", when) : NULL;
+    Py_XDECREF(when);
+    PyObject *res = NULL;
+    if (item != NULL && PyList_Insert(info, h->cancelled ? 2 : 1, item) == 0) {
+        res = join_info(info);
+    }
+    Py_XDECREF(item);
+    Py_DECREF(info);
+    return res;
+}
+
+/* TimerHandles compare by deadline, as asyncio's do (heapq relies on it);
+ * equality also compares callback, arguments and cancellation. */
+static PyObject *
+TimerHandle_richcompare(HandleObject *a, PyObject *other, int op)
+{
+    if (!PyObject_TypeCheck(other, Py_TYPE(a))
+        && !PyObject_TypeCheck((PyObject *)a, Py_TYPE(other))) {
+        Py_RETURN_NOTIMPLEMENTED;
+    }
+    HandleObject *b = (HandleObject *)other;
+    if (op == Py_EQ || op == Py_NE) {
+        int eq = (PyObject *)a == other;
+        if (!eq && a->when == b->when && a->cancelled == b->cancelled) {
+            eq = 1;
+            int r = PyObject_RichCompareBool(a->callback ? a->callback : Py_None,
+                                             b->callback ? b->callback : Py_None,
+                                             Py_EQ);
+            if (r < 0) {
+                return NULL;
+            }
+            eq = r;
+            if (eq) {
+                r = PyObject_RichCompareBool(a->args ? a->args : Py_None,
+                                             b->args ? b->args : Py_None, Py_EQ);
+                if (r < 0) {
+                    return NULL;
+                }
+                eq = r;
+            }
+        }
+        return PyBool_FromLong(op == Py_EQ ? eq : !eq);
+    }
+    int eq = a->when == b->when;
+    switch (op) {
+    case Py_LT: return PyBool_FromLong(a->when < b->when);
+    case Py_GT: return PyBool_FromLong(a->when > b->when);
+    case Py_LE: return PyBool_FromLong(a->when < b->when || eq);
+    case Py_GE: return PyBool_FromLong(a->when > b->when || eq);
+    }
+    Py_RETURN_NOTIMPLEMENTED;
+}
+
+static Py_hash_t
+TimerHandle_hash(HandleObject *h)
+{
+    PyObject *when = PyFloat_FromDouble(h->when);
+    if (when == NULL) {
+        return -1;
+    }
+    Py_hash_t hash = PyObject_Hash(when);
+    Py_DECREF(when);
+    return hash;
+}
+
+static PyObject *
+get_object_or_none(PyObject *o)
+{
+    return Py_NewRef(o ? o : Py_None);
+}
+
+static PyObject *Handle_get_callback(HandleObject *h, void *c) { return get_object_or_none(h->callback); }
+static PyObject *Handle_get_args(HandleObject *h, void *c) { return get_object_or_none(h->args); }
+static PyObject *Handle_get_loop(HandleObject *h, void *c) { return get_object_or_none((PyObject *)h->loop); }
+static PyObject *Handle_get_source_tb(HandleObject *h, void *c) { return get_object_or_none(h->source_traceback); }
+static PyObject *Handle_get_repr(HandleObject *h, void *c) { return get_object_or_none(h->repr); }
+static PyObject *Handle_get_cancelled_attr(HandleObject *h, void *c) { return PyBool_FromLong(h->cancelled); }
+static PyObject *TimerHandle_get_when(HandleObject *h, void *c) { return PyFloat_FromDouble(h->when); }
+static PyObject *TimerHandle_get_scheduled(HandleObject *h, void *c) { return PyBool_FromLong(h->scheduled); }
+
+static PyMethodDef Handle_methods[] = {
+    {"cancel", (PyCFunction)Handle_cancel, METH_NOARGS, "Cancel the call."},
+    {"cancelled", (PyCFunction)Handle_cancelled, METH_NOARGS,
+     "Return True if the call was cancelled."},
+    {"get_context", (PyCFunction)Handle_get_context, METH_NOARGS,
+     "Return the contextvars.Context the callback runs in."},
+    {"_run", (PyCFunction)Handle_run, METH_NOARGS, NULL},
+    {NULL}};
+
+static PyGetSetDef Handle_getset[] = {
+    {"_callback", (getter)Handle_get_callback, NULL, NULL, NULL},
+    {"_args", (getter)Handle_get_args, NULL, NULL, NULL},
+    {"_loop", (getter)Handle_get_loop, NULL, NULL, NULL},
+    {"_context", (getter)Handle_get_context, NULL, NULL, NULL},
+    {"_source_traceback", (getter)Handle_get_source_tb, NULL, NULL, NULL},
+    {"_repr", (getter)Handle_get_repr, NULL, NULL, NULL},
+    {"_cancelled", (getter)Handle_get_cancelled_attr, NULL, NULL, NULL},
+    {NULL}};
+
+static PyMemberDef Handle_members[] = {
+    {"__weaklistoffset__", Py_T_PYSSIZET, offsetof(HandleObject, weakreflist),
+     Py_READONLY},
+    {NULL}};
+
+static PyType_Slot Handle_slots[] = {
+    {Py_tp_dealloc, Handle_dealloc},
+    {Py_tp_traverse, Handle_traverse},
+    {Py_tp_clear, Handle_clear},
+    {Py_tp_repr, Handle_repr},
+    {Py_tp_methods, Handle_methods},
+    {Py_tp_getset, Handle_getset},
+    {Py_tp_members, Handle_members},
+    {Py_tp_doc, "Object returned by callback registration methods."},
+    {0, NULL}};
+
+static PyType_Spec Handle_spec = {
+    .name = "cloop._cloop.Handle",
+    .basicsize = sizeof(HandleObject),
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_BASETYPE
+             | Py_TPFLAGS_IMMUTABLETYPE | Py_TPFLAGS_DISALLOW_INSTANTIATION,
+    .slots = Handle_slots,
+};
+
+static PyMethodDef TimerHandle_methods[] = {
+    {"when", (PyCFunction)TimerHandle_when, METH_NOARGS,
+     "Return the scheduled time as a float (loop.time() clock)."},
+    {NULL}};
+
+static PyGetSetDef TimerHandle_getset[] = {
+    {"_when", (getter)TimerHandle_get_when, NULL, NULL, NULL},
+    {"_scheduled", (getter)TimerHandle_get_scheduled, NULL, NULL, NULL},
+    {NULL}};
+
+static PyType_Slot TimerHandle_slots[] = {
+    {Py_tp_dealloc, Handle_dealloc},
+    {Py_tp_traverse, Handle_traverse},
+    {Py_tp_clear, Handle_clear},
+    {Py_tp_repr, TimerHandle_repr},
+    {Py_tp_richcompare, TimerHandle_richcompare},
+    {Py_tp_hash, TimerHandle_hash},
+    {Py_tp_methods, TimerHandle_methods},
+    {Py_tp_getset, TimerHandle_getset},
+    {Py_tp_doc, "Object returned by timed callback registration methods."},
+    {0, NULL}};
+
+static PyType_Spec TimerHandle_spec = {
+    .name = "cloop._cloop.TimerHandle",
+    .basicsize = sizeof(HandleObject),
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC
+             | Py_TPFLAGS_IMMUTABLETYPE | Py_TPFLAGS_DISALLOW_INSTANTIATION,
+    .slots = TimerHandle_slots,
+};
+
+int
+cl_handle_init_state(PyObject *module, cl_state *st)
+{
+    st->HandleType = (PyTypeObject *)PyType_FromModuleAndSpec(
+        module, &Handle_spec, NULL);
+    if (st->HandleType == NULL
+        || PyModule_AddType(module, st->HandleType) < 0) {
+        return -1;
+    }
+    st->TimerHandleType = (PyTypeObject *)PyType_FromModuleAndSpec(
+        module, &TimerHandle_spec, (PyObject *)st->HandleType);
+    if (st->TimerHandleType == NULL
+        || PyModule_AddType(module, st->TimerHandleType) < 0) {
+        return -1;
+    }
+    return 0;
+}

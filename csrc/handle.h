@@ -1,0 +1,37 @@
+/* handle.h: Handle and TimerHandle, the objects call_soon/call_at return. */
+#ifndef CLOOP_HANDLE_H
+#define CLOOP_HANDLE_H
+
+#include "loop.h"
+
+/* One struct for both types: TimerHandle subclasses Handle as in asyncio. */
+typedef struct {
+    PyObject_HEAD
+    PyObject *callback;         /* owned; NULL once cancelled */
+    PyObject *args;             /* owned tuple; NULL once cancelled */
+    PyObject *context;          /* owned contextvars.Context */
+    LoopObject *loop;           /* owned */
+    PyObject *source_traceback; /* owned; NULL unless created in debug mode */
+    PyObject *repr;             /* owned; set when cancelled in debug mode */
+    PyObject *weakreflist;
+    double when;                /* TimerHandle: the deadline */
+    char cancelled;
+    char scheduled;             /* TimerHandle: still in the loop's heap */
+} HandleObject;
+
+int cl_handle_init_state(PyObject *module, cl_state *st);
+
+/* A new Handle (tp = HandleType) or TimerHandle (tp = TimerHandleType).
+ * context NULL or None means a copy of the current context. args[0..nargs)
+ * are the callback's arguments. New reference. */
+HandleObject *cl_handle_new(PyTypeObject *tp, LoopObject *loop,
+                            PyObject *callback, PyObject *const *args,
+                            Py_ssize_t nargs, PyObject *context);
+
+/* The ready-ring function for a Handle (see cl_ready_fn). */
+int cl_handle_run(LoopObject *loop, PyObject *handle, PyObject *unused);
+
+/* Marks the handle cancelled and releases its callback and arguments. */
+void cl_handle_cancel(HandleObject *h);
+
+#endif /* CLOOP_HANDLE_H */

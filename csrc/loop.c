@@ -1,0 +1,855 @@
+/* loop.c: the Loop type: scheduling methods and the run loop.
+ *
+ * Owns: the ready ring (each entry's obj/arg references), the timer heap
+ * (one reference per timer), the poller and, through loop_io.c, the watcher
+ * table. Does not own: anything asyncio-level that is orchestration rather
+ * than a hot path (run_until_complete, executors, exception handler, async
+ * generator hooks); those live in cloop/_loop.py.
+ *
+ * One iteration (run_once) is a list of phases, as in asyncio's _run_once:
+ * drop cancelled timers, compute the poll timeout, poll and queue the I/O
+ * callbacks, queue the expired timers, then run exactly the entries that
+ * were ready when the run phase began.
+ */
+#include <errno.h>
+#include <math.h>
+
+#include "clock.h"
+#include "common.h"
+#include "handle.h"
+#include "loop.h"
+#include "loop_io.h"
+
+/* ------------------------------------------------------------------ */
+/* Small helpers                                                       */
+
+int
+cl_loop_check(cl_state *st, PyObject *obj)
+{
+    return PyObject_TypeCheck(obj, st->LoopType);
+}
+
+int
+cl_loop_check_closed(LoopObject *loop)
+{
+    if (CL_UNLIKELY(loop->closed)) {
+        PyErr_SetString(PyExc_RuntimeError, "Event loop is closed");
+        return -1;
+    }
+    return 0;
+}
+
+int
+cl_loop_push_ready(LoopObject *loop, cl_ready_fn run, PyObject *obj,
+                   PyObject *arg)
+{
+    if (CL_UNLIKELY(cl_ringbuf_push(&loop->ready, run, obj, arg) < 0)) {
+        Py_DECREF(obj);
+        Py_XDECREF(arg);
+        PyErr_NoMemory();
+        return -1;
+    }
+    return 0;
+}
+
+/* asyncio's _check_thread, for debug mode. */
+static int
+check_thread(LoopObject *self)
+{
+    if (self->running && PyThread_get_thread_ident() != self->thread_id) {
+        PyErr_SetString(PyExc_RuntimeError,
+                        "Non-thread-safe operation invoked on an event loop "
+                        "other than the current one");
+        return -1;
+    }
+    return 0;
+}
+
+/* asyncio's _check_callback (borrowed from BaseEventLoop by cloop.Loop),
+ * for debug mode only: it refuses coroutines and non-callables. */
+static int
+check_callback(LoopObject *self, PyObject *callback, const char *method)
+{
+    PyObject *name = PyUnicode_FromString(method);
+    if (name == NULL) {
+        return -1;
+    }
+    PyObject *res = PyObject_CallMethodObjArgs(
+        (PyObject *)self, self->state->str_check_callback, callback, name,
+        NULL);
+    Py_DECREF(name);
+    if (res == NULL) {
+        return -1;
+    }
+    Py_DECREF(res);
+    return 0;
+}
+
+static int
+debug_checks(LoopObject *self, PyObject *callback, const char *method,
+             int thread)
+{
+    if ((thread && check_thread(self) < 0)
+        || check_callback(self, callback, method) < 0) {
+        return -1;
+    }
+    return 0;
+}
+
+/* Splits a vectorcall into the callback, its arguments and context=. */
+typedef struct {
+    PyObject *callback;
+    PyObject *const *args;
+    Py_ssize_t nargs;
+    PyObject *context; /* borrowed, NULL if not given */
+} call_spec;
+
+static int
+parse_call(const char *fname, Py_ssize_t first, PyObject *const *args,
+           Py_ssize_t nargs, PyObject *kwnames, call_spec *spec)
+{
+    if (nargs <= first) {
+        PyErr_Format(PyExc_TypeError,
+                     "%s() missing required positional argument: '%s'",
+                     fname, first ? "callback" : "callback");
+        return -1;
+    }
+    spec->callback = args[first];
+    spec->args = args + first + 1;
+    spec->nargs = nargs - first - 1;
+    spec->context = NULL;
+    Py_ssize_t nkw = kwnames ? PyTuple_GET_SIZE(kwnames) : 0;
+    for (Py_ssize_t i = 0; i < nkw; i++) {
+        PyObject *key = PyTuple_GET_ITEM(kwnames, i);
+        if (!PyUnicode_Check(key)
+            || PyUnicode_CompareWithASCIIString(key, "context") != 0) {
+            PyErr_Format(PyExc_TypeError,
+                         "%s() got an unexpected keyword argument '%S'",
+                         fname, key);
+            return -1;
+        }
+        spec->context = args[nargs + i];
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Scheduling                                                          */
+
+static PyObject *
+Loop_time(LoopObject *self, PyObject *unused)
+{
+    return PyFloat_FromDouble(cl_clock_now());
+}
+
+/* Queues a Handle for spec; returns a new reference to it. */
+static PyObject *
+queue_handle(LoopObject *self, call_spec *spec)
+{
+    HandleObject *h = cl_handle_new(self->state->HandleType, self,
+                                    spec->callback, spec->args, spec->nargs,
+                                    spec->context);
+    if (h == NULL) {
+        return NULL;
+    }
+    if (cl_loop_push_ready(self, cl_handle_run, Py_NewRef((PyObject *)h),
+                           NULL) < 0) {
+        Py_DECREF(h);
+        return NULL;
+    }
+    return (PyObject *)h;
+}
+
+static PyObject *
+Loop_call_soon(LoopObject *self, PyObject *const *args, Py_ssize_t nargs,
+               PyObject *kwnames)
+{
+    call_spec spec;
+    if (parse_call("call_soon", 0, args, nargs, kwnames, &spec) < 0
+        || cl_loop_check_closed(self) < 0
+        || (self->debug && debug_checks(self, spec.callback, "call_soon", 1) < 0)) {
+        return NULL;
+    }
+    return queue_handle(self, &spec);
+}
+
+static PyObject *
+Loop_call_soon_threadsafe(LoopObject *self, PyObject *const *args,
+                          Py_ssize_t nargs, PyObject *kwnames)
+{
+    call_spec spec;
+    if (parse_call("call_soon_threadsafe", 0, args, nargs, kwnames, &spec) < 0
+        || cl_loop_check_closed(self) < 0
+        || (self->debug
+            && debug_checks(self, spec.callback, "call_soon_threadsafe", 0) < 0)) {
+        return NULL;
+    }
+    PyObject *h = queue_handle(self, &spec);
+    /* The loop thread only blocks with `polling` set and the GIL released;
+     * otherwise it will see the new entry before it next blocks. */
+    if (h != NULL && self->polling && cl_poller_wake(&self->poller) < 0) {
+        Py_DECREF(h);
+        return PyErr_SetFromErrno(PyExc_OSError);
+    }
+    return h;
+}
+
+static PyObject *
+schedule_timer(LoopObject *self, double when, call_spec *spec)
+{
+    HandleObject *t = cl_handle_new(self->state->TimerHandleType, self,
+                                    spec->callback, spec->args, spec->nargs,
+                                    spec->context);
+    if (t == NULL) {
+        return NULL;
+    }
+    t->when = when;
+    if (cl_timerheap_push(&self->timers, when, self->timer_seq++,
+                          Py_NewRef((PyObject *)t)) < 0) {
+        Py_DECREF(t); /* the reference meant for the heap */
+        Py_DECREF(t);
+        return PyErr_NoMemory();
+    }
+    t->scheduled = 1;
+    return (PyObject *)t;
+}
+
+static PyObject *
+call_at_impl(LoopObject *self, double when, call_spec *spec)
+{
+    if (cl_loop_check_closed(self) < 0
+        || (self->debug && debug_checks(self, spec->callback, "call_at", 1) < 0)) {
+        return NULL;
+    }
+    return schedule_timer(self, when, spec);
+}
+
+static PyObject *
+Loop_call_at(LoopObject *self, PyObject *const *args, Py_ssize_t nargs,
+             PyObject *kwnames)
+{
+    call_spec spec;
+    if (nargs >= 1 && args[0] == Py_None) {
+        PyErr_SetString(PyExc_TypeError, "when cannot be None");
+        return NULL;
+    }
+    if (nargs < 1) {
+        PyErr_SetString(PyExc_TypeError,
+                        "call_at() missing required positional argument: 'when'");
+        return NULL;
+    }
+    if (parse_call("call_at", 1, args, nargs, kwnames, &spec) < 0) {
+        return NULL;
+    }
+    double when = PyFloat_AsDouble(args[0]);
+    if (when == -1.0 && PyErr_Occurred()) {
+        return NULL;
+    }
+    return call_at_impl(self, when, &spec);
+}
+
+/* now + delay with Python's semantics (and its error for a bad delay). */
+static int
+deadline_after(PyObject *delay, double *when)
+{
+    double now = cl_clock_now();
+    if (PyFloat_CheckExact(delay)) {
+        *when = now + PyFloat_AS_DOUBLE(delay);
+        return 0;
+    }
+    PyObject *pnow = PyFloat_FromDouble(now);
+    if (pnow == NULL) {
+        return -1;
+    }
+    PyObject *sum = PyNumber_Add(pnow, delay);
+    Py_DECREF(pnow);
+    if (sum == NULL) {
+        return -1;
+    }
+    *when = PyFloat_AsDouble(sum);
+    Py_DECREF(sum);
+    return (*when == -1.0 && PyErr_Occurred()) ? -1 : 0;
+}
+
+static PyObject *
+Loop_call_later(LoopObject *self, PyObject *const *args, Py_ssize_t nargs,
+                PyObject *kwnames)
+{
+    call_spec spec;
+    if (nargs < 1) {
+        PyErr_SetString(PyExc_TypeError,
+                        "call_later() missing required positional argument: 'delay'");
+        return NULL;
+    }
+    if (args[0] == Py_None) {
+        PyErr_SetString(PyExc_TypeError, "delay must not be None");
+        return NULL;
+    }
+    double when;
+    if (parse_call("call_later", 1, args, nargs, kwnames, &spec) < 0
+        || deadline_after(args[0], &when) < 0) {
+        return NULL;
+    }
+    return call_at_impl(self, when, &spec);
+}
+
+/* ------------------------------------------------------------------ */
+/* One iteration, phase by phase                                       */
+
+static inline HandleObject *
+timer_of(cl_timer_entry *e)
+{
+    return (HandleObject *)e->timer;
+}
+
+/* Rebuilds the heap without its cancelled timers (asyncio's rule: more
+ * than 100 timers and more than half of them cancelled). The removed
+ * timers are released only once the heap is consistent again, because
+ * releasing one may run code that schedules timers. */
+static int
+compact_timers(LoopObject *self)
+{
+    cl_timerheap *heap = &self->timers;
+    PyObject **dropped = PyMem_Malloc(heap->len * sizeof(PyObject *));
+    if (dropped == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    size_t kept = 0, ndropped = 0;
+    for (size_t i = 0; i < heap->len; i++) {
+        HandleObject *t = timer_of(&heap->items[i]);
+        if (t->cancelled) {
+            t->scheduled = 0;
+            dropped[ndropped++] = (PyObject *)t;
+        }
+        else {
+            heap->items[kept++] = heap->items[i];
+        }
+    }
+    heap->len = kept;
+    cl_timerheap_heapify(heap);
+    self->timer_cancelled_count = 0;
+    for (size_t i = 0; i < ndropped; i++) {
+        Py_DECREF(dropped[i]);
+    }
+    PyMem_Free(dropped);
+    return 0;
+}
+
+static int
+purge_cancelled_timers(LoopObject *self)
+{
+    size_t n = self->timers.len;
+    if (n > CL_MIN_SCHEDULED_TIMERS_TO_COMPACT
+        && (double)self->timer_cancelled_count / (double)n
+               > CL_MAX_CANCELLED_TIMER_FRACTION) {
+        return compact_timers(self);
+    }
+    cl_timer_entry *top;
+    while ((top = cl_timerheap_top(&self->timers)) != NULL
+           && timer_of(top)->cancelled) {
+        cl_timer_entry e;
+        cl_timerheap_pop(&self->timers, &e);
+        self->timer_cancelled_count--;
+        timer_of(&e)->scheduled = 0;
+        Py_DECREF(e.timer);
+    }
+    return 0;
+}
+
+/* 0 when work is ready, the wait until the first timer (rounded up to
+ * whole milliseconds so the loop never wakes early and spins), or -1 to
+ * block until I/O arrives. */
+static int
+poll_timeout_ms(LoopObject *self)
+{
+    if (self->ready.len > 0 || self->stopping) {
+        return 0;
+    }
+    cl_timer_entry *top = cl_timerheap_top(&self->timers);
+    if (top == NULL) {
+        return -1;
+    }
+    double delay = top->when - cl_clock_now();
+    if (delay <= 0) {
+        return 0;
+    }
+    if (delay > CL_MAX_POLL_SECONDS) {
+        delay = CL_MAX_POLL_SECONDS;
+    }
+    return (int)ceil(delay * 1e3);
+}
+
+static int
+poll_io(LoopObject *self, int timeout_ms)
+{
+    int n;
+    if (timeout_ms == 0) {
+        /* Nothing to wait for: no need to release the GIL, and no need to
+         * ask the kernel at all when no fd is watched. */
+        if (self->poller.nwatched == 0) {
+            return 0;
+        }
+        n = cl_poller_wait(&self->poller, 0);
+    }
+    else {
+        self->polling = 1;
+        Py_BEGIN_ALLOW_THREADS
+        n = cl_poller_wait(&self->poller, timeout_ms);
+        Py_END_ALLOW_THREADS
+        self->polling = 0;
+    }
+    if (n < 0) {
+        if (errno == EINTR) {
+            /* Run Python signal handlers now (Ctrl-C raises here). */
+            return PyErr_CheckSignals();
+        }
+        PyErr_SetFromErrno(PyExc_OSError);
+        return -1;
+    }
+    return cl_loop_io_dispatch(self, n);
+}
+
+static int
+queue_expired_timers(LoopObject *self)
+{
+    double end = cl_clock_now() + self->clock_resolution;
+    cl_timer_entry *top;
+    while ((top = cl_timerheap_top(&self->timers)) != NULL && top->when < end) {
+        cl_timer_entry e;
+        cl_timerheap_pop(&self->timers, &e);
+        timer_of(&e)->scheduled = 0;
+        /* The heap's reference moves to the ready ring. */
+        if (cl_loop_push_ready(self, cl_handle_run, e.timer, NULL) < 0) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int
+log_slow_callback(LoopObject *self, PyObject *obj, double dt)
+{
+    PyObject *pdt = PyFloat_FromDouble(dt);
+    if (pdt == NULL) {
+        return -1;
+    }
+    PyObject *res = PyObject_CallMethodObjArgs(
+        (PyObject *)self, self->state->str_log_slow_callback, obj, pdt, NULL);
+    Py_DECREF(pdt);
+    if (res == NULL) {
+        return cl_err_is_fatal() ? -1 : (PyErr_WriteUnraisable(obj), 0);
+    }
+    Py_DECREF(res);
+    return 0;
+}
+
+/* Debug mode: keep _current_handle and warn about slow callbacks. */
+static int
+run_entry_debug(LoopObject *self, cl_ready_entry *e)
+{
+    Py_XSETREF(self->current_handle, Py_NewRef(e->obj));
+    double t0 = cl_clock_now();
+    int rc = e->run(self, e->obj, e->arg);
+    double dt = cl_clock_now() - t0;
+    Py_CLEAR(self->current_handle);
+    if (rc == 0 && dt >= self->slow_callback_duration) {
+        rc = log_slow_callback(self, e->obj, dt);
+    }
+    return rc;
+}
+
+/* Runs the entries that were ready when this phase began; entries they
+ * queue wait for the next iteration (asyncio's ordering guarantee). */
+static int
+run_ready(LoopObject *self)
+{
+    size_t ntodo = self->ready.len;
+    for (size_t i = 0; i < ntodo && self->ready.len > 0; i++) {
+        cl_ready_entry e;
+        cl_ringbuf_pop(&self->ready, &e);
+        int rc = self->debug ? run_entry_debug(self, &e)
+                             : e.run(self, e.obj, e.arg);
+        Py_DECREF(e.obj);
+        Py_XDECREF(e.arg);
+        if (CL_UNLIKELY(rc < 0)) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int
+run_once(LoopObject *self)
+{
+    if (purge_cancelled_timers(self) < 0
+        || poll_io(self, poll_timeout_ms(self)) < 0
+        || queue_expired_timers(self) < 0) {
+        return -1;
+    }
+    return run_ready(self);
+}
+
+static PyObject *
+Loop_run_once(LoopObject *self, PyObject *unused)
+{
+    if (cl_loop_check_closed(self) < 0 || run_once(self) < 0) {
+        return NULL;
+    }
+    Py_RETURN_NONE;
+}
+
+/* The body of run_forever; cloop/_loop.py does the set-up and clean-up. */
+static PyObject *
+Loop_run(LoopObject *self, PyObject *unused)
+{
+    int rc;
+    Py_INCREF(self);
+    do {
+        rc = run_once(self);
+    } while (rc == 0 && !self->stopping && !self->closed);
+    self->stopping = 0;
+    Py_DECREF(self);
+    if (rc < 0) {
+        return NULL;
+    }
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+Loop_stop(LoopObject *self, PyObject *unused)
+{
+    self->stopping = 1;
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+Loop_is_running(LoopObject *self, PyObject *unused)
+{
+    return PyBool_FromLong(self->running);
+}
+
+static PyObject *
+Loop_is_closed(LoopObject *self, PyObject *unused)
+{
+    return PyBool_FromLong(self->closed);
+}
+
+static PyObject *
+Loop_get_debug(LoopObject *self, PyObject *unused)
+{
+    return PyBool_FromLong(self->debug);
+}
+
+static PyObject *
+Loop_check_closed(LoopObject *self, PyObject *unused)
+{
+    if (cl_loop_check_closed(self) < 0) {
+        return NULL;
+    }
+    Py_RETURN_NONE;
+}
+
+/* ------------------------------------------------------------------ */
+/* Clearing and closing                                                */
+
+/* Empties the ready ring one entry at a time: releasing an entry may run
+ * code that queues more. */
+static void
+clear_ready(LoopObject *self)
+{
+    while (self->ready.items != NULL && self->ready.len > 0) {
+        cl_ready_entry e;
+        cl_ringbuf_pop(&self->ready, &e);
+        Py_DECREF(e.obj);
+        Py_XDECREF(e.arg);
+    }
+}
+
+static void
+clear_timers(LoopObject *self)
+{
+    while (self->timers.len > 0) {
+        cl_timer_entry e;
+        cl_timerheap_pop(&self->timers, &e);
+        timer_of(&e)->scheduled = 0;
+        Py_DECREF(e.timer);
+    }
+    self->timer_cancelled_count = 0;
+}
+
+/* The C half of close(): drops every queued callback, timer and watcher
+ * and closes the epoll and eventfd descriptors. */
+static PyObject *
+Loop_close_core(LoopObject *self, PyObject *unused)
+{
+    self->closed = 1;
+    clear_ready(self);
+    clear_timers(self);
+    cl_loop_io_clear(self);
+    cl_poller_close(&self->poller);
+    Py_CLEAR(self->current_handle);
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+Loop_new(PyTypeObject *tp, PyObject *args, PyObject *kwds)
+{
+    LoopObject *self = (LoopObject *)tp->tp_alloc(tp, 0);
+    if (self == NULL) {
+        return NULL;
+    }
+    self->state = cl_state_from_type(tp);
+    cl_timerheap_init(&self->timers);
+    self->poller.epfd = self->poller.wakefd = -1;
+    self->clock_resolution = cl_clock_resolution();
+    self->slow_callback_duration = 0.1;
+    if (self->state == NULL) {
+        goto error;
+    }
+    if (cl_ringbuf_init(&self->ready, 64) < 0
+        || cl_poller_init(&self->poller) < 0) {
+        PyErr_SetFromErrno(PyExc_OSError);
+        goto error;
+    }
+    return (PyObject *)self;
+error:
+    Py_DECREF(self);
+    return NULL;
+}
+
+static int
+Loop_traverse(LoopObject *self, visitproc visit, void *arg)
+{
+    Py_VISIT(Py_TYPE(self));
+    for (size_t i = 0; i < self->ready.len; i++) {
+        cl_ready_entry *e = cl_ringbuf_at(&self->ready, i);
+        Py_VISIT(e->obj);
+        Py_VISIT(e->arg);
+    }
+    for (size_t i = 0; i < self->timers.len; i++) {
+        Py_VISIT(self->timers.items[i].timer);
+    }
+    Py_VISIT(self->current_handle);
+    return cl_loop_io_traverse(self, visit, arg);
+}
+
+static int
+Loop_clear(LoopObject *self)
+{
+    clear_ready(self);
+    clear_timers(self);
+    cl_loop_io_clear(self);
+    Py_CLEAR(self->current_handle);
+    return 0;
+}
+
+static void
+Loop_dealloc(LoopObject *self)
+{
+    PyTypeObject *tp = Py_TYPE(self);
+    PyObject_GC_UnTrack(self);
+    if (PyObject_CallFinalizerFromDealloc((PyObject *)self) < 0) {
+        return; /* resurrected by __del__ */
+    }
+    (void)Loop_clear(self);
+    cl_ringbuf_free(&self->ready);
+    cl_timerheap_free(&self->timers);
+    cl_loop_io_free(self);
+    cl_poller_close(&self->poller);
+    tp->tp_free(self);
+    Py_DECREF(tp);
+}
+
+/* ------------------------------------------------------------------ */
+/* Attributes that asyncio's borrowed methods read and write           */
+
+static PyObject *
+Loop_get_debug_attr(LoopObject *self, void *c)
+{
+    return PyBool_FromLong(self->debug);
+}
+
+static int
+Loop_set_debug_attr(LoopObject *self, PyObject *value, void *c)
+{
+    int b = value ? PyObject_IsTrue(value) : 0;
+    if (b < 0) {
+        return -1;
+    }
+    self->debug = (char)b;
+    return 0;
+}
+
+static PyObject *
+Loop_get_stopping(LoopObject *self, void *c)
+{
+    return PyBool_FromLong(self->stopping);
+}
+
+static int
+Loop_set_stopping(LoopObject *self, PyObject *value, void *c)
+{
+    int b = value ? PyObject_IsTrue(value) : 0;
+    if (b < 0) {
+        return -1;
+    }
+    self->stopping = (char)b;
+    return 0;
+}
+
+static PyObject *
+Loop_get_closed(LoopObject *self, void *c)
+{
+    return PyBool_FromLong(self->closed);
+}
+
+static PyObject *
+Loop_get_thread_id(LoopObject *self, void *c)
+{
+    if (!self->running) {
+        Py_RETURN_NONE;
+    }
+    return PyLong_FromUnsignedLong(self->thread_id);
+}
+
+/* None: not running; an int: running in that thread (threading.get_ident). */
+static int
+Loop_set_thread_id(LoopObject *self, PyObject *value, void *c)
+{
+    if (value == NULL || value == Py_None) {
+        self->running = 0;
+        self->thread_id = 0;
+        return 0;
+    }
+    unsigned long ident = PyLong_AsUnsignedLong(value);
+    if (ident == (unsigned long)-1 && PyErr_Occurred()) {
+        return -1;
+    }
+    self->thread_id = ident;
+    self->running = 1;
+    return 0;
+}
+
+static PyObject *
+Loop_get_current_handle(LoopObject *self, void *c)
+{
+    return Py_NewRef(self->current_handle ? self->current_handle : Py_None);
+}
+
+static PyObject *
+Loop_get_clock_resolution(LoopObject *self, void *c)
+{
+    return PyFloat_FromDouble(self->clock_resolution);
+}
+
+static PyObject *
+Loop_get_slow_callback_duration(LoopObject *self, void *c)
+{
+    return PyFloat_FromDouble(self->slow_callback_duration);
+}
+
+static int
+Loop_set_slow_callback_duration(LoopObject *self, PyObject *value, void *c)
+{
+    if (value == NULL) {
+        PyErr_SetString(PyExc_AttributeError, "cannot delete attribute");
+        return -1;
+    }
+    double d = PyFloat_AsDouble(value);
+    if (d == -1.0 && PyErr_Occurred()) {
+        return -1;
+    }
+    self->slow_callback_duration = d;
+    return 0;
+}
+
+static PyObject *
+Loop_get_timer_cancelled_count(LoopObject *self, void *c)
+{
+    return PyLong_FromSsize_t(self->timer_cancelled_count);
+}
+
+static PyObject *
+Loop_get_ready_count(LoopObject *self, void *c)
+{
+    return PyLong_FromSize_t(self->ready.len);
+}
+
+static PyObject *
+Loop_get_timer_count(LoopObject *self, void *c)
+{
+    return PyLong_FromSize_t(self->timers.len);
+}
+
+static PyGetSetDef Loop_getset[] = {
+    {"_debug", (getter)Loop_get_debug_attr, (setter)Loop_set_debug_attr, NULL},
+    {"_stopping", (getter)Loop_get_stopping, (setter)Loop_set_stopping, NULL},
+    {"_closed", (getter)Loop_get_closed, NULL, NULL},
+    {"_thread_id", (getter)Loop_get_thread_id, (setter)Loop_set_thread_id,
+     NULL},
+    {"_current_handle", (getter)Loop_get_current_handle, NULL, NULL},
+    {"_clock_resolution", (getter)Loop_get_clock_resolution, NULL, NULL},
+    {"slow_callback_duration", (getter)Loop_get_slow_callback_duration,
+     (setter)Loop_set_slow_callback_duration, NULL},
+    {"_timer_cancelled_count", (getter)Loop_get_timer_cancelled_count, NULL,
+     NULL},
+    {"_ready_count", (getter)Loop_get_ready_count, NULL, NULL},
+    {"_timer_count", (getter)Loop_get_timer_count, NULL, NULL},
+    {NULL}};
+
+#define FASTCALL_KW(f) (PyCFunction)(void (*)(void))(f), METH_FASTCALL | METH_KEYWORDS
+
+static PyMethodDef Loop_methods[] = {
+    {"time", (PyCFunction)Loop_time, METH_NOARGS,
+     "Return the loop's time (time.monotonic())."},
+    {"call_soon", FASTCALL_KW(Loop_call_soon),
+     "call_soon(callback, *args, context=None) -> Handle"},
+    {"call_soon_threadsafe", FASTCALL_KW(Loop_call_soon_threadsafe),
+     "Like call_soon(), but safe to call from another thread."},
+    {"call_later", FASTCALL_KW(Loop_call_later),
+     "call_later(delay, callback, *args, context=None) -> TimerHandle"},
+    {"call_at", FASTCALL_KW(Loop_call_at),
+     "call_at(when, callback, *args, context=None) -> TimerHandle"},
+    {"stop", (PyCFunction)Loop_stop, METH_NOARGS,
+     "Stop running the loop after the current iteration."},
+    {"is_running", (PyCFunction)Loop_is_running, METH_NOARGS, NULL},
+    {"is_closed", (PyCFunction)Loop_is_closed, METH_NOARGS, NULL},
+    {"get_debug", (PyCFunction)Loop_get_debug, METH_NOARGS, NULL},
+    {"_check_closed", (PyCFunction)Loop_check_closed, METH_NOARGS, NULL},
+    {"_run_once", (PyCFunction)Loop_run_once, METH_NOARGS,
+     "Run one iteration of the loop."},
+    {"_run", (PyCFunction)Loop_run, METH_NOARGS,
+     "Run iterations until stop() is called."},
+    {"_close_core", (PyCFunction)Loop_close_core, METH_NOARGS, NULL},
+    CL_LOOP_IO_METHODS
+    {NULL}};
+
+static PyType_Slot Loop_slots[] = {
+    {Py_tp_new, Loop_new},
+    {Py_tp_dealloc, Loop_dealloc},
+    {Py_tp_traverse, Loop_traverse},
+    {Py_tp_clear, Loop_clear},
+    {Py_tp_methods, Loop_methods},
+    {Py_tp_getset, Loop_getset},
+    {Py_tp_doc, "The C core of cloop's event loop (see cloop.Loop)."},
+    {0, NULL}};
+
+static PyType_Spec Loop_spec = {
+    .name = "cloop._cloop.Loop",
+    .basicsize = sizeof(LoopObject),
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_BASETYPE
+             | Py_TPFLAGS_IMMUTABLETYPE,
+    .slots = Loop_slots,
+};
+
+int
+cl_loop_init_state(PyObject *module, cl_state *st)
+{
+    st->LoopType = (PyTypeObject *)PyType_FromModuleAndSpec(module, &Loop_spec,
+                                                            NULL);
+    if (st->LoopType == NULL || PyModule_AddType(module, st->LoopType) < 0) {
+        return -1;
+    }
+    return 0;
+}

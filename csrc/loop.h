@@ -1,0 +1,58 @@
+/* loop.h: the Loop object (cloop._cloop.Loop) and what other files use.
+ *
+ * cloop.Loop (cloop/_loop.py) subclasses this type and
+ * asyncio.AbstractEventLoop; the C type owns the scheduler (ready ring,
+ * timer heap, poller, watcher table) and the hot methods.
+ */
+#ifndef CLOOP_LOOP_H
+#define CLOOP_LOOP_H
+
+#include <stdint.h>
+
+#include "poller.h"
+#include "ringbuf.h"
+#include "state.h"
+#include "timerheap.h"
+
+/* The callbacks watching one fd (loop_io.c). */
+typedef struct {
+    PyObject *reader; /* owned Handle or NULL */
+    PyObject *writer; /* owned Handle or NULL */
+} cl_watcher;
+
+typedef struct LoopObject {
+    PyObject_HEAD
+    cl_state *state;          /* borrowed: kept alive by the type */
+    cl_ringbuf ready;         /* entries own their obj/arg references */
+    cl_timerheap timers;      /* the heap owns one reference per timer */
+    cl_poller poller;
+    cl_watcher *watchers;     /* indexed by fd, nwatchers long */
+    int nwatchers;
+    uint64_t timer_seq;       /* next timer sequence number */
+    Py_ssize_t timer_cancelled_count; /* cancelled timers still in the heap */
+    unsigned long thread_id;  /* valid while running */
+    char running;
+    char stopping;
+    char closed;
+    char debug;
+    char polling;             /* blocked in epoll_wait without the GIL */
+    double clock_resolution;
+    double slow_callback_duration;
+    PyObject *current_handle; /* owned, debug mode only (asyncio's rule) */
+} LoopObject;
+
+/* Adds the Loop type to the module state. 0 or -1. */
+int cl_loop_init_state(PyObject *module, cl_state *st);
+
+/* Raises RuntimeError('Event loop is closed') and returns -1 if closed. */
+int cl_loop_check_closed(LoopObject *loop);
+
+/* Queues a C entry on the ready ring; steals references to obj and arg
+ * (also on failure). 0, or -1 with MemoryError. */
+int cl_loop_push_ready(LoopObject *loop, cl_ready_fn run, PyObject *obj,
+                       PyObject *arg);
+
+/* Is obj an instance of cloop's Loop type (or a subclass)? */
+int cl_loop_check(cl_state *st, PyObject *obj);
+
+#endif /* CLOOP_LOOP_H */

@@ -1,0 +1,288 @@
+/* loop_io.c: the watcher table and add/remove_reader/writer.
+ *
+ * Owns: the watcher table, indexed by fd, holding one reference to each
+ * reader and writer Handle. The poller (poller.c) knows the same fds' event
+ * masks; every change here updates both, poller first, so a failing
+ * epoll_ctl leaves the table as it was.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "common.h"
+#include "handle.h"
+#include "loop_io.h"
+
+/* ------------------------------------------------------------------ */
+/* File objects to descriptors, with asyncio's errors                  */
+
+/* The fd of an int or of an object with fileno(), or -1 with ValueError
+ * ("Invalid file object") as asyncio's _ensure_fd_no_transport raises. A
+ * negative int is returned as is for the caller to refuse. Returns 0/-1. */
+static int
+fileobj_to_fd(PyObject *fileobj, long *fd)
+{
+    if (PyLong_Check(fileobj)) {
+        *fd = PyLong_AsLong(fileobj);
+        return (*fd == -1 && PyErr_Occurred()) ? -1 : 0;
+    }
+    PyObject *res = PyObject_CallMethod(fileobj, "fileno", NULL);
+    if (res != NULL && PyLong_Check(res)) {
+        *fd = PyLong_AsLong(res);
+        Py_DECREF(res);
+        return (*fd == -1 && PyErr_Occurred()) ? -1 : 0;
+    }
+    Py_XDECREF(res);
+    if (res == NULL
+        && !PyErr_ExceptionMatches(PyExc_AttributeError)
+        && !PyErr_ExceptionMatches(PyExc_TypeError)
+        && !PyErr_ExceptionMatches(PyExc_ValueError)) {
+        return -1;
+    }
+    PyErr_Clear();
+    PyErr_Format(PyExc_ValueError, "Invalid file object: %R", fileobj);
+    return -1;
+}
+
+static int
+check_fd(long fd)
+{
+    if (fd < 0 || fd > INT32_MAX) {
+        PyErr_Format(PyExc_ValueError, "Invalid file descriptor: %ld", fd);
+        return -1;
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* The table                                                           */
+
+static int
+ensure_watcher_slot(LoopObject *self, int fd)
+{
+    if (fd < self->nwatchers) {
+        return 0;
+    }
+    int n = self->nwatchers ? self->nwatchers : 64;
+    while (n <= fd) {
+        n *= 2;
+    }
+    cl_watcher *w = PyMem_Realloc(self->watchers, (size_t)n * sizeof(*w));
+    if (w == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    memset(w + self->nwatchers, 0,
+           (size_t)(n - self->nwatchers) * sizeof(*w));
+    self->watchers = w;
+    self->nwatchers = n;
+    return 0;
+}
+
+static PyObject **
+slot_of(cl_watcher *w, unsigned which)
+{
+    return which == CL_POLL_READ ? &w->reader : &w->writer;
+}
+
+/* Installs handle (stolen) as fd's reader or writer; cancels the one it
+ * replaces, as asyncio does. */
+static int
+add_watch(LoopObject *self, int fd, unsigned which, PyObject *handle)
+{
+    if (ensure_watcher_slot(self, fd) < 0) {
+        Py_DECREF(handle);
+        return -1;
+    }
+    unsigned mask = cl_poller_get(&self->poller, fd) | which;
+    if (cl_poller_set(&self->poller, fd, mask) < 0) {
+        Py_DECREF(handle);
+        PyErr_SetFromErrno(PyExc_OSError);
+        return -1;
+    }
+    PyObject **slot = slot_of(&self->watchers[fd], which);
+    PyObject *old = *slot;
+    *slot = handle;
+    if (old != NULL) {
+        cl_handle_cancel((HandleObject *)old);
+        Py_DECREF(old);
+    }
+    return 0;
+}
+
+/* Stops watching fd for `which`. Returns 1 if a handle was removed (and
+ * cancelled), 0 if there was none. Never fails: a descriptor the kernel
+ * already forgot is simply dropped, as selectors does. */
+static int
+remove_watch(LoopObject *self, int fd, unsigned which)
+{
+    if (fd >= self->nwatchers) {
+        return 0;
+    }
+    unsigned mask = cl_poller_get(&self->poller, fd) & ~which;
+    if (cl_poller_set(&self->poller, fd, mask) < 0
+        && fd < self->poller.nmasks) {
+        /* Only a vanished fd can fail here: record the new mask anyway. */
+        self->poller.nwatched -= (self->poller.masks[fd] != 0);
+        self->poller.masks[fd] = (unsigned char)mask;
+        self->poller.nwatched += (mask != 0);
+    }
+    PyObject **slot = slot_of(&self->watchers[fd], which);
+    PyObject *old = *slot;
+    *slot = NULL;
+    if (old == NULL) {
+        return 0;
+    }
+    cl_handle_cancel((HandleObject *)old);
+    Py_DECREF(old);
+    return 1;
+}
+
+/* ------------------------------------------------------------------ */
+/* Methods                                                             */
+
+static PyObject *
+add_impl(LoopObject *self, PyObject *const *args, Py_ssize_t nargs,
+         unsigned which, const char *name)
+{
+    if (nargs < 2) {
+        PyErr_Format(PyExc_TypeError,
+                     "%s() missing required positional arguments: "
+                     "'fd' and 'callback'", name);
+        return NULL;
+    }
+    long fd;
+    if (fileobj_to_fd(args[0], &fd) < 0 || cl_loop_check_closed(self) < 0) {
+        return NULL;
+    }
+    HandleObject *h = cl_handle_new(self->state->HandleType, self, args[1],
+                                    args + 2, nargs - 2, NULL);
+    if (h == NULL) {
+        return NULL;
+    }
+    if (check_fd(fd) < 0) {
+        Py_DECREF(h);
+        return NULL;
+    }
+    if (add_watch(self, (int)fd, which, (PyObject *)h) < 0) {
+        return NULL;
+    }
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+remove_impl(LoopObject *self, PyObject *fileobj, unsigned which)
+{
+    long fd;
+    if (fileobj_to_fd(fileobj, &fd) < 0) {
+        return NULL;
+    }
+    if (self->closed) {
+        Py_RETURN_FALSE;
+    }
+    if (check_fd(fd) < 0) {
+        return NULL;
+    }
+    return PyBool_FromLong(remove_watch(self, (int)fd, which));
+}
+
+PyObject *
+Loop_add_reader(LoopObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    return add_impl(self, args, nargs, CL_POLL_READ, "add_reader");
+}
+
+PyObject *
+Loop_add_writer(LoopObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    return add_impl(self, args, nargs, CL_POLL_WRITE, "add_writer");
+}
+
+PyObject *
+Loop_remove_reader(LoopObject *self, PyObject *fileobj)
+{
+    return remove_impl(self, fileobj, CL_POLL_READ);
+}
+
+PyObject *
+Loop_remove_writer(LoopObject *self, PyObject *fileobj)
+{
+    return remove_impl(self, fileobj, CL_POLL_WRITE);
+}
+
+/* ------------------------------------------------------------------ */
+/* Dispatch                                                            */
+
+/* Queues fd's reader or writer, or drops it if it was cancelled. */
+static int
+dispatch_one(LoopObject *self, int fd, unsigned which)
+{
+    PyObject *h = *slot_of(&self->watchers[fd], which);
+    if (h == NULL) {
+        return 0;
+    }
+    if (((HandleObject *)h)->cancelled) {
+        (void)remove_watch(self, fd, which);
+        return 0;
+    }
+    return cl_loop_push_ready(self, cl_handle_run, Py_NewRef(h), NULL);
+}
+
+int
+cl_loop_io_dispatch(LoopObject *self, int n)
+{
+    for (int i = 0; i < n; i++) {
+        struct epoll_event *ev = &self->poller.events[i];
+        int fd = ev->data.fd;
+        if (fd == self->poller.wakefd) {
+            cl_poller_drain(&self->poller);
+            continue;
+        }
+        if (fd >= self->nwatchers) {
+            continue;
+        }
+        unsigned mask = cl_poller_events_to_mask(ev->events);
+        if ((mask & CL_POLL_READ) && dispatch_one(self, fd, CL_POLL_READ) < 0) {
+            return -1;
+        }
+        if ((mask & CL_POLL_WRITE) && dispatch_one(self, fd, CL_POLL_WRITE) < 0) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Lifetime                                                            */
+
+void
+cl_loop_io_clear(LoopObject *self)
+{
+    for (int fd = 0; fd < self->nwatchers; fd++) {
+        cl_watcher *w = &self->watchers[fd];
+        PyObject *r = w->reader, *wr = w->writer;
+        w->reader = w->writer = NULL;
+        if (self->poller.epfd >= 0 && (r || wr)) {
+            (void)cl_poller_set(&self->poller, fd, 0);
+        }
+        Py_XDECREF(r);
+        Py_XDECREF(wr);
+    }
+}
+
+void
+cl_loop_io_free(LoopObject *self)
+{
+    PyMem_Free(self->watchers);
+    self->watchers = NULL;
+    self->nwatchers = 0;
+}
+
+int
+cl_loop_io_traverse(LoopObject *self, visitproc visit, void *arg)
+{
+    for (int fd = 0; fd < self->nwatchers; fd++) {
+        Py_VISIT(self->watchers[fd].reader);
+        Py_VISIT(self->watchers[fd].writer);
+    }
+    return 0;
+}

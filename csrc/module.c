@@ -1,0 +1,132 @@
+/* module.c: cloop._cloop, multi-phase init and the module state.
+ *
+ * Owns the module state (state.h): each file's types and cached objects are
+ * created by its cl_<file>_init_state function from module_exec, and
+ * released here in traverse/clear.
+ */
+#include "common.h"
+#include "handle.h"
+#include "loop.h"
+#include "state.h"
+
+static struct PyModuleDef cloop_module;
+
+cl_state *
+cl_state_from_type(PyTypeObject *tp)
+{
+    PyObject *mod = PyType_GetModuleByDef(tp, &cloop_module);
+    if (mod == NULL) {
+        return NULL;
+    }
+    return (cl_state *)PyModule_GetState(mod);
+}
+
+static cl_state *
+get_state(PyObject *module)
+{
+    return (cl_state *)PyModule_GetState(module);
+}
+
+/* Every owned object of the state, for traverse and clear. */
+#define CL_STATE_OBJECTS(X)                                                 \
+    X(LoopType) X(HandleType) X(TimerHandleType)                            \
+    X(format_callback_source) X(extract_stack)                             \
+    X(str_call_exception_handler) X(str_check_callback)                    \
+    X(str_log_slow_callback) X(str_message) X(str_exception)               \
+    X(str_handle) X(str_source_traceback) X(str_fileno)
+
+static int
+import_asyncio_helpers(cl_state *st)
+{
+    PyObject *fh = PyImport_ImportModule("asyncio.format_helpers");
+    if (fh == NULL) {
+        return -1;
+    }
+    st->format_callback_source =
+        PyObject_GetAttrString(fh, "_format_callback_source");
+    st->extract_stack = PyObject_GetAttrString(fh, "extract_stack");
+    Py_DECREF(fh);
+    return (st->format_callback_source && st->extract_stack) ? 0 : -1;
+}
+
+static int
+intern_strings(cl_state *st)
+{
+#define INTERN(field, text)                                                 \
+    if ((st->field = PyUnicode_InternFromString(text)) == NULL) {           \
+        return -1;                                                          \
+    }
+    INTERN(str_call_exception_handler, "call_exception_handler");
+    INTERN(str_check_callback, "_check_callback");
+    INTERN(str_log_slow_callback, "_log_slow_callback");
+    INTERN(str_message, "message");
+    INTERN(str_exception, "exception");
+    INTERN(str_handle, "handle");
+    INTERN(str_source_traceback, "source_traceback");
+    INTERN(str_fileno, "fileno");
+#undef INTERN
+    return 0;
+}
+
+static int
+module_exec(PyObject *module)
+{
+    cl_state *st = get_state(module);
+    if (intern_strings(st) < 0
+        || import_asyncio_helpers(st) < 0
+        || cl_handle_init_state(module, st) < 0
+        || cl_loop_init_state(module, st) < 0) {
+        return -1;
+    }
+    return 0;
+}
+
+static int
+module_traverse(PyObject *module, visitproc visit, void *arg)
+{
+    cl_state *st = get_state(module);
+#define VISIT(f) Py_VISIT(st->f);
+    CL_STATE_OBJECTS(VISIT)
+#undef VISIT
+    return 0;
+}
+
+static int
+module_clear(PyObject *module)
+{
+    cl_state *st = get_state(module);
+#define CLEAR(f) Py_CLEAR(st->f);
+    CL_STATE_OBJECTS(CLEAR)
+#undef CLEAR
+    return 0;
+}
+
+static void
+module_free(void *module)
+{
+    (void)module_clear((PyObject *)module);
+}
+
+static PyModuleDef_Slot module_slots[] = {
+    {Py_mod_exec, module_exec},
+#if CL_PY312
+    {Py_mod_multiple_interpreters, Py_MOD_PER_INTERPRETER_GIL_SUPPORTED},
+#endif
+    {0, NULL}};
+
+static struct PyModuleDef cloop_module = {
+    PyModuleDef_HEAD_INIT,
+    .m_name = "cloop._cloop",
+    .m_doc = "The C core of cloop: event loop, handles, Task and Future.",
+    .m_size = sizeof(cl_state),
+    .m_slots = module_slots,
+    .m_traverse = module_traverse,
+    .m_clear = module_clear,
+    .m_free = module_free,
+};
+
+PyMODINIT_FUNC
+PyInit__cloop(void)
+{
+    return PyModuleDef_Init(&cloop_module);
+}

@@ -1,0 +1,198 @@
+/* poller.c: epoll and the eventfd waker (see poller.h for the contract).
+ *
+ * Owns the epoll fd, the eventfd and the interest table; closes both fds
+ * exactly once in cl_poller_close. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "poller.h"
+
+#define INITIAL_EVENTS 64
+#define MAX_EVENTS 4096
+
+int
+cl_poller_init(cl_poller *p)
+{
+    memset(p, 0, sizeof(*p));
+    p->epfd = -1;
+    p->wakefd = -1;
+    p->epfd = epoll_create1(EPOLL_CLOEXEC);
+    if (p->epfd < 0) {
+        return -1;
+    }
+    p->wakefd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (p->wakefd < 0) {
+        goto error;
+    }
+    struct epoll_event ev = {.events = EPOLLIN, .data.fd = p->wakefd};
+    if (epoll_ctl(p->epfd, EPOLL_CTL_ADD, p->wakefd, &ev) < 0) {
+        goto error;
+    }
+    p->events = malloc(INITIAL_EVENTS * sizeof(struct epoll_event));
+    if (p->events == NULL) {
+        errno = ENOMEM;
+        goto error;
+    }
+    p->maxevents = INITIAL_EVENTS;
+    return 0;
+
+error:;
+    int saved = errno;
+    cl_poller_close(p);
+    errno = saved;
+    return -1;
+}
+
+void
+cl_poller_close(cl_poller *p)
+{
+    if (p->epfd >= 0) {
+        close(p->epfd);
+        p->epfd = -1;
+    }
+    if (p->wakefd >= 0) {
+        close(p->wakefd);
+        p->wakefd = -1;
+    }
+    free(p->masks);
+    free(p->events);
+    p->masks = NULL;
+    p->events = NULL;
+    p->nmasks = 0;
+    p->nwatched = 0;
+    p->maxevents = 0;
+}
+
+static int
+ensure_mask_slot(cl_poller *p, int fd)
+{
+    if (fd < p->nmasks) {
+        return 0;
+    }
+    int n = p->nmasks ? p->nmasks : 64;
+    while (n <= fd) {
+        n *= 2;
+    }
+    unsigned char *masks = realloc(p->masks, (size_t)n);
+    if (masks == NULL) {
+        errno = ENOMEM;
+        return -1;
+    }
+    memset(masks + p->nmasks, 0, (size_t)(n - p->nmasks));
+    p->masks = masks;
+    p->nmasks = n;
+    return 0;
+}
+
+unsigned
+cl_poller_get(const cl_poller *p, int fd)
+{
+    return (fd >= 0 && fd < p->nmasks) ? p->masks[fd] : 0;
+}
+
+static uint32_t
+mask_to_epoll(unsigned mask)
+{
+    return ((mask & CL_POLL_READ) ? EPOLLIN : 0)
+           | ((mask & CL_POLL_WRITE) ? EPOLLOUT : 0);
+}
+
+/* ADD, MOD or DEL as the old and new masks require. The kernel drops a
+ * registration when the last copy of an fd is closed, and a new fd may
+ * reuse the number, so MOD falls back to ADD and ADD to MOD. */
+static int
+apply_change(cl_poller *p, int fd, unsigned old, unsigned mask)
+{
+    struct epoll_event ev = {.events = mask_to_epoll(mask), .data.fd = fd};
+    if (mask == 0) {
+        if (epoll_ctl(p->epfd, EPOLL_CTL_DEL, fd, &ev) < 0
+            && errno != ENOENT && errno != EBADF) {
+            return -1;
+        }
+        return 0;
+    }
+    int op = old ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
+    if (epoll_ctl(p->epfd, op, fd, &ev) == 0) {
+        return 0;
+    }
+    if (op == EPOLL_CTL_MOD && errno == ENOENT) {
+        return epoll_ctl(p->epfd, EPOLL_CTL_ADD, fd, &ev);
+    }
+    if (op == EPOLL_CTL_ADD && errno == EEXIST) {
+        return epoll_ctl(p->epfd, EPOLL_CTL_MOD, fd, &ev);
+    }
+    return -1;
+}
+
+int
+cl_poller_set(cl_poller *p, int fd, unsigned mask)
+{
+    if (fd < 0) {
+        errno = EBADF;
+        return -1;
+    }
+    if (ensure_mask_slot(p, fd) < 0) {
+        return -1;
+    }
+    unsigned old = p->masks[fd];
+    if (old == mask) {
+        return 0;
+    }
+    if (apply_change(p, fd, old, mask) < 0) {
+        return -1;
+    }
+    p->masks[fd] = (unsigned char)mask;
+    p->nwatched += (mask != 0) - (old != 0);
+    return 0;
+}
+
+/* Lets one wait return more events when the last one filled the array. */
+static void
+maybe_grow_events(cl_poller *p, int n)
+{
+    if (n < p->maxevents || p->maxevents >= MAX_EVENTS) {
+        return;
+    }
+    struct epoll_event *events =
+        realloc(p->events, 2 * (size_t)p->maxevents * sizeof(*events));
+    if (events != NULL) {
+        p->events = events;
+        p->maxevents *= 2;
+    }
+}
+
+int
+cl_poller_wait(cl_poller *p, int timeout_ms)
+{
+    int n = epoll_wait(p->epfd, p->events, p->maxevents, timeout_ms);
+    if (n > 0) {
+        maybe_grow_events(p, n);
+    }
+    return n;
+}
+
+int
+cl_poller_wake(cl_poller *p)
+{
+    uint64_t one = 1;
+    if (p->wakefd < 0) {
+        errno = EBADF;
+        return -1;
+    }
+    /* EAGAIN means the counter is already non-zero: the loop will wake. */
+    if (write(p->wakefd, &one, sizeof(one)) < 0 && errno != EAGAIN) {
+        return -1;
+    }
+    return 0;
+}
+
+void
+cl_poller_drain(cl_poller *p)
+{
+    uint64_t value;
+    /* EFD_NONBLOCK: one read resets the counter; EAGAIN if already 0. */
+    (void)!read(p->wakefd, &value, sizeof(value));
+}

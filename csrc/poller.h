@@ -1,0 +1,67 @@
+/* poller.h: epoll, the per-fd interest table, and the eventfd waker.
+ *
+ * Pure C: every function returns 0 (or a count) on success and -1 with
+ * errno on failure; the loop turns errno into OSError. The poller knows
+ * which events each fd is watched for, not who watches it: the callbacks
+ * live in the loop's watcher table (loop_io.c).
+ *
+ * Invariants: masks[fd] is the event mask registered with epoll for fd
+ * (0 = not registered); the waker fd is registered for EPOLLIN from init
+ * until close and never appears in masks.
+ */
+#ifndef CLOOP_POLLER_H
+#define CLOOP_POLLER_H
+
+#include <stdint.h>
+#include <sys/epoll.h>
+
+#define CL_POLL_READ 1u
+#define CL_POLL_WRITE 2u
+
+typedef struct {
+    int epfd;                  /* owned, -1 once closed */
+    int wakefd;                /* owned eventfd, -1 once closed */
+    unsigned char *masks;      /* CL_POLL_* per fd */
+    int nmasks;                /* length of masks */
+    int nwatched;              /* fds with a non-zero mask */
+    struct epoll_event *events; /* results of the last wait */
+    int maxevents;
+} cl_poller;
+
+int cl_poller_init(cl_poller *p);
+void cl_poller_close(cl_poller *p);
+
+/* Sets the CL_POLL_* mask for fd; 0 stops watching it. A registration that
+ * the kernel forgot because the fd was closed is re-added transparently. */
+int cl_poller_set(cl_poller *p, int fd, unsigned mask);
+
+/* The mask currently registered for fd. */
+unsigned cl_poller_get(const cl_poller *p, int fd);
+
+/* Waits up to timeout_ms (-1 = forever) and returns the number of events in
+ * p->events, or -1 with errno (EINTR when a signal interrupted the wait).
+ * Does not take or release the GIL: the caller does. */
+int cl_poller_wait(cl_poller *p, int timeout_ms);
+
+/* Wakes a thread blocked in cl_poller_wait; safe from any thread. */
+int cl_poller_wake(cl_poller *p);
+
+/* Consumes pending wake-ups (call when the waker fd was reported). */
+void cl_poller_drain(cl_poller *p);
+
+/* Translates epoll's bits to CL_POLL_* as selectors.EpollSelector does:
+ * errors and hang-ups wake both readers and writers. */
+static inline unsigned
+cl_poller_events_to_mask(uint32_t ev)
+{
+    unsigned mask = 0;
+    if (ev & ~(uint32_t)EPOLLOUT) {
+        mask |= CL_POLL_READ;
+    }
+    if (ev & ~(uint32_t)EPOLLIN) {
+        mask |= CL_POLL_WRITE;
+    }
+    return mask;
+}
+
+#endif /* CLOOP_POLLER_H */

@@ -1,0 +1,47 @@
+"""Build the C core: one Extension over every csrc/*.c file.
+
+Environment switches (see conventions.md):
+  CLOOP_DEBUG=1     debug build (-O0 -g, assertions, debug counters)
+  CLOOP_SANITIZE=1  AddressSanitizer + UndefinedBehaviorSanitizer
+  CLOOP_WERROR=1    warnings are errors (CI)
+"""
+import glob
+import os
+
+from setuptools import Extension, setup
+
+
+def _flag(name):
+    return os.environ.get(name, "") not in ("", "0")
+
+
+def _compile_args():
+    args = ["-std=gnu11", "-Wall", "-Wextra", "-Wno-unused-parameter",
+            "-Wno-missing-field-initializers", "-Wno-cast-function-type"]
+    if _flag("CLOOP_DEBUG") or _flag("CLOOP_SANITIZE"):
+        args += ["-O0", "-g3", "-UNDEBUG", "-DCLOOP_DEBUG=1"]
+    else:
+        args += ["-O2"]
+    if _flag("CLOOP_SANITIZE"):
+        args += ["-fsanitize=address,undefined", "-fno-omit-frame-pointer"]
+    if _flag("CLOOP_WERROR"):
+        args += ["-Werror"]
+    return args
+
+
+def _link_args():
+    if _flag("CLOOP_SANITIZE"):
+        return ["-fsanitize=address,undefined"]
+    return []
+
+
+ext = Extension(
+    "cloop._cloop",
+    sources=sorted(glob.glob("csrc/*.c")),
+    depends=sorted(glob.glob("csrc/*.h")),
+    include_dirs=["csrc"],
+    extra_compile_args=_compile_args(),
+    extra_link_args=_link_args(),
+)
+
+setup(ext_modules=[ext])

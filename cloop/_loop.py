@@ -16,6 +16,7 @@ from asyncio import base_events, coroutines, events
 from asyncio.log import logger
 
 from . import _cloop, _compat
+from ._net import NetworkMixin
 
 _Base = base_events.BaseEventLoop
 
@@ -34,7 +35,7 @@ _BORROWED = (
 )
 
 
-class Loop(_cloop.Loop, asyncio.AbstractEventLoop):
+class Loop(_cloop.Loop, NetworkMixin, asyncio.AbstractEventLoop):
     """An asyncio event loop whose scheduler is written in C."""
 
     def __init__(self):

@@ -2,6 +2,8 @@
 #ifndef CLOOP_COMMON_H
 #define CLOOP_COMMON_H
 
+#include <stddef.h>
+
 #include "compat.h"
 
 /* Branch hints for the hot paths. */

@@ -140,9 +140,12 @@ remove_watch(LoopObject *self, int fd, unsigned which)
 /* ------------------------------------------------------------------ */
 /* Methods                                                             */
 
+/* Returns the new Handle (asyncio's private _add_reader/_add_writer, which
+ * asyncio's pipe and socket transports call) or None (the public methods),
+ * depending on return_handle. */
 static PyObject *
 add_impl(LoopObject *self, PyObject *const *args, Py_ssize_t nargs,
-         unsigned which, const char *name)
+         unsigned which, const char *name, int return_handle)
 {
     if (nargs < 2) {
         PyErr_Format(PyExc_TypeError,
@@ -163,9 +166,14 @@ add_impl(LoopObject *self, PyObject *const *args, Py_ssize_t nargs,
         Py_DECREF(h);
         return NULL;
     }
-    if (add_watch(self, (int)fd, which, (PyObject *)h) < 0) {
+    if (add_watch(self, (int)fd, which, Py_NewRef((PyObject *)h)) < 0) {
+        Py_DECREF(h);
         return NULL;
     }
+    if (return_handle) {
+        return (PyObject *)h;
+    }
+    Py_DECREF(h);
     Py_RETURN_NONE;
 }
 
@@ -188,13 +196,25 @@ remove_impl(LoopObject *self, PyObject *fileobj, unsigned which)
 PyObject *
 Loop_add_reader(LoopObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
-    return add_impl(self, args, nargs, CL_POLL_READ, "add_reader");
+    return add_impl(self, args, nargs, CL_POLL_READ, "add_reader", 0);
+}
+
+PyObject *
+Loop__add_reader(LoopObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    return add_impl(self, args, nargs, CL_POLL_READ, "_add_reader", 1);
 }
 
 PyObject *
 Loop_add_writer(LoopObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
-    return add_impl(self, args, nargs, CL_POLL_WRITE, "add_writer");
+    return add_impl(self, args, nargs, CL_POLL_WRITE, "add_writer", 0);
+}
+
+PyObject *
+Loop__add_writer(LoopObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    return add_impl(self, args, nargs, CL_POLL_WRITE, "_add_writer", 1);
 }
 
 PyObject *

@@ -17,6 +17,8 @@ from asyncio.log import logger
 
 from . import _cloop, _compat
 from ._net import NetworkMixin
+from ._process import ProcessMixin
+from ._signals import SignalMixin
 
 _Base = base_events.BaseEventLoop
 
@@ -35,7 +37,8 @@ _BORROWED = (
 )
 
 
-class Loop(_cloop.Loop, NetworkMixin, asyncio.AbstractEventLoop):
+class Loop(_cloop.Loop, NetworkMixin, SignalMixin, ProcessMixin,
+           asyncio.AbstractEventLoop):
     """An asyncio event loop whose scheduler is written in C."""
 
     def __init__(self):
@@ -92,6 +95,8 @@ class Loop(_cloop.Loop, NetworkMixin, asyncio.AbstractEventLoop):
         if self._debug:
             logger.debug("Close %r", self)
         self._close_core()
+        self._close_signals()
+        self._close_children()
         self._executor_shutdown_called = True
         executor = self._default_executor
         if executor is not None:

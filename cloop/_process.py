@@ -1,0 +1,243 @@
+"""Subprocesses and pipes on cloop's loop.
+
+ProcessMixin is a base of cloop.Loop. What it reuses from asyncio, by import:
+
+- BaseEventLoop.subprocess_exec/subprocess_shell/connect_read_pipe/
+  connect_write_pipe: argument checks and the waiter dance, identical in
+  3.11-3.13; they call back into the _make_* factories below.
+- unix_events._UnixReadPipeTransport/_UnixWritePipeTransport: the pipe
+  transports. Their contract with the loop is small (call_soon, get_debug,
+  call_exception_handler and the private _add_reader/_remove_reader/
+  _add_writer/_remove_writer, which cloop's C core provides).
+- base_subprocess.BaseSubprocessTransport: the subprocess transport (pipes
+  wiring, _wait(), connection_lost ordering), subclassed below.
+
+What is cloop's own is how a child's exit is noticed; asyncio's child
+watchers (deprecated in 3.12, removed in 3.14) are never used. Where the
+kernel has pidfds (Linux 5.3+) the loop watches os.pidfd_open(pid) as a
+reader and reaps the child with waitpid when it becomes readable: no thread,
+no SIGCHLD handler, no interference with children started elsewhere.
+Elsewhere a daemon thread blocks in waitpid(pid) for each child and hands
+the status to the loop with call_soon_threadsafe.
+
+Ownership: a child's pidfd belongs to its transport (_ProcessTransport
+._pidfd); only the loop thread opens and closes it. The loop keeps
+pid -> transport for the children it watches by pidfd, so that close() can
+hand them to a reaping thread instead of leaving zombies behind.
+"""
+import errno
+import functools
+import os
+import signal
+import subprocess
+import threading
+from asyncio import base_events, base_subprocess, unix_events
+from asyncio.log import logger
+
+_Base = base_events.BaseEventLoop
+
+# Errors of pidfd_open that mean "never on this system" (old kernel,
+# seccomp filter); any other error falls back for that one child only.
+_PIDFD_UNSUPPORTED = {errno.ENOSYS, errno.EPERM, errno.EACCES}
+_pidfd_supported = hasattr(os, "pidfd_open")
+
+
+def _pidfd_open(pid):
+    """A pidfd for pid, or None where pidfds cannot be had."""
+    global _pidfd_supported
+    if not _pidfd_supported:
+        return None
+    try:
+        return os.pidfd_open(pid)
+    except OSError as exc:
+        if exc.errno in _PIDFD_UNSUPPORTED:
+            _pidfd_supported = False
+        return None
+
+
+def _exitcode(status):
+    """waitpid status -> returncode (negative for a signal)."""
+    try:
+        return os.waitstatus_to_exitcode(status)
+    except ValueError:
+        return status  # not understood: report it raw rather than lose it
+
+
+def _status_lost(pid):
+    logger.warning("child process pid %d exit status already read: "
+                   " will report returncode 255", pid)
+    return 255
+
+
+class _ProcessTransport(base_subprocess.BaseSubprocessTransport):
+    """asyncio's subprocess transport, started with Popen, signalled by
+    pidfd when it has one."""
+
+    _pidfd = None            # owned; None once the child is reaped
+    _status_read = False     # the pid may now name another process
+
+    def _start(self, args, shell, stdin, stdout, stderr, bufsize, **kwargs):
+        self._proc = subprocess.Popen(
+            args, shell=shell, stdin=stdin, stdout=stdout, stderr=stderr,
+            universal_newlines=False, bufsize=bufsize, **kwargs)
+
+    # The same on every version (3.12's rule: a vanished process is not an
+    # error), but never signals a reaped pid, which could have been reused.
+    def send_signal(self, signal_):
+        self._check_proc()
+        if self._status_read:
+            return
+        try:
+            if self._pidfd is not None:
+                signal.pidfd_send_signal(self._pidfd, signal_)
+            else:
+                os.kill(self._proc.pid, signal_)
+        except ProcessLookupError:
+            pass
+
+    def terminate(self):
+        self.send_signal(signal.SIGTERM)
+
+    def kill(self):
+        self.send_signal(signal.SIGKILL)
+
+    def _returncode_of(self, status):
+        """Exit status from waitpid, or None when someone else reaped it
+        (Popen.poll() records the code in the Popen object)."""
+        if status is not None:
+            return _exitcode(status)
+        proc = self._proc
+        if proc is not None and proc.returncode is not None:
+            return proc.returncode
+        return _status_lost(self._pid)
+
+
+class ProcessMixin:
+    """Subprocess and pipe methods of cloop.Loop."""
+
+    __slots__ = ()
+
+    connect_read_pipe = _Base.connect_read_pipe
+    connect_write_pipe = _Base.connect_write_pipe
+    subprocess_shell = _Base.subprocess_shell
+    subprocess_exec = _Base.subprocess_exec
+    _log_subprocess = _Base._log_subprocess
+
+    # pid -> transport, for children whose exit a pidfd reader watches.
+    @functools.cached_property
+    def _pidfd_children(self):
+        return {}
+
+    def _make_read_pipe_transport(self, pipe, protocol, waiter=None,
+                                  extra=None):
+        return unix_events._UnixReadPipeTransport(self, pipe, protocol,
+                                                  waiter, extra)
+
+    def _make_write_pipe_transport(self, pipe, protocol, waiter=None,
+                                   extra=None):
+        return unix_events._UnixWritePipeTransport(self, pipe, protocol,
+                                                   waiter, extra)
+
+    async def _make_subprocess_transport(self, protocol, args, shell,
+                                         stdin, stdout, stderr, bufsize,
+                                         extra=None, **kwargs):
+        waiter = self.create_future()
+        transp = _ProcessTransport(self, protocol, args, shell, stdin,
+                                   stdout, stderr, bufsize, waiter=waiter,
+                                   extra=extra, **kwargs)
+        self._watch_child(transp)
+        try:
+            await waiter
+        except (SystemExit, KeyboardInterrupt):
+            raise
+        except BaseException:
+            transp.close()
+            await transp._wait()
+            raise
+        return transp
+
+    # -- noticing a child's exit -----------------------------------------
+
+    def _watch_child(self, transp):
+        """Start watching transp's child; never fails (a thread is the
+        fallback), so a started child is always reaped."""
+        pid = transp.get_pid()
+        pidfd = _pidfd_open(pid)
+        if pidfd is not None:
+            try:
+                self._add_reader(pidfd, self._child_pidfd_ready, transp)
+            except Exception:
+                os.close(pidfd)
+                pidfd = None
+        if pidfd is not None:
+            transp._pidfd = pidfd
+            self._pidfd_children[pid] = transp
+            return
+        threading.Thread(target=_wait_in_thread, args=(self, transp, pid),
+                         name=f"cloop-waitpid-{pid}", daemon=True).start()
+
+    def _child_pidfd_ready(self, transp):
+        pid = transp.get_pid()
+        try:
+            wpid, status = os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            wpid, status = pid, None
+        if wpid == 0:
+            return  # not reapable yet: keep watching
+        self._forget_pidfd_child(transp)
+        returncode = transp._returncode_of(status)
+        if self._debug:
+            logger.debug("process %s exited with returncode %s",
+                         pid, returncode)
+        self.call_soon(transp._process_exited, returncode)
+
+    def _forget_pidfd_child(self, transp):
+        """Stop watching transp's pidfd and close it (loop thread only)."""
+        self._pidfd_children.pop(transp.get_pid(), None)
+        transp._status_read = True
+        pidfd, transp._pidfd = transp._pidfd, None
+        if pidfd is not None:
+            self._remove_reader(pidfd)
+            os.close(pidfd)
+
+    def _child_exited_in_thread(self, transp, status):
+        """From _wait_in_thread, on the loop thread."""
+        transp._process_exited(transp._returncode_of(status))
+
+    def _close_children(self):
+        """Called by close(): children still running are reaped by a
+        thread, as asyncio's threaded watcher would, not left as zombies."""
+        children = self.__dict__.get("_pidfd_children")
+        if not children:
+            return
+        for pid, transp in list(children.items()):
+            pidfd, transp._pidfd = transp._pidfd, None
+            children.pop(pid, None)
+            if pidfd is not None:
+                self._remove_reader(pidfd)
+                os.close(pidfd)
+            threading.Thread(target=_wait_in_thread,
+                             args=(self, transp, pid),
+                             name=f"cloop-waitpid-{pid}", daemon=True).start()
+
+
+def _wait_in_thread(loop, transp, pid):
+    """Blocks in waitpid(pid) and hands the status to the loop."""
+    try:
+        _, status = os.waitpid(pid, 0)
+    except ChildProcessError:
+        status = None
+    transp._status_read = True
+    try:
+        loop.call_soon_threadsafe(loop._child_exited_in_thread, transp,
+                                  status)
+        return
+    except RuntimeError:
+        if not loop.is_closed():
+            raise
+    logger.warning("Loop %r that handles pid %r is closed", loop, pid)
+    # Nobody will call _process_exited: record the status in the Popen
+    # object so that it does not think the child is still running.
+    proc = transp._proc
+    if proc is not None and proc.returncode is None and status is not None:
+        proc.returncode = _exitcode(status)

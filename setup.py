@@ -4,6 +4,7 @@ Environment switches (see conventions.md):
   CLOOP_DEBUG=1     debug build (-O0 -g, assertions, debug counters)
   CLOOP_SANITIZE=1  AddressSanitizer + UndefinedBehaviorSanitizer
   CLOOP_WERROR=1    warnings are errors (CI)
+  CLOOP_NO_STATS=1  loop.stats() counters compiled out (to measure their cost)
 """
 import glob
 import os
@@ -24,6 +25,8 @@ def _compile_args():
         args += ["-O2"]
     if _flag("CLOOP_SANITIZE"):
         args += ["-fsanitize=address,undefined", "-fno-omit-frame-pointer"]
+    if _flag("CLOOP_NO_STATS"):
+        args += ["-DCLOOP_NO_STATS=1"]
     if _flag("CLOOP_WERROR"):
         args += ["-Werror"]
     return args

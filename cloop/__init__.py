@@ -11,10 +11,14 @@ from ._cloop import Handle, TimerHandle
 from ._loop import Loop, new_event_loop
 from ._policy import EventLoopPolicy, install
 from ._runner import run
+from ._dump import dump_tasks
+from ._stats import LoopStats
+from ._watch import BlockingReport, BlockingWatch, watch_blocking
 
 __version__ = "0.1.0"
 
 __all__ = (
     "Loop", "new_event_loop", "run", "install", "EventLoopPolicy",
-    "Handle", "TimerHandle", "__version__",
+    "Handle", "TimerHandle", "LoopStats", "watch_blocking", "BlockingWatch",
+    "BlockingReport", "dump_tasks", "__version__",
 )

@@ -15,7 +15,7 @@ import weakref
 from asyncio import base_events, coroutines, events
 from asyncio.log import logger
 
-from . import _cloop, _compat
+from . import _cloop, _compat, _stats
 from ._net import NetworkMixin
 from ._process import ProcessMixin
 from ._signals import SignalMixin
@@ -52,6 +52,7 @@ class Loop(_cloop.Loop, NetworkMixin, SignalMixin, ProcessMixin,
         self._coroutine_origin_tracking_saved_depth = None
         self._old_agen_hooks = None
         self.set_debug(coroutines._is_debug_mode())
+        _note_new_loop(self)
 
     for _name in _BORROWED:
         if hasattr(_Base, _name):
@@ -103,6 +104,14 @@ class Loop(_cloop.Loop, NetworkMixin, SignalMixin, ProcessMixin,
             self._default_executor = None
             executor.shutdown(wait=False)
 
+    # -- seeing inside ----------------------------------------------------
+
+    def stats(self, reset=False):
+        """A LoopStats snapshot of the loop's counters; reset=True also
+        zeroes them, atomically with the reading, so no count is lost
+        between two readings."""
+        return _stats.snapshot(self, reset)
+
     # -- debug -----------------------------------------------------------
 
     def _log_slow_callback(self, entry, seconds):
@@ -117,3 +126,28 @@ class Loop(_cloop.Loop, NetworkMixin, SignalMixin, ProcessMixin,
 def new_event_loop():
     """Return a new cloop event loop."""
     return Loop()
+
+
+# The most recent loop (for dump_tasks() outside a running loop), and the
+# loops `python -m cloop --stats` reports on when it is tracking them.
+_latest = None
+_tracked = None
+
+
+def _note_new_loop(loop):
+    global _latest
+    _latest = weakref.ref(loop)
+    if _tracked is not None:
+        _tracked.append(loop)
+
+
+def latest_loop():
+    """The most recently created cloop loop still alive, or None."""
+    return _latest() if _latest is not None else None
+
+
+def track_loops():
+    """Keep every loop created from now on; returns the list they go in."""
+    global _tracked
+    _tracked = []
+    return _tracked

@@ -242,6 +242,7 @@ cl_handle_cancel(HandleObject *h)
     if (h->scheduled && h->loop != NULL) {
         /* asyncio's _timer_handle_cancelled: counted for compaction. */
         h->loop->timer_cancelled_count++;
+        CL_STAT_INC(&h->loop->stats, timers_cancelled);
     }
     if (h->loop != NULL && h->loop->debug && h->repr == NULL) {
         /* Keep the callback's description for slow-callback warnings. */

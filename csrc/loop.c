@@ -211,6 +211,7 @@ schedule_timer(LoopObject *self, double when, call_spec *spec)
         return PyErr_NoMemory();
     }
     t->scheduled = 1;
+    CL_STAT_INC(&self->stats, timers_scheduled);
     return (PyObject *)t;
 }
 
@@ -393,11 +394,20 @@ poll_io(LoopObject *self, int timeout_ms)
         n = cl_poller_wait(&self->poller, 0);
     }
     else {
+        /* A blocking poll costs a syscall anyway: timing it is free. */
+#if CL_STATS_ENABLED
+        double t0 = cl_clock_now();
+        cl_stats_busy_until(&self->stats, t0);
+#endif
         self->polling = 1;
         Py_BEGIN_ALLOW_THREADS
         n = cl_poller_wait(&self->poller, timeout_ms);
         Py_END_ALLOW_THREADS
         self->polling = 0;
+#if CL_STATS_ENABLED
+        self->stats.last_wait_end = cl_clock_now();
+        self->stats.poll_time += self->stats.last_wait_end - t0;
+#endif
     }
     if (n < 0) {
         if (errno == EINTR) {
@@ -407,18 +417,25 @@ poll_io(LoopObject *self, int timeout_ms)
         PyErr_SetFromErrno(PyExc_OSError);
         return -1;
     }
+    CL_STAT_ADD(&self->stats, io_events, (uint64_t)n);
     return cl_loop_io_dispatch(self, n);
 }
 
 static int
 queue_expired_timers(LoopObject *self)
 {
-    double end = cl_clock_now() + self->clock_resolution;
+    if (self->timers.len == 0) {
+        return 0; /* spare the clock read */
+    }
+    double now = cl_clock_now();
+    double end = now + self->clock_resolution;
     cl_timer_entry *top;
     while ((top = cl_timerheap_top(&self->timers)) != NULL && top->when < end) {
         cl_timer_entry e;
         cl_timerheap_pop(&self->timers, &e);
         timer_of(&e)->scheduled = 0;
+        CL_STAT_INC(&self->stats, timers_fired);
+        cl_stats_timer_lag(&self->stats, now - e.when);
         /* The heap's reference moves to the ready ring. */
         if (cl_loop_push_ready(self, cl_handle_run, e.timer, NULL) < 0) {
             return -1;
@@ -453,6 +470,7 @@ run_entry_debug(LoopObject *self, cl_ready_entry *e)
     int rc = e->run(self, e->obj, e->arg);
     double dt = cl_clock_now() - t0;
     Py_CLEAR(self->current_handle);
+    cl_stats_callback_took(&self->stats, dt);
     if (rc == 0 && dt >= self->slow_callback_duration) {
         rc = log_slow_callback(self, e->obj, dt);
     }
@@ -468,8 +486,12 @@ run_ready(LoopObject *self)
     for (size_t i = 0; i < ntodo && self->ready.len > 0; i++) {
         cl_ready_entry e;
         cl_ringbuf_pop(&self->ready, &e);
+        self->current_entry = e.obj;
+        self->entry_seq++;
         int rc = self->debug ? run_entry_debug(self, &e)
                              : e.run(self, e.obj, e.arg);
+        self->current_entry = NULL;
+        cl_stats_callback_done(&self->stats);
         Py_DECREF(e.obj);
         Py_XDECREF(e.arg);
         if (CL_UNLIKELY(rc < 0)) {
@@ -482,6 +504,7 @@ run_ready(LoopObject *self)
 static int
 run_once(LoopObject *self)
 {
+    CL_STAT_INC(&self->stats, iterations);
     if (purge_cancelled_timers(self) < 0
         || poll_io(self, poll_timeout_ms(self)) < 0
         || queue_expired_timers(self) < 0) {
@@ -505,15 +528,42 @@ Loop_run(LoopObject *self, PyObject *unused)
 {
     int rc;
     Py_INCREF(self);
+    self->stats.run_started = self->stats.last_wait_end = cl_clock_now();
     do {
         rc = run_once(self);
     } while (rc == 0 && !self->stopping && !self->closed);
     self->stopping = 0;
+    double now = cl_clock_now();
+    cl_stats_busy_until(&self->stats, now);
+    self->stats.run_time = cl_stats_run_time(&self->stats, now);
+    self->stats.run_started = self->stats.last_wait_end = 0.0;
     Py_DECREF(self);
     if (rc < 0) {
         return NULL;
     }
     Py_RETURN_NONE;
+}
+
+/* The raw counters as a dict (cloop/_stats.py builds the snapshot). */
+static PyObject *
+Loop_stats_raw(LoopObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    int reset = nargs > 0 ? PyObject_IsTrue(args[0]) : 0;
+    if (reset < 0) {
+        return NULL;
+    }
+    return cl_stats_snapshot(&self->stats, reset, (Py_ssize_t)self->ready.len,
+                             (Py_ssize_t)self->timers.len,
+                             self->poller.nwatched);
+}
+
+/* (entries started, entry being run or None) for the blocking watchdog;
+ * read with the GIL held, so the pair is consistent. */
+static PyObject *
+Loop_blocking_probe(LoopObject *self, PyObject *unused)
+{
+    return Py_BuildValue("(KO)", (unsigned long long)self->entry_seq,
+                         self->current_entry ? self->current_entry : Py_None);
 }
 
 static PyObject *
@@ -822,6 +872,9 @@ static PyMethodDef Loop_methods[] = {
     {"_run", (PyCFunction)Loop_run, METH_NOARGS,
      "Run iterations until stop() is called."},
     {"_close_core", (PyCFunction)Loop_close_core, METH_NOARGS, NULL},
+    {"_stats_raw", (PyCFunction)(void (*)(void))Loop_stats_raw, METH_FASTCALL,
+     "_stats_raw(reset=False) -> dict of the loop's counters"},
+    {"_blocking_probe", (PyCFunction)Loop_blocking_probe, METH_NOARGS, NULL},
     CL_LOOP_IO_METHODS
     {NULL}};
 

@@ -12,6 +12,7 @@
 #include "poller.h"
 #include "ringbuf.h"
 #include "state.h"
+#include "stats.h"
 #include "timerheap.h"
 
 /* The callbacks watching one fd (loop_io.c). */
@@ -39,6 +40,12 @@ typedef struct LoopObject {
     double clock_resolution;
     double slow_callback_duration;
     PyObject *current_handle; /* owned, debug mode only (asyncio's rule) */
+    /* For the blocking watchdog (cloop/_watch.py): the entry being run
+     * (borrowed: kept alive by the run phase while it runs) and a count of
+     * entries started, so a long-running entry can be told from a new one. */
+    PyObject *current_entry;
+    uint64_t entry_seq;
+    cl_stats stats;
 } LoopObject;
 
 /* Adds the Loop type to the module state. 0 or -1. */

@@ -1,0 +1,558 @@
+"""add_signal_handler / remove_signal_handler, Ctrl-C under asyncio.Runner and
+`python -m cloop`, and os.fork() from a running loop.
+
+Signals are delivered to this very process (os.kill(os.getpid(), ...)), so every
+test restores the handlers it touched; the Ctrl-C and fork tests run in a child
+Python.
+"""
+
+import asyncio
+import contextvars
+import gc
+import os
+import selectors
+import signal
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+
+import pytest
+
+from conftest import SUBPROCESS_TIMEOUT, subprocess_env
+
+SIGNALS = (signal.SIGUSR1, signal.SIGUSR2, signal.SIGINT, signal.SIGHUP)
+
+
+@pytest.fixture(autouse=True)
+def restore_signals():
+    """Whatever a test does, leave the handlers and the wakeup fd as they were."""
+    saved = {sig: signal.getsignal(sig) for sig in SIGNALS}
+    wakeup = signal.set_wakeup_fd(-1)
+    signal.set_wakeup_fd(wakeup)
+    yield
+    for sig, handler in saved.items():
+        signal.signal(sig, handler)
+    signal.set_wakeup_fd(wakeup)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def no_leaks():
+    """No file descriptor and no child process outlives the module."""
+    before = set(os.listdir("/proc/self/fd"))
+    yield
+    gc.collect()
+    check_no_zombies()
+    leaked = set(os.listdir("/proc/self/fd")) - before
+    assert not leaked, describe_fds(leaked)
+
+
+def check_no_zombies(timeout=10.0):
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            pid, status = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        assert pid == 0, f"child {pid} was left unreaped (status {status})"
+        assert time.monotonic() < deadline, "a child process is still running"
+        time.sleep(0.05)
+
+
+def describe_fds(fds):
+    out = []
+    for fd in sorted(fds, key=int):
+        try:
+            out.append(f"{fd} -> {os.readlink(f'/proc/self/fd/{fd}')}")
+        except OSError:
+            out.append(fd)
+    return "leaked fds: " + ", ".join(out)
+
+
+def wakeup_fd():
+    fd = signal.set_wakeup_fd(-1)
+    signal.set_wakeup_fd(fd)
+    return fd
+
+
+# ---------------------------------------------------------------------------
+# Handlers run as loop callbacks
+
+
+def test_handler_runs_as_a_callback_with_its_args(loop, run_until):
+    calls = []
+
+    async def main():
+        done = loop.create_future()
+
+        def handler(*args):
+            calls.append((args, asyncio.get_running_loop() is loop))
+            done.set_result(None)
+
+        loop.add_signal_handler(signal.SIGUSR1, handler, "a", 2)
+        os.kill(os.getpid(), signal.SIGUSR1)
+        await asyncio.wait_for(done, 30)
+
+    run_until(loop, main(), timeout=60)
+    assert calls == [(("a", 2), True)]
+    assert loop.remove_signal_handler(signal.SIGUSR1) is True
+
+
+def test_handler_is_called_once_per_delivery(loop, run_until):
+    seen = []
+
+    async def main():
+        loop.add_signal_handler(signal.SIGUSR1, seen.append, 1)
+        loop.add_signal_handler(signal.SIGUSR2, seen.append, 2)
+        for sig in (signal.SIGUSR1, signal.SIGUSR2, signal.SIGUSR1):
+            os.kill(os.getpid(), sig)
+            # The next signal is sent only once this one has been handled.
+            count = len(seen)
+            while len(seen) == count:
+                await asyncio.sleep(0.001)
+
+    run_until(loop, main(), timeout=60)
+    assert seen == [1, 2, 1]
+
+
+def test_handler_runs_in_the_context_it_was_added_in(loop, run_until):
+    var = contextvars.ContextVar("var", default="unset")
+    seen = []
+
+    async def main():
+        done = loop.create_future()
+        var.set("at add time")
+        loop.add_signal_handler(
+            signal.SIGUSR1, lambda: (seen.append(var.get()), done.set_result(None)))
+        var.set("later")
+        os.kill(os.getpid(), signal.SIGUSR1)
+        await asyncio.wait_for(done, 30)
+
+    run_until(loop, main(), timeout=60)
+    assert seen == ["at add time"]
+
+
+def test_adding_again_replaces_the_handler(loop, run_until):
+    seen = []
+
+    async def main():
+        done = loop.create_future()
+        loop.add_signal_handler(signal.SIGUSR1, seen.append, "old")
+        loop.add_signal_handler(
+            signal.SIGUSR1, lambda: (seen.append("new"), done.set_result(None)))
+        os.kill(os.getpid(), signal.SIGUSR1)
+        await asyncio.wait_for(done, 30)
+
+    run_until(loop, main(), timeout=60)
+    assert seen == ["new"]
+
+
+def test_handler_exception_goes_to_the_exception_handler(loop, run_until):
+    contexts = []
+    loop.set_exception_handler(lambda lp, ctx: contexts.append(ctx))
+
+    def bad():
+        raise ZeroDivisionError("in handler")
+
+    async def main():
+        loop.add_signal_handler(signal.SIGUSR1, bad)
+        os.kill(os.getpid(), signal.SIGUSR1)
+        while not contexts:
+            await asyncio.sleep(0.001)
+        # The loop goes on.
+        await asyncio.sleep(0)
+        return "alive"
+
+    assert run_until(loop, main(), timeout=60) == "alive"
+    assert len(contexts) == 1
+    assert isinstance(contexts[0]["exception"], ZeroDivisionError)
+    assert contexts[0]["message"].startswith("Exception in callback")
+
+
+def test_handler_can_remove_itself(loop, run_until):
+    seen = []
+
+    async def main():
+        def handler():
+            seen.append(loop.remove_signal_handler(signal.SIGUSR1))
+
+        loop.add_signal_handler(signal.SIGUSR1, handler)
+        os.kill(os.getpid(), signal.SIGUSR1)
+        while not seen:
+            await asyncio.sleep(0.001)
+
+    run_until(loop, main(), timeout=60)
+    assert seen == [True]
+    assert signal.getsignal(signal.SIGUSR1) == signal.SIG_DFL
+
+
+def test_signal_wakes_a_loop_blocked_in_poll(loop, run_until):
+    """Sent from another thread while the loop sleeps with no timer due."""
+    async def main():
+        done = loop.create_future()
+        loop.add_signal_handler(signal.SIGUSR1, done.set_result, "woken")
+        threading.Timer(0.05, os.kill, (os.getpid(), signal.SIGUSR1)).start()
+        return await done
+
+    assert run_until(loop, main(), timeout=60) == "woken"
+
+
+# ---------------------------------------------------------------------------
+# Removal and close
+
+
+def test_remove_restores_the_default_handlers(loop):
+    loop.add_signal_handler(signal.SIGUSR1, lambda: None)
+    loop.add_signal_handler(signal.SIGINT, lambda: None)
+    assert signal.getsignal(signal.SIGUSR1) not in (signal.SIG_DFL, None)
+    assert wakeup_fd() != -1
+
+    assert loop.remove_signal_handler(signal.SIGUSR1) is True
+    assert signal.getsignal(signal.SIGUSR1) == signal.SIG_DFL
+    assert loop.remove_signal_handler(signal.SIGUSR1) is False
+    assert wakeup_fd() != -1  # SIGINT still has a handler
+
+    assert loop.remove_signal_handler(signal.SIGINT) is True
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    assert wakeup_fd() == -1
+
+
+def test_remove_without_a_handler_is_false(loop):
+    assert loop.remove_signal_handler(signal.SIGUSR2) is False
+    assert loop.remove_signal_handler(signal.SIGKILL) is False
+
+
+def test_close_restores_the_default_handlers(loop):
+    loop.add_signal_handler(signal.SIGUSR1, lambda: None)
+    loop.add_signal_handler(signal.SIGUSR2, lambda: None)
+    loop.add_signal_handler(signal.SIGINT, lambda: None)
+    loop.close()
+    assert signal.getsignal(signal.SIGUSR1) == signal.SIG_DFL
+    assert signal.getsignal(signal.SIGUSR2) == signal.SIG_DFL
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    assert wakeup_fd() == -1
+
+
+def test_signal_after_removal_does_not_call_the_handler(loop, run_until):
+    """The handler is gone; SIGUSR2 (still handled) proves the loop ran."""
+    seen = []
+
+    async def main():
+        loop.add_signal_handler(signal.SIGUSR1, seen.append, 1)
+        loop.add_signal_handler(signal.SIGUSR2, seen.append, 2)
+        loop.remove_signal_handler(signal.SIGUSR1)
+        signal.signal(signal.SIGUSR1, lambda *a: None)  # don't die of it
+        os.kill(os.getpid(), signal.SIGUSR1)
+        os.kill(os.getpid(), signal.SIGUSR2)
+        while not seen:
+            await asyncio.sleep(0.001)
+
+    run_until(loop, main(), timeout=60)
+    assert seen == [2]
+
+
+# ---------------------------------------------------------------------------
+# Refusals, with asyncio's exceptions
+
+
+def test_coroutines_are_refused(loop):
+    async def coro_func():
+        pass
+
+    with pytest.raises(TypeError, match="coroutines cannot be used"):
+        loop.add_signal_handler(signal.SIGUSR1, coro_func)
+    coro = coro_func()
+    try:
+        with pytest.raises(TypeError, match="coroutines cannot be used"):
+            loop.add_signal_handler(signal.SIGUSR1, coro)
+    finally:
+        coro.close()
+    assert signal.getsignal(signal.SIGUSR1) == signal.SIG_DFL
+
+
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGSTOP])
+def test_uncatchable_signals_are_refused(loop, sig):
+    with pytest.raises(RuntimeError, match=f"sig {int(sig)} cannot be caught"):
+        loop.add_signal_handler(sig, lambda: None)
+    assert wakeup_fd() == -1
+
+
+@pytest.mark.parametrize("method", ["add_signal_handler", "remove_signal_handler"])
+def test_invalid_signal_numbers(loop, method):
+    args = (lambda: None,) if method == "add_signal_handler" else ()
+    with pytest.raises(ValueError, match="invalid signal number"):
+        getattr(loop, method)(0, *args)
+    with pytest.raises(ValueError, match="invalid signal number"):
+        getattr(loop, method)(signal.NSIG + 10, *args)
+    with pytest.raises(TypeError, match="sig must be an int"):
+        getattr(loop, method)("SIGUSR1", *args)
+
+
+def test_only_the_main_thread_may_add_handlers(loop):
+    errors = []
+
+    def other_thread():
+        try:
+            loop.add_signal_handler(signal.SIGUSR1, lambda: None)
+        except Exception as exc:
+            errors.append(exc)
+
+    t = threading.Thread(target=other_thread)
+    t.start()
+    t.join(30)
+    assert len(errors) == 1 and isinstance(errors[0], RuntimeError), errors
+    assert signal.getsignal(signal.SIGUSR1) == signal.SIG_DFL
+
+
+def test_closed_loop_refuses_handlers(loop):
+    loop.close()
+    with pytest.raises(RuntimeError, match="Event loop is closed"):
+        loop.add_signal_handler(signal.SIGUSR1, lambda: None)
+    assert signal.getsignal(signal.SIGUSR1) == signal.SIG_DFL
+
+
+# ---------------------------------------------------------------------------
+# Ctrl-C, in a child Python
+
+
+def spawn(impl, tmp_path, code, how="runner"):
+    """Start a child running `code`; under `python -m cloop` when how is
+    "main" and impl is cloop, else as a plain script."""
+    script = tmp_path / "script.py"
+    script.write_text(textwrap.dedent(code))
+    if how == "main" and impl == "cloop":
+        argv = [sys.executable, "-m", "cloop", str(script), impl]
+    else:
+        argv = [sys.executable, str(script), impl]
+    return subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            stdin=subprocess.DEVNULL, env=subprocess_env(),
+                            cwd=str(tmp_path))
+
+
+def wait_for_line(proc, expected, timeout=SUBPROCESS_TIMEOUT):
+    """Read the child's stdout until a line equal to `expected`."""
+    deadline = time.monotonic() + timeout
+    with selectors.DefaultSelector() as sel:
+        sel.register(proc.stdout, selectors.EVENT_READ)
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or not sel.select(remaining):
+                proc.kill()
+                out, err = proc.communicate()
+                pytest.fail(f"no {expected!r} line; stderr:\n{err.decode()}")
+            line = proc.stdout.readline()
+            if not line:
+                out, err = proc.communicate()
+                pytest.fail(f"child exited before {expected!r}; stderr:\n{err.decode()}")
+            if line.decode().strip() == expected:
+                return
+
+
+def finish(proc):
+    try:
+        out, err = proc.communicate(timeout=SUBPROCESS_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        out, err = proc.communicate()
+        pytest.fail(f"child did not exit; stderr:\n{err.decode()}")
+    return proc.returncode, out.decode(), err.decode()
+
+
+RUNNER_PRELUDE = """
+    import asyncio, signal, sys
+    impl = sys.argv[-1]
+    if impl == "cloop":
+        import cloop
+        factory = cloop.new_event_loop
+    else:
+        factory = asyncio.new_event_loop
+
+    def check_loop():
+        loop = asyncio.get_running_loop()
+        assert type(loop).__module__.startswith(impl), type(loop)
+"""
+
+
+def test_ctrl_c_under_python_m_cloop(impl, tmp_path):
+    proc = spawn(impl, tmp_path, """
+        import asyncio, sys
+
+        async def main():
+            loop = asyncio.get_running_loop()
+            assert type(loop).__module__.startswith(sys.argv[-1]), type(loop)
+            print("ready", flush=True)
+            await asyncio.sleep(3600)
+
+        asyncio.run(main())
+        print("not reached", flush=True)
+    """, how="main")
+    wait_for_line(proc, "ready")
+    proc.send_signal(signal.SIGINT)
+    rc, out, err = finish(proc)
+    assert rc != 0
+    assert "KeyboardInterrupt" in err
+    assert "not reached" not in out
+
+
+def test_first_ctrl_c_cancels_the_main_task(impl, tmp_path):
+    proc = spawn(impl, tmp_path, RUNNER_PRELUDE + """
+    async def main():
+        check_loop()
+        print("ready", flush=True)
+        try:
+            await asyncio.sleep(3600)
+        except asyncio.CancelledError:
+            print("cancelled", flush=True)
+            raise
+
+    with asyncio.Runner(loop_factory=factory) as runner:
+        try:
+            runner.run(main())
+        except KeyboardInterrupt:
+            print("KeyboardInterrupt", flush=True)
+    print("closed", flush=True)
+    """)
+    wait_for_line(proc, "ready")
+    proc.send_signal(signal.SIGINT)
+    rc, out, err = finish(proc)
+    assert rc == 0, err
+    assert out.split() == ["cancelled", "KeyboardInterrupt", "closed"]
+
+
+def test_second_ctrl_c_raises_keyboard_interrupt(impl, tmp_path):
+    proc = spawn(impl, tmp_path, RUNNER_PRELUDE + """
+    async def main():
+        check_loop()
+        print("ready", flush=True)
+        try:
+            await asyncio.sleep(3600)
+        except asyncio.CancelledError:
+            print("cancelled", flush=True)
+        # Ignore the first Ctrl-C and go on waiting.
+        await asyncio.sleep(3600)
+        print("not reached", flush=True)
+
+    with asyncio.Runner(loop_factory=factory) as runner:
+        runner.run(main())
+    """)
+    wait_for_line(proc, "ready")
+    proc.send_signal(signal.SIGINT)
+    wait_for_line(proc, "cancelled")
+    proc.send_signal(signal.SIGINT)
+    rc, out, err = finish(proc)
+    assert rc != 0
+    assert "KeyboardInterrupt" in err
+    assert "not reached" not in out
+
+
+def test_sigint_handler_replaces_keyboard_interrupt(impl, tmp_path):
+    proc = spawn(impl, tmp_path, RUNNER_PRELUDE + """
+    async def main():
+        check_loop()
+        loop = asyncio.get_running_loop()
+        got = loop.create_future()
+        loop.add_signal_handler(signal.SIGINT, got.set_result, "handled")
+        print("ready", flush=True)
+        print(await got, flush=True)
+        loop.remove_signal_handler(signal.SIGINT)
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+    with asyncio.Runner(loop_factory=factory) as runner:
+        runner.run(main())
+    print("done", flush=True)
+    """)
+    wait_for_line(proc, "ready")
+    proc.send_signal(signal.SIGINT)
+    rc, out, err = finish(proc)
+    assert rc == 0, err
+    assert out.split() == ["handled", "done"]
+
+
+# ---------------------------------------------------------------------------
+# fork() from a running loop, in a child Python
+
+
+def test_fork_in_a_callback_child_runs_a_fresh_loop(impl, run_python):
+    code = RUNNER_PRELUDE + """
+    import os
+
+    async def child_main():
+        check_loop()
+        fut = asyncio.get_running_loop().create_future()
+        asyncio.get_running_loop().call_later(0.01, fut.set_result, 42)
+        r, w = os.pipe()
+        os.write(w, b"x")
+        reader = asyncio.StreamReader()
+        await asyncio.get_running_loop().connect_read_pipe(
+            lambda: asyncio.StreamReaderProtocol(reader), os.fdopen(r, "rb", 0))
+        os.close(w)
+        data = await reader.read()
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-c", "print('sub')", stdout=asyncio.subprocess.PIPE)
+        out, _ = await proc.communicate()
+        return await fut, data, out.strip(), proc.returncode
+
+    def in_child():
+        ok = False
+        try:
+            loop = factory()
+            try:
+                ok = loop.run_until_complete(child_main()) == (42, b"x", b"sub", 0)
+            finally:
+                loop.close()
+        except BaseException:
+            import traceback
+            traceback.print_exc()
+        finally:
+            os._exit(0 if ok else 1)
+
+    def fork_now(result):
+        pid = os.fork()
+        if pid == 0:
+            in_child()
+        result.set_result(os.waitpid(pid, 0)[1])
+
+    async def main():
+        check_loop()
+        loop = asyncio.get_running_loop()
+        loop.add_signal_handler(signal.SIGUSR1, lambda: None)
+        result = loop.create_future()
+        loop.call_soon(fork_now, result)
+        status = await result
+        print("child exit", os.waitstatus_to_exitcode(status))
+
+    with asyncio.Runner(loop_factory=factory) as runner:
+        runner.run(main())
+    """
+    res = run_python(textwrap.dedent(code), impl)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.split() == ["child", "exit", "0"], res.stderr
+
+
+def test_forked_child_does_not_signal_the_parent_loop(impl, run_python):
+    if impl == "asyncio" and sys.version_info < (3, 12):
+        pytest.skip("asyncio resets the wakeup fd in a forked child from 3.12 on")
+    code = RUNNER_PRELUDE + """
+    import os
+
+    def fork_now(result):
+        pid = os.fork()
+        if pid == 0:
+            os._exit(0 if signal.set_wakeup_fd(-1) == -1 else 1)
+        result.set_result(os.waitpid(pid, 0)[1])
+
+    async def main():
+        check_loop()
+        loop = asyncio.get_running_loop()
+        loop.add_signal_handler(signal.SIGUSR1, lambda: None)
+        result = loop.create_future()
+        loop.call_soon(fork_now, result)
+        print("child exit", os.waitstatus_to_exitcode(await result))
+
+    with asyncio.Runner(loop_factory=factory) as runner:
+        runner.run(main())
+    """
+    res = run_python(textwrap.dedent(code), impl)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.split() == ["child", "exit", "0"], res.stderr

@@ -75,8 +75,8 @@ async def main():
         try:
             await redis.ping()
         except (RedisConnectionError, RedisTimeoutError, OSError) as e:
-            print('Cannot connect to Redis at {}: {}'.format(REDIS_URL, e),
-                  file=sys.stderr)
+            print('Cannot connect to Redis at {}: {}'.format(
+                REDIS_URL, str(e) or type(e).__name__), file=sys.stderr)
             print('This lesson needs a running Redis server. Start one with:\n'
                   '    apt-get install redis-server && redis-server --daemonize yes\n'
                   'or point REDIS_URL at your server, e.g.\n'

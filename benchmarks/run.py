@@ -157,6 +157,25 @@ def machine_info():
     }
 
 
+def load_average():
+    """The 1-minute load average, or None; recorded because other work on the machine skews results."""
+    try:
+        return round(os.getloadavg()[0], 2)
+    except (AttributeError, OSError):
+        return None
+
+
+def busy_machine_note(machine):
+    """A warning line when the machine was busy with other work during the run, else None."""
+    loads = [x for x in (machine.get("load_average_start"), machine.get("load_average_end")) if x is not None]
+    cores = machine.get("usable_cores") or 1
+    # The run itself keeps about one core busy.
+    if loads and max(loads) > 1 + 0.5 * cores:
+        return (f"the machine was busy (1-minute load average {' -> '.join(map(str, loads))} "
+                f"on {cores} cores): expect noisy numbers")
+    return None
+
+
 def git_commit():
     try:
         out = subprocess.run(["git", "-C", HERE, "rev-parse", "--short", "HEAD"],
@@ -272,6 +291,9 @@ def table_rows(report):
 
 def notes(report):
     lines = []
+    busy = busy_machine_note(report["machine"])
+    if busy:
+        lines.append("warning: " + busy)
     for loop, info in report["machine"]["loops"].items():
         if info["status"] != "ok":
             lines.append(f"missing loop {loop}: {info['error']}")
@@ -444,6 +466,7 @@ def main(argv=None):
         if info["status"] != "ok":
             print(f"loop {name} is missing: {info['error']}", file=sys.stderr)
 
+    load_start = load_average()
     started = time.monotonic()
     results = measure_all(args.workload_list, measured, args.repeat, args.quick, args.gc, args.timeout)
     results = {
@@ -453,6 +476,8 @@ def main(argv=None):
 
     machine = machine_info()
     machine["loops"] = loop_info
+    machine["load_average_start"] = load_start
+    machine["load_average_end"] = load_average()
     report = {
         "schema": 1,
         "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),

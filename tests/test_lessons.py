@@ -39,6 +39,10 @@ ROOT = Path(__file__).resolve().parent.parent
 LESSONS_DIR = ROOT / 'examples' / 'lessons'
 LESSONS = sorted(p.stem for p in LESSONS_DIR.glob('*.py'))
 TIMEOUT = 60
+# Keep the interpreter's -P (safe path) in the subprocesses: scripts/asan.sh
+# runs pytest with -P so that the sanitized cloop build on PYTHONPATH is
+# imported instead of the working tree's own build.
+PYTHON = [sys.executable, '-P'] if sys.flags.safe_path else [sys.executable]
 
 PY34_LESSON = '07_1_asyncio_py34'
 REDIS_LESSON = '22_async_for_redis'
@@ -87,17 +91,17 @@ def run(args):
 
 
 def stock_command(name):
-    return [sys.executable, lesson_path(name)]
+    return PYTHON + [lesson_path(name)]
 
 
 def cloop_command(name):
-    return [sys.executable, '-m', 'cloop', lesson_path(name)]
+    return PYTHON + ['-m', 'cloop', lesson_path(name)]
 
 
 def reference_command(name):
     """The stock command whose output the cloop run must reproduce."""
     if name == PY34_LESSON:
-        return [sys.executable, '-c', PY34_SHIM, lesson_path(name)]
+        return PYTHON + ['-c', PY34_SHIM, lesson_path(name)]
     return stock_command(name)
 
 

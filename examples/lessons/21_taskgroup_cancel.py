@@ -11,6 +11,9 @@ siblings get ``asyncio.CancelledError`` at their current ``await``.
 import asyncio
 
 
+cleaned_up = []        # names of the tasks that ran their clean-up code
+
+
 async def worker(name, delay):
     try:
         print('  {}: started, needs {:.1f} s'.format(name, delay))
@@ -18,7 +21,11 @@ async def worker(name, delay):
         print('  {}: finished'.format(name))
         return name
     except asyncio.CancelledError:
-        print('  {}: cancelled by the group, cleaning up'.format(name))
+        # The group cancels its remaining tasks in no particular order (it
+        # keeps them in a set), so this line does not name the task; we note
+        # who cleaned up and print the names, sorted, after the group.
+        print('  a sibling got CancelledError from the group, cleaning up')
+        cleaned_up.append(name)
         raise
 
 
@@ -37,6 +44,7 @@ async def main():
             bad = tg.create_task(broken(0.2), name='broken')
     except* ValueError as eg:
         print('caught', [repr(e) for e in eg.exceptions])
+    print('cancelled by the group, cleaned up:', sorted(cleaned_up))
 
     for task in (fast, slow, slower, bad):
         if task.cancelled():

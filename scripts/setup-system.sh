@@ -17,3 +17,15 @@ if [ "${#need[@]}" -gt 0 ]; then
     apt-get update -qq
     apt-get install -y -qq "${need[@]}" >/dev/null
 fi
+
+# A Redis server for the Redis lesson and the redis-py tests, unless one
+# already answers (REDIS_URL's default port). Nothing is saved to disk.
+if ! redis-cli -p 6379 ping >/dev/null 2>&1; then
+    redis-server --port 6379 --daemonize yes --dir /tmp --save '' \
+        --appendonly no >/dev/null
+    for _ in $(seq 50); do
+        redis-cli -p 6379 ping >/dev/null 2>&1 && break
+        sleep 0.1
+    done
+    redis-cli -p 6379 ping >/dev/null
+fi

@@ -349,6 +349,30 @@ def wait_for_line(proc, expected, timeout=SUBPROCESS_TIMEOUT):
                 return
 
 
+def wait_until_blocked(proc, timeout=10.0):
+    """Wait until the child's main thread sleeps in epoll_wait.
+
+    A signal that arrives just before a loop blocks in epoll_wait trips Python's
+    flag but interrupts nothing, so its Python handler waits for the next event
+    (stock asyncio has this race too). Sending only once the child sleeps in the
+    system call keeps the test about Ctrl-C rather than that race.
+    """
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with open(f"/proc/{proc.pid}/wchan") as f:
+                if "epoll" in f.read():
+                    return
+        except OSError:
+            return
+        time.sleep(0.005)
+
+
+def interrupt(proc):
+    wait_until_blocked(proc)
+    proc.send_signal(signal.SIGINT)
+
+
 def finish(proc):
     try:
         out, err = proc.communicate(timeout=SUBPROCESS_TIMEOUT)
@@ -388,7 +412,7 @@ def test_ctrl_c_under_python_m_cloop(impl, tmp_path):
         print("not reached", flush=True)
     """, how="main")
     wait_for_line(proc, "ready")
-    proc.send_signal(signal.SIGINT)
+    interrupt(proc)
     rc, out, err = finish(proc)
     assert rc != 0
     assert "KeyboardInterrupt" in err
@@ -414,7 +438,7 @@ def test_first_ctrl_c_cancels_the_main_task(impl, tmp_path):
     print("closed", flush=True)
     """)
     wait_for_line(proc, "ready")
-    proc.send_signal(signal.SIGINT)
+    interrupt(proc)
     rc, out, err = finish(proc)
     assert rc == 0, err
     assert out.split() == ["cancelled", "KeyboardInterrupt", "closed"]
@@ -437,9 +461,9 @@ def test_second_ctrl_c_raises_keyboard_interrupt(impl, tmp_path):
         runner.run(main())
     """)
     wait_for_line(proc, "ready")
-    proc.send_signal(signal.SIGINT)
+    interrupt(proc)
     wait_for_line(proc, "cancelled")
-    proc.send_signal(signal.SIGINT)
+    interrupt(proc)
     rc, out, err = finish(proc)
     assert rc != 0
     assert "KeyboardInterrupt" in err
@@ -463,7 +487,7 @@ def test_sigint_handler_replaces_keyboard_interrupt(impl, tmp_path):
     print("done", flush=True)
     """)
     wait_for_line(proc, "ready")
-    proc.send_signal(signal.SIGINT)
+    interrupt(proc)
     rc, out, err = finish(proc)
     assert rc == 0, err
     assert out.split() == ["handled", "done"]

@@ -14,6 +14,13 @@ control to the event loop for one turn.
 This is a property of asyncio's design, not of one loop implementation: run
 it with ``python -m cloop 16_await_problems.py`` and the C event loop shows
 exactly the same.
+
+The last part shows how to find such a task in a real program. cloop's
+blocking detector (``cloop.watch_blocking``) watches the loop from a thread
+and, while the loop is stuck in one task for longer than a threshold, names
+the task and shows where it is. Its lines start with "detector:"; on stock
+asyncio, which has no such tool, the lesson prints one "detector:" line
+saying so (the lessons test compares everything else line for line).
 """
 
 import asyncio
@@ -71,6 +78,36 @@ async def starving(give_way):
         busy_for, 'NOT ONCE' if during == 0 else 'several times'))
 
 
+async def who_blocked():
+    """Run a starving busy loop in a named task under the blocking detector."""
+    loop = asyncio.get_running_loop()
+    try:
+        import cloop
+    except ImportError:
+        cloop = None
+    if cloop is None or not isinstance(loop, cloop.Loop):
+        print('detector: not available on this event loop '
+              '(run: python -m cloop 16_await_problems.py)')
+        await busy(0.3, give_way=False)
+        return
+    reports = []
+    # The watchdog thread calls reports.append(report) while the loop is
+    # still blocked; 0.1 s is the threshold for "blocked".
+    with cloop.watch_blocking(loop, threshold=0.1, callback=reports.append):
+        task = asyncio.create_task(busy(0.3, give_way=False), name='busy-worker')
+        await task
+    for report in reports:
+        print('detector: the loop was blocked by task {!r}, coroutine {}'.format(
+            report.task_name, report.coro))
+        # report.stack holds traceback.format_stack() entries of the loop's
+        # thread, innermost last: show the frame inside busy().
+        frames = [entry for entry in report.stack if entry.split('\n')[0].endswith(' in busy')]
+        if frames:
+            location, code = frames[-1].strip().split('\n', 1)
+            line = location.rsplit(', ', 2)[1]  # "line N"
+            print('detector: it was in busy(), {}: {}'.format(line, code.strip()))
+
+
 async def main():
     print('--- awaiting coroutines that return at once: no switching ---')
     await asyncio.gather(worker(3, give_way=False), other(3))
@@ -83,6 +120,9 @@ async def main():
 
     print('--- the same loop with await asyncio.sleep(0) inside ---')
     await starving(give_way=True)
+
+    print('--- who blocked the loop? ---')
+    await who_blocked()
 
 
 asyncio.run(main())

@@ -33,7 +33,7 @@ _BORROWED = (
     "get_exception_handler", "set_exception_handler",
     "default_exception_handler", "call_exception_handler",
     "_check_callback", "_set_coroutine_origin_tracking", "set_debug",
-    "getaddrinfo", "getnameinfo", "_getaddrinfo_debug",
+    # getaddrinfo & co. come from NetworkMixin (cloop/_net.py).
 )
 
 

@@ -15,10 +15,16 @@
 #include "stats.h"
 #include "timerheap.h"
 
-/* The callbacks watching one fd (loop_io.c). */
+/* The callbacks watching one fd (loop_io.c). A slot holds either a Handle
+ * (its *_fn is NULL) or a C watcher object, a transport or a pending sock_*
+ * operation, whose *_fn the ready ring runs with it. */
 typedef struct {
-    PyObject *reader; /* owned Handle or NULL */
-    PyObject *writer; /* owned Handle or NULL */
+    PyObject *reader;     /* owned Handle, C watcher or NULL */
+    PyObject *writer;     /* owned Handle, C watcher or NULL */
+    cl_ready_fn read_fn;  /* NULL when reader is a Handle */
+    cl_ready_fn write_fn; /* NULL when writer is a Handle */
+    PyObject *transport;  /* borrowed: the transport owning the fd (asyncio's
+                             _transports); it clears this before it dies */
 } cl_watcher;
 
 typedef struct LoopObject {
@@ -40,6 +46,8 @@ typedef struct LoopObject {
     double clock_resolution;
     double slow_callback_duration;
     PyObject *current_handle; /* owned, debug mode only (asyncio's rule) */
+    char *readbuf;            /* owned by loop_io.c: the one recv buffer of
+                                 this loop's transports, allocated lazily */
     /* For the blocking watchdog (cloop/_watch.py): the entry being run
      * (borrowed: kept alive by the run phase while it runs) and a count of
      * entries started, so a long-running entry can be told from a new one. */

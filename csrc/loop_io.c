@@ -1,9 +1,16 @@
-/* loop_io.c: the watcher table and add/remove_reader/writer.
+/* loop_io.c: the watcher table, add/remove_reader/writer, the read buffer.
  *
  * Owns: the watcher table, indexed by fd, holding one reference to each
- * reader and writer Handle. The poller (poller.c) knows the same fds' event
- * masks; every change here updates both, poller first, so a failing
- * epoll_ctl leaves the table as it was.
+ * reader and writer: a Handle (add_reader & co.) or a C watcher object (a
+ * transport, a pending sock_* operation) run by its cl_ready_fn without a
+ * Handle. The poller (poller.c) knows the same fds' event masks; every
+ * change here updates both, poller first, so a failing epoll_ctl leaves the
+ * table as it was. Also owns the loop's one read buffer, which transports
+ * recv into (never a fresh maximum-size bytes per read).
+ *
+ * The table also records which transport owns each fd (asyncio's
+ * _transports), so that add_reader & co. refuse an fd a live transport
+ * uses, as asyncio's _ensure_fd_no_transport does.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -84,28 +91,50 @@ slot_of(cl_watcher *w, unsigned which)
     return which == CL_POLL_READ ? &w->reader : &w->writer;
 }
 
-/* Installs handle (stolen) as fd's reader or writer; cancels the one it
- * replaces, as asyncio does. */
+static cl_ready_fn *
+fn_of(cl_watcher *w, unsigned which)
+{
+    return which == CL_POLL_READ ? &w->read_fn : &w->write_fn;
+}
+
+/* Releases a watcher taken out of the table: a Handle is cancelled, as
+ * asyncio cancels the handle it replaces or removes. */
+static void
+release_watcher(PyObject *old, cl_ready_fn fn)
+{
+    if (old == NULL) {
+        return;
+    }
+    if (fn == NULL) {
+        cl_handle_cancel((HandleObject *)old);
+    }
+    Py_DECREF(old);
+}
+
+/* Installs obj (stolen) as fd's reader or writer: a Handle when fn is NULL,
+ * else a C watcher run by fn. */
 static int
-add_watch(LoopObject *self, int fd, unsigned which, PyObject *handle)
+add_watch(LoopObject *self, int fd, unsigned which, PyObject *obj,
+          cl_ready_fn fn)
 {
     if (ensure_watcher_slot(self, fd) < 0) {
-        Py_DECREF(handle);
+        Py_DECREF(obj);
         return -1;
     }
     unsigned mask = cl_poller_get(&self->poller, fd) | which;
     if (cl_poller_set(&self->poller, fd, mask) < 0) {
-        Py_DECREF(handle);
+        Py_DECREF(obj);
         PyErr_SetFromErrno(PyExc_OSError);
         return -1;
     }
-    PyObject **slot = slot_of(&self->watchers[fd], which);
+    cl_watcher *w = &self->watchers[fd];
+    PyObject **slot = slot_of(w, which);
+    cl_ready_fn *fnslot = fn_of(w, which);
     PyObject *old = *slot;
-    *slot = handle;
-    if (old != NULL) {
-        cl_handle_cancel((HandleObject *)old);
-        Py_DECREF(old);
-    }
+    cl_ready_fn oldfn = *fnslot;
+    *slot = obj;
+    *fnslot = fn;
+    release_watcher(old, oldfn);
     return 0;
 }
 
@@ -126,15 +155,127 @@ remove_watch(LoopObject *self, int fd, unsigned which)
         self->poller.masks[fd] = (unsigned char)mask;
         self->poller.nwatched += (mask != 0);
     }
-    PyObject **slot = slot_of(&self->watchers[fd], which);
+    cl_watcher *w = &self->watchers[fd];
+    PyObject **slot = slot_of(w, which);
+    cl_ready_fn *fnslot = fn_of(w, which);
     PyObject *old = *slot;
+    cl_ready_fn oldfn = *fnslot;
     *slot = NULL;
+    *fnslot = NULL;
     if (old == NULL) {
         return 0;
     }
-    cl_handle_cancel((HandleObject *)old);
-    Py_DECREF(old);
+    release_watcher(old, oldfn);
     return 1;
+}
+
+/* ------------------------------------------------------------------ */
+/* Transports owning fds (asyncio's _ensure_fd_no_transport)           */
+
+int
+cl_loop_io_set_owner(LoopObject *self, int fd, PyObject *transport)
+{
+    if (ensure_watcher_slot(self, fd) < 0) {
+        return -1;
+    }
+    self->watchers[fd].transport = transport;
+    return 0;
+}
+
+void
+cl_loop_io_clear_owner(LoopObject *self, int fd, PyObject *transport)
+{
+    if (fd >= 0 && fd < self->nwatchers
+        && self->watchers[fd].transport == transport) {
+        self->watchers[fd].transport = NULL;
+    }
+}
+
+/* RuntimeError if a transport that is not closing owns fd; fileobj is what
+ * the caller passed, for the message. 0 or -1. */
+static int
+check_no_transport(LoopObject *self, PyObject *fileobj, long fd)
+{
+    if (fd < 0 || fd >= self->nwatchers
+        || self->watchers[fd].transport == NULL) {
+        return 0;
+    }
+    PyObject *tr = Py_NewRef(self->watchers[fd].transport);
+    PyObject *closing = PyObject_CallMethod(tr, "is_closing", NULL);
+    int rc = 0;
+    if (closing == NULL) {
+        rc = -1;
+    }
+    else {
+        int b = PyObject_IsTrue(closing);
+        Py_DECREF(closing);
+        if (b < 0) {
+            rc = -1;
+        }
+        else if (!b) {
+            PyErr_Format(PyExc_RuntimeError,
+                         "File descriptor %R is used by transport %R",
+                         fileobj, tr);
+            rc = -1;
+        }
+    }
+    Py_DECREF(tr);
+    return rc;
+}
+
+int
+cl_loop_io_ensure_no_transport(LoopObject *self, PyObject *fileobj)
+{
+    long fd;
+    if (fileobj_to_fd(fileobj, &fd) < 0) {
+        return -1;
+    }
+    return check_no_transport(self, fileobj, fd);
+}
+
+/* ------------------------------------------------------------------ */
+/* C watchers (transports, sock_* operations)                          */
+
+int
+cl_loop_io_watch(LoopObject *self, int fd, unsigned which, cl_ready_fn fn,
+                 PyObject *obj)
+{
+    if (cl_loop_check_closed(self) < 0 || check_fd(fd) < 0) {
+        return -1;
+    }
+    return add_watch(self, fd, which, Py_NewRef(obj), fn);
+}
+
+int
+cl_loop_io_unwatch(LoopObject *self, int fd, unsigned which, PyObject *only)
+{
+    if (self->closed || fd < 0 || fd >= self->nwatchers) {
+        return 0;
+    }
+    if (only != NULL && *slot_of(&self->watchers[fd], which) != only) {
+        return 0;
+    }
+    return remove_watch(self, fd, which);
+}
+
+int
+cl_loop_io_is_watching(LoopObject *self, int fd, unsigned which,
+                       PyObject *obj)
+{
+    return fd >= 0 && fd < self->nwatchers
+           && *slot_of(&self->watchers[fd], which) == obj;
+}
+
+char *
+cl_loop_io_readbuf(LoopObject *self)
+{
+    if (self->readbuf == NULL) {
+        self->readbuf = PyMem_RawMalloc(CL_READ_BUFSIZE);
+        if (self->readbuf == NULL) {
+            PyErr_NoMemory();
+        }
+    }
+    return self->readbuf;
 }
 
 /* ------------------------------------------------------------------ */
@@ -154,7 +295,9 @@ add_impl(LoopObject *self, PyObject *const *args, Py_ssize_t nargs,
         return NULL;
     }
     long fd;
-    if (fileobj_to_fd(args[0], &fd) < 0 || cl_loop_check_closed(self) < 0) {
+    if (fileobj_to_fd(args[0], &fd) < 0
+        || (!return_handle && check_no_transport(self, args[0], fd) < 0)
+        || cl_loop_check_closed(self) < 0) {
         return NULL;
     }
     HandleObject *h = cl_handle_new(self->state->HandleType, self, args[1],
@@ -166,7 +309,7 @@ add_impl(LoopObject *self, PyObject *const *args, Py_ssize_t nargs,
         Py_DECREF(h);
         return NULL;
     }
-    if (add_watch(self, (int)fd, which, Py_NewRef((PyObject *)h)) < 0) {
+    if (add_watch(self, (int)fd, which, Py_NewRef((PyObject *)h), NULL) < 0) {
         Py_DECREF(h);
         return NULL;
     }
@@ -178,10 +321,11 @@ add_impl(LoopObject *self, PyObject *const *args, Py_ssize_t nargs,
 }
 
 static PyObject *
-remove_impl(LoopObject *self, PyObject *fileobj, unsigned which)
+remove_impl(LoopObject *self, PyObject *fileobj, unsigned which, int public)
 {
     long fd;
-    if (fileobj_to_fd(fileobj, &fd) < 0) {
+    if (fileobj_to_fd(fileobj, &fd) < 0
+        || (public && check_no_transport(self, fileobj, fd) < 0)) {
         return NULL;
     }
     if (self->closed) {
@@ -220,13 +364,34 @@ Loop__add_writer(LoopObject *self, PyObject *const *args, Py_ssize_t nargs)
 PyObject *
 Loop_remove_reader(LoopObject *self, PyObject *fileobj)
 {
-    return remove_impl(self, fileobj, CL_POLL_READ);
+    return remove_impl(self, fileobj, CL_POLL_READ, 1);
 }
 
 PyObject *
 Loop_remove_writer(LoopObject *self, PyObject *fileobj)
 {
-    return remove_impl(self, fileobj, CL_POLL_WRITE);
+    return remove_impl(self, fileobj, CL_POLL_WRITE, 1);
+}
+
+PyObject *
+Loop__remove_reader(LoopObject *self, PyObject *fileobj)
+{
+    return remove_impl(self, fileobj, CL_POLL_READ, 0);
+}
+
+PyObject *
+Loop__remove_writer(LoopObject *self, PyObject *fileobj)
+{
+    return remove_impl(self, fileobj, CL_POLL_WRITE, 0);
+}
+
+PyObject *
+Loop__ensure_fd_no_transport(LoopObject *self, PyObject *fileobj)
+{
+    if (cl_loop_io_ensure_no_transport(self, fileobj) < 0) {
+        return NULL;
+    }
+    Py_RETURN_NONE;
 }
 
 /* ------------------------------------------------------------------ */
@@ -236,9 +401,14 @@ Loop_remove_writer(LoopObject *self, PyObject *fileobj)
 static int
 dispatch_one(LoopObject *self, int fd, unsigned which)
 {
-    PyObject *h = *slot_of(&self->watchers[fd], which);
+    cl_watcher *w = &self->watchers[fd];
+    PyObject *h = *slot_of(w, which);
     if (h == NULL) {
         return 0;
+    }
+    cl_ready_fn fn = *fn_of(w, which);
+    if (fn != NULL) {
+        return cl_loop_push_ready(self, fn, Py_NewRef(h), NULL);
     }
     if (((HandleObject *)h)->cancelled) {
         (void)remove_watch(self, fd, which);
@@ -281,6 +451,8 @@ cl_loop_io_clear(LoopObject *self)
         cl_watcher *w = &self->watchers[fd];
         PyObject *r = w->reader, *wr = w->writer;
         w->reader = w->writer = NULL;
+        w->read_fn = w->write_fn = NULL;
+        w->transport = NULL;
         if (self->poller.epfd >= 0 && (r || wr)) {
             (void)cl_poller_set(&self->poller, fd, 0);
         }
@@ -295,6 +467,8 @@ cl_loop_io_free(LoopObject *self)
     PyMem_Free(self->watchers);
     self->watchers = NULL;
     self->nwatchers = 0;
+    PyMem_RawFree(self->readbuf);
+    self->readbuf = NULL;
 }
 
 int

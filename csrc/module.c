@@ -7,6 +7,7 @@
 #include "common.h"
 #include "handle.h"
 #include "loop.h"
+#include "net.h"
 #include "state.h"
 
 static struct PyModuleDef cloop_module;
@@ -75,7 +76,8 @@ module_exec(PyObject *module)
     if (intern_strings(st) < 0
         || import_asyncio_helpers(st) < 0
         || cl_handle_init_state(module, st) < 0
-        || cl_loop_init_state(module, st) < 0) {
+        || cl_loop_init_state(module, st) < 0
+        || cl_net_init_state(module, st) < 0) {
         return -1;
     }
     return 0;
@@ -88,6 +90,9 @@ module_traverse(PyObject *module, visitproc visit, void *arg)
 #define VISIT(f) Py_VISIT(st->f);
     CL_STATE_OBJECTS(VISIT)
 #undef VISIT
+    if (cl_net_traverse_state(st, visit, arg) < 0) {
+        return -1;
+    }
     return 0;
 }
 
@@ -98,6 +103,7 @@ module_clear(PyObject *module)
 #define CLEAR(f) Py_CLEAR(st->f);
     CL_STATE_OBJECTS(CLEAR)
 #undef CLEAR
+    cl_net_clear_state(st);
     return 0;
 }
 

@@ -16,6 +16,7 @@ typedef struct cl_state {
     PyTypeObject *LoopType;
     PyTypeObject *HandleType;
     PyTypeObject *TimerHandleType;
+    struct cl_net_state *net;  /* owned by net.c: the networking part */
 
     /* asyncio pieces, owned. */
     PyObject *format_callback_source; /* format_helpers._format_callback_source */

@@ -1,0 +1,786 @@
+/* stream.c: the stream socket transport (asyncio's _SelectorSocketTransport).
+ *
+ * Reading: when the fd is readable the loop runs stream_read_ready, which
+ * recv()s into the loop's one read buffer and hands the protocol an
+ * exact-size bytes object (data_received), or recv()s straight into the
+ * protocol's buffer (BufferedProtocol: get_buffer/buffer_updated).
+ * Writing: write() sends at once and queues only what the kernel refused;
+ * queued data is sent with one sendmsg() (a writev) per writable event,
+ * and writelines() sends all its buffers with one sendmsg().
+ *
+ * Ownership: as transport.h. Queued data is a bytes object: bytes are
+ * queued by reference, other buffers are copied when they must wait.
+ */
+#include <errno.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+#include "common.h"
+#include "loop_io.h"
+#include "stream.h"
+#include "transport.h"
+
+/* iovecs per sendmsg (Linux allows 1024). */
+#define CL_IOV_MAX 256
+
+#if CL_PY312
+#define MSG_WRITELINES_EOF "Cannot call writelines() after write_eof()"
+#define MSG_WRITELINES_SENDFILE "unable to writelines; sendfile is in progress"
+#else
+/* 3.11's writelines is write(b''.join(...)). */
+#define MSG_WRITELINES_EOF "Cannot call write() after write_eof()"
+#define MSG_WRITELINES_SENDFILE "unable to write; sendfile is in progress"
+#endif
+
+/* ------------------------------------------------------------------ */
+/* Reading                                                             */
+
+static int
+on_eof(TransportObject *t)
+{
+    if (t->loop != NULL && t->loop->debug) {
+        cl_net_log(t->loop, t->ns->str_debug, "%r received EOF",
+                   (PyObject *)t);
+    }
+    PyObject *proto = Py_NewRef(t->protocol);
+    PyObject *res = PyObject_CallMethodNoArgs(proto, t->ns->str_eof_received);
+    Py_DECREF(proto);
+    if (res == NULL) {
+        return cl_transport_fatal_error(
+            t, "Fatal error: protocol.eof_received() call failed.");
+    }
+    int keep_open = PyObject_IsTrue(res);
+    Py_DECREF(res);
+    if (keep_open < 0) {
+        return -1;
+    }
+    if (keep_open) {
+        /* The protocol may still write; nothing more can be read. */
+        cl_transport_stop_reading(t);
+        return 0;
+    }
+    return cl_transport_close(t);
+}
+
+/* recv() with EINTR retried: the byte count, 0 at EOF, -2 when it would
+ * block, -1 with OSError. */
+static ssize_t
+recv_some(int fd, void *buf, size_t len)
+{
+    ssize_t n;
+    while ((n = recv(fd, buf, len, 0)) < 0 && errno == EINTR) {
+        if (PyErr_CheckSignals() < 0) {
+            return -1;
+        }
+    }
+    if (n < 0) {
+        if (errno == EAGAIN || errno == EWOULDBLOCK) {
+            return -2;
+        }
+        PyErr_SetFromErrno(PyExc_OSError);
+        return -1;
+    }
+    return n;
+}
+
+static int
+read_data(TransportObject *t, LoopObject *loop)
+{
+    char *buf = cl_loop_io_readbuf(loop);
+    if (buf == NULL) {
+        return -1;
+    }
+    ssize_t n = recv_some(t->fd, buf, CL_READ_BUFSIZE);
+    if (n == -2) {
+        return 0;
+    }
+    if (n == -1) {
+        if (PyErr_Occurred() && cl_err_is_fatal()) {
+            return -1;
+        }
+        return cl_transport_fatal_error(t,
+                                        "Fatal read error on socket transport");
+    }
+    if (n == 0) {
+        return on_eof(t);
+    }
+    PyObject *data = PyBytes_FromStringAndSize(buf, n);
+    if (data == NULL) {
+        return -1;
+    }
+    PyObject *proto = Py_NewRef(t->protocol);
+    PyObject *res = PyObject_CallMethodOneArg(proto, t->ns->str_data_received,
+                                              data);
+    Py_DECREF(proto);
+    Py_DECREF(data);
+    if (res == NULL) {
+        return cl_transport_fatal_error(
+            t, "Fatal error: protocol.data_received() call failed.");
+    }
+    Py_DECREF(res);
+    return 0;
+}
+
+/* get_buffer(-1) as a writable view; 0, or -1 after the fatal error (or
+ * with an exception that stops the loop). *ok tells whether view is set. */
+static int
+get_protocol_buffer(TransportObject *t, PyObject *proto, Py_buffer *view,
+                    int *ok)
+{
+    static const char get_msg[] =
+        "Fatal error: protocol.get_buffer() call failed.";
+    *ok = 0;
+    PyObject *buf = PyObject_CallMethod(proto, "get_buffer", "i", -1);
+    if (buf == NULL) {
+        return cl_transport_fatal_error(t, get_msg);
+    }
+    Py_ssize_t len = PyObject_Length(buf);
+    if (len == 0) {
+        PyErr_SetString(PyExc_RuntimeError,
+                        "get_buffer() returned an empty buffer");
+    }
+    if (len <= 0) {
+        Py_DECREF(buf);
+        return cl_transport_fatal_error(t, get_msg);
+    }
+    int rc = PyObject_GetBuffer(buf, view, PyBUF_WRITABLE);
+    Py_DECREF(buf);
+    if (rc < 0) {
+        return cl_transport_fatal_error(t,
+                                        "Fatal read error on socket transport");
+    }
+    *ok = 1;
+    return 0;
+}
+
+static int
+read_buffered(TransportObject *t, LoopObject *loop)
+{
+    PyObject *proto = Py_NewRef(t->protocol);
+    Py_buffer view;
+    int ok, rc;
+    rc = get_protocol_buffer(t, proto, &view, &ok);
+    if (!ok) {
+        Py_DECREF(proto);
+        return rc;
+    }
+    ssize_t n = recv_some(t->fd, view.buf, (size_t)view.len);
+    PyBuffer_Release(&view);
+    if (n == -2) {
+        rc = 0;
+    }
+    else if (n == -1) {
+        rc = (PyErr_Occurred() && cl_err_is_fatal())
+                 ? -1
+                 : cl_transport_fatal_error(
+                       t, "Fatal read error on socket transport");
+    }
+    else if (n == 0) {
+        rc = on_eof(t);
+    }
+    else {
+        PyObject *res = PyObject_CallMethod(proto, "buffer_updated", "n",
+                                            (Py_ssize_t)n);
+        if (res == NULL) {
+            rc = cl_transport_fatal_error(
+                t, "Fatal error: protocol.buffer_updated() call failed.");
+        }
+        Py_XDECREF(res);
+    }
+    Py_DECREF(proto);
+    return rc;
+}
+
+/* The ready-ring function of a readable fd. */
+static int
+stream_read_ready(LoopObject *loop, PyObject *obj, PyObject *unused)
+{
+    TransportObject *t = (TransportObject *)obj;
+    if (t->conn_lost || !cl_transport_is_watching(t, CL_POLL_READ)) {
+        return 0; /* paused or closed after the event was queued */
+    }
+    if (cl_transport_enter(t) < 0) {
+        return cl_transport_report(t, "_read_ready()");
+    }
+    int rc = t->buffered ? read_buffered(t, loop) : read_data(t, loop);
+    if (cl_transport_exit(t) < 0) {
+        rc = -1;
+    }
+    return rc < 0 ? cl_transport_report(t, "_read_ready()") : 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Writing                                                             */
+
+static void
+consume(TransportObject *t, Py_ssize_t n)
+{
+    t->wq.size -= n;
+    while (n > 0 && t->wq.len > 0) {
+        cl_wentry *e = cl_wqueue_at(&t->wq, 0);
+        Py_ssize_t rest = PyBytes_GET_SIZE(e->data) - e->off;
+        if (rest <= n) {
+            n -= rest;
+            cl_wqueue_popleft(&t->wq);
+        }
+        else {
+            e->off += n;
+            n = 0;
+        }
+    }
+}
+
+/* sendmsg() with EINTR retried: bytes sent, -2 would block, -1 OSError. */
+static ssize_t
+send_iov(int fd, struct iovec *iov, int cnt)
+{
+    struct msghdr msg = {0};
+    msg.msg_iov = iov;
+    msg.msg_iovlen = (size_t)cnt;
+    ssize_t n;
+    while ((n = sendmsg(fd, &msg, MSG_NOSIGNAL)) < 0 && errno == EINTR) {
+        if (PyErr_CheckSignals() < 0) {
+            return -1;
+        }
+    }
+    if (n < 0) {
+        if (errno == EAGAIN || errno == EWOULDBLOCK) {
+            return -2;
+        }
+        PyErr_SetFromErrno(PyExc_OSError);
+        return -1;
+    }
+    return n;
+}
+
+/* Sends what the queue holds: 1 all sent, 0 some left, -1 error. */
+static int
+flush(TransportObject *t)
+{
+    struct iovec iov[CL_IOV_MAX];
+    int cnt = 0;
+    for (Py_ssize_t i = 0; i < t->wq.len && cnt < CL_IOV_MAX; i++) {
+        cl_wentry *e = cl_wqueue_at(&t->wq, i);
+        iov[cnt].iov_base = PyBytes_AS_STRING(e->data) + e->off;
+        iov[cnt].iov_len = (size_t)(PyBytes_GET_SIZE(e->data) - e->off);
+        cnt++;
+    }
+    ssize_t n = send_iov(t->fd, iov, cnt);
+    if (n == -1) {
+        return -1;
+    }
+    if (n == -2) {
+        return 0;
+    }
+    consume(t, n);
+    return t->wq.len == 0;
+}
+
+static int
+shutdown_write(TransportObject *t)
+{
+    if (shutdown(t->fd, SHUT_WR) < 0) {
+        PyErr_SetFromErrno(PyExc_OSError);
+        return -1;
+    }
+    return 0;
+}
+
+static int
+write_ready(TransportObject *t)
+{
+    if (t->conn_lost) {
+        return 0;
+    }
+    int r = flush(t);
+    if (r < 0) {
+        if (cl_err_is_fatal()) {
+            return -1;
+        }
+        PyObject *exc = cl_err_fetch();
+        cl_transport_stop_writing(t);
+        cl_wqueue_clear(&t->wq);
+        int rc = cl_transport_fatal_error_exc(
+            t, exc, "Fatal write error on socket transport");
+        if (rc == 0 && t->empty_waiter != NULL) {
+            rc = cl_net_future_set(t->ns, t->empty_waiter, exc, 1);
+        }
+        Py_DECREF(exc);
+        return rc;
+    }
+    if (cl_transport_maybe_resume_protocol(t) < 0) {
+        return -1;
+    }
+    if (t->wq.len > 0) {
+        return 0;
+    }
+    cl_transport_stop_writing(t);
+    if (t->empty_waiter != NULL
+        && cl_net_future_set(t->ns, t->empty_waiter, Py_None, 0) < 0) {
+        return -1;
+    }
+    if (t->closing) {
+        return cl_transport_call_connection_lost(t, NULL);
+    }
+    if (t->eof) {
+        return shutdown_write(t);
+    }
+    return 0;
+}
+
+/* The ready-ring function of a writable fd. */
+static int
+stream_write_ready(LoopObject *loop, PyObject *obj, PyObject *unused)
+{
+    TransportObject *t = (TransportObject *)obj;
+    if (!cl_transport_is_watching(t, CL_POLL_WRITE)) {
+        return 0;
+    }
+    if (cl_transport_enter(t) < 0) {
+        return cl_transport_report(t, "_write_ready()");
+    }
+    Py_INCREF(t);
+    int rc = write_ready(t);
+    if (cl_transport_exit(t) < 0) {
+        rc = -1;
+    }
+    rc = rc < 0 ? cl_transport_report(t, "_write_ready()") : 0;
+    Py_DECREF(t);
+    return rc;
+}
+
+/* Queues view[off:] of data. */
+static int
+queue_rest(TransportObject *t, PyObject *data, Py_buffer *view,
+           Py_ssize_t off)
+{
+    PyObject *b;
+    Py_ssize_t rest = view->len - off;
+    if (PyBytes_CheckExact(data)) {
+        b = Py_NewRef(data);
+    }
+    else {
+        b = PyBytes_FromStringAndSize((char *)view->buf + off,
+                                      view->len - off);
+        if (b == NULL) {
+            return -1;
+        }
+        off = 0;
+    }
+    if (cl_wqueue_push(&t->wq, b, off, NULL) < 0) {
+        return -1;
+    }
+    t->wq.size += rest;
+    return 0;
+}
+
+static int
+check_writable(TransportObject *t, const char *eof_msg,
+               const char *sendfile_msg)
+{
+    if (t->eof) {
+        PyErr_SetString(PyExc_RuntimeError, eof_msg);
+        return -1;
+    }
+    if (t->empty_waiter != NULL) {
+        PyErr_SetString(PyExc_RuntimeError, sendfile_msg);
+        return -1;
+    }
+    return 0;
+}
+
+static PyObject *
+Stream_write(TransportObject *t, PyObject *data)
+{
+    if (!PyBytes_Check(data) && !PyByteArray_Check(data)
+        && !PyMemoryView_Check(data)) {
+        PyObject *name = PyType_GetName(Py_TYPE(data));
+        if (name != NULL) {
+            PyErr_Format(PyExc_TypeError,
+                         "data argument must be a bytes-like object, not %R",
+                         name);
+            Py_DECREF(name);
+        }
+        return NULL;
+    }
+    if (check_writable(t, "Cannot call write() after write_eof()",
+                       "unable to write; sendfile is in progress") < 0) {
+        return NULL;
+    }
+    Py_buffer view;
+    if (PyObject_GetBuffer(data, &view, PyBUF_SIMPLE) < 0) {
+        return NULL;
+    }
+    int rc = 0;
+    if (view.len == 0) {
+        goto done;
+    }
+    if (t->conn_lost) {
+        cl_transport_write_after_lost(t);
+        goto done;
+    }
+    Py_ssize_t sent = 0;
+    if (t->wq.len == 0) {
+        struct iovec iov = {view.buf, (size_t)view.len};
+        ssize_t n = send_iov(t->fd, &iov, 1);
+        if (n == -1) {
+            PyBuffer_Release(&view);
+            if (cl_err_is_fatal()) {
+                return NULL;
+            }
+            if (cl_transport_fatal_error(
+                    t, "Fatal write error on socket transport") < 0) {
+                return NULL;
+            }
+            Py_RETURN_NONE;
+        }
+        sent = n < 0 ? 0 : n;
+        if (sent == view.len) {
+            goto done;
+        }
+        /* Not all was written: watch for writability. */
+        if (cl_transport_start_writing(t) < 0) {
+            rc = -1;
+            goto done;
+        }
+    }
+    if (queue_rest(t, data, &view, sent) < 0) {
+        rc = -1;
+        goto done;
+    }
+    PyBuffer_Release(&view);
+    if (cl_transport_maybe_pause_protocol(t) < 0) {
+        return NULL;
+    }
+    Py_RETURN_NONE;
+done:
+    PyBuffer_Release(&view);
+    if (rc < 0) {
+        return NULL;
+    }
+    Py_RETURN_NONE;
+}
+
+/* Buffers of the items of a sequence. */
+typedef struct {
+    PyObject *seq;   /* owned PySequence_Fast result */
+    Py_buffer *views;
+    Py_ssize_t n;    /* views acquired */
+    Py_ssize_t total;
+} buffer_list;
+
+static void
+buffer_list_release(buffer_list *bl)
+{
+    for (Py_ssize_t i = 0; i < bl->n; i++) {
+        PyBuffer_Release(&bl->views[i]);
+    }
+    PyMem_Free(bl->views);
+    Py_XDECREF(bl->seq);
+}
+
+static int
+buffer_list_get(buffer_list *bl, PyObject *iterable)
+{
+    memset(bl, 0, sizeof(*bl));
+    bl->seq = PySequence_Fast(iterable, "writelines() requires an iterable");
+    if (bl->seq == NULL) {
+        return -1;
+    }
+    Py_ssize_t size = PySequence_Fast_GET_SIZE(bl->seq);
+    bl->views = PyMem_Calloc(size ? (size_t)size : 1, sizeof(Py_buffer));
+    if (bl->views == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    PyObject **items = PySequence_Fast_ITEMS(bl->seq);
+    for (Py_ssize_t i = 0; i < size; i++) {
+        if (PyObject_GetBuffer(items[i], &bl->views[i], PyBUF_SIMPLE) < 0) {
+            return -1;
+        }
+        bl->n++;
+        bl->total += bl->views[i].len;
+    }
+    return 0;
+}
+
+/* Sends what it can of bl with one sendmsg(); *idx and *off tell where the
+ * unsent part starts. 0, or -1 with OSError. */
+static int
+send_list(TransportObject *t, buffer_list *bl, Py_ssize_t *idx,
+          Py_ssize_t *off)
+{
+    struct iovec iov[CL_IOV_MAX];
+    int cnt = 0;
+    for (Py_ssize_t i = 0; i < bl->n && cnt < CL_IOV_MAX; i++) {
+        if (bl->views[i].len > 0) {
+            iov[cnt].iov_base = bl->views[i].buf;
+            iov[cnt].iov_len = (size_t)bl->views[i].len;
+            cnt++;
+        }
+    }
+    *idx = 0;
+    *off = 0;
+    ssize_t n = cnt ? send_iov(t->fd, iov, cnt) : 0;
+    if (n == -1) {
+        return -1;
+    }
+    if (n < 0) {
+        n = 0;
+    }
+    while (*idx < bl->n && n >= bl->views[*idx].len) {
+        n -= bl->views[*idx].len;
+        (*idx)++;
+    }
+    *off = n;
+    return 0;
+}
+
+static PyObject *
+Stream_writelines(TransportObject *t, PyObject *list_of_data)
+{
+    if (check_writable(t, MSG_WRITELINES_EOF, MSG_WRITELINES_SENDFILE) < 0) {
+        return NULL;
+    }
+    buffer_list bl;
+    if (buffer_list_get(&bl, list_of_data) < 0) {
+        buffer_list_release(&bl);
+        return NULL;
+    }
+    PyObject *res = NULL;
+    if (bl.total == 0) {
+        goto ok;
+    }
+    if (t->conn_lost) {
+        cl_transport_write_after_lost(t);
+        goto ok;
+    }
+    Py_ssize_t idx = 0, off = 0;
+    if (t->wq.len == 0) {
+        if (send_list(t, &bl, &idx, &off) < 0) {
+            if (cl_err_is_fatal()
+                || cl_transport_fatal_error(
+                       t, "Fatal write error on socket transport") < 0) {
+                goto done;
+            }
+            goto ok;
+        }
+        if (idx == bl.n) {
+            goto ok;
+        }
+        if (cl_transport_start_writing(t) < 0) {
+            goto done;
+        }
+    }
+    PyObject **items = PySequence_Fast_ITEMS(bl.seq);
+    for (; idx < bl.n; idx++, off = 0) {
+        if (bl.views[idx].len > off
+            && queue_rest(t, items[idx], &bl.views[idx], off) < 0) {
+            goto done;
+        }
+    }
+    buffer_list_release(&bl);
+    if (cl_transport_maybe_pause_protocol(t) < 0) {
+        return NULL;
+    }
+    Py_RETURN_NONE;
+ok:
+    res = Py_NewRef(Py_None);
+done:
+    buffer_list_release(&bl);
+    return res;
+}
+
+static PyObject *
+Stream_write_eof(TransportObject *t, PyObject *unused)
+{
+    if (t->closing || t->eof) {
+        Py_RETURN_NONE;
+    }
+    t->eof = 1;
+    if (t->wq.len == 0 && shutdown_write(t) < 0) {
+        return NULL;
+    }
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+Stream_can_write_eof(TransportObject *t, PyObject *unused)
+{
+    Py_RETURN_TRUE;
+}
+
+static int
+set_protocol(TransportObject *t, PyObject *protocol)
+{
+    int b = PyObject_IsInstance(protocol, t->ns->BufferedProtocol);
+    if (b < 0) {
+        return -1;
+    }
+    t->buffered = (char)b;
+    Py_XSETREF(t->protocol, Py_NewRef(protocol));
+    t->protocol_connected = 1;
+    return 0;
+}
+
+static PyObject *
+Stream_set_protocol(TransportObject *t, PyObject *protocol)
+{
+    if (set_protocol(t, protocol) < 0) {
+        return NULL;
+    }
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+Stream__make_empty_waiter(TransportObject *t, PyObject *unused)
+{
+    if (t->empty_waiter != NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "Empty waiter is already set");
+        return NULL;
+    }
+    if (t->loop == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "the transport is closed");
+        return NULL;
+    }
+    PyObject *fut = PyObject_CallMethodNoArgs((PyObject *)t->loop,
+                                              t->ns->str_create_future);
+    if (fut == NULL) {
+        return NULL;
+    }
+    if (t->wq.len == 0 && cl_net_future_set(t->ns, fut, Py_None, 0) < 0) {
+        Py_DECREF(fut);
+        return NULL;
+    }
+    t->empty_waiter = Py_NewRef(fut);
+    return fut;
+}
+
+static PyObject *
+Stream__reset_empty_waiter(TransportObject *t, PyObject *unused)
+{
+    Py_CLEAR(t->empty_waiter);
+    Py_RETURN_NONE;
+}
+
+/* SocketTransport._create(loop, sock, protocol, waiter=None, extra=None,
+ * server=None): what asyncio's _SelectorSocketTransport(...) does. */
+static PyObject *
+Stream__create(PyObject *type, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs < 3 || nargs > 6) {
+        PyErr_SetString(PyExc_TypeError,
+                        "_create(loop, sock, protocol, waiter=None, "
+                        "extra=None, server=None)");
+        return NULL;
+    }
+    LoopObject *loop = cl_transport_loop_arg(args[0]);
+    if (loop == NULL || cl_loop_check_closed(loop) < 0) {
+        return NULL;
+    }
+    PyObject *waiter = nargs > 3 ? args[3] : Py_None;
+    PyObject *extra = nargs > 4 ? args[4] : Py_None;
+    PyObject *server = nargs > 5 ? args[5] : Py_None;
+    TransportObject *t = cl_transport_alloc(loop->state->net->SocketTransportType);
+    if (t == NULL) {
+        return NULL;
+    }
+    t->read_fn = stream_read_ready;
+    t->write_fn = stream_write_ready;
+    if (cl_transport_setup(t, loop, args[1], args[2], extra, server) < 0
+        || set_protocol(t, args[2]) < 0
+        || cl_transport_start(t, waiter) < 0) {
+        /* The caller still owns the socket: no unclosed-transport warning. */
+        Py_CLEAR(t->sock);
+        (void)cl_transport_clear(t);
+        Py_DECREF(t);
+        return NULL;
+    }
+    return (PyObject *)t;
+}
+
+static PyMethodDef Stream_methods[] = {
+    CL_TRANSPORT_METHODS
+    {"write", (PyCFunction)Stream_write, METH_O, NULL},
+    {"writelines", (PyCFunction)Stream_writelines, METH_O, NULL},
+    {"write_eof", (PyCFunction)Stream_write_eof, METH_NOARGS, NULL},
+    {"can_write_eof", (PyCFunction)Stream_can_write_eof, METH_NOARGS, NULL},
+    {"set_protocol", (PyCFunction)Stream_set_protocol, METH_O, NULL},
+    {"_make_empty_waiter", (PyCFunction)Stream__make_empty_waiter,
+     METH_NOARGS, NULL},
+    {"_reset_empty_waiter", (PyCFunction)Stream__reset_empty_waiter,
+     METH_NOARGS, NULL},
+    {"_create", (PyCFunction)(void (*)(void))Stream__create,
+     METH_FASTCALL | METH_STATIC, NULL},
+    {NULL}};
+
+static PyObject *
+Stream_get_eof(TransportObject *t, void *c)
+{
+    return PyBool_FromLong(t->eof);
+}
+
+static PyObject *
+Stream_get_empty_waiter(TransportObject *t, void *c)
+{
+    return Py_NewRef(t->empty_waiter ? t->empty_waiter : Py_None);
+}
+
+static PyGetSetDef Stream_getset[] = {
+    CL_TRANSPORT_GETSET
+    {"_eof", (getter)Stream_get_eof, NULL, NULL},
+    {"_empty_waiter", (getter)Stream_get_empty_waiter, NULL, NULL},
+    {NULL}};
+
+static PyMemberDef Stream_members[] = {CL_TRANSPORT_MEMBERS {NULL}};
+
+static PyType_Slot Stream_slots[] = {
+    {Py_tp_dealloc, cl_transport_dealloc},
+    {Py_tp_traverse, cl_transport_traverse},
+    {Py_tp_clear, cl_transport_clear},
+    {Py_tp_finalize, cl_transport_finalize},
+    {Py_tp_repr, cl_transport_repr},
+    {Py_tp_methods, Stream_methods},
+    {Py_tp_getset, Stream_getset},
+    {Py_tp_members, Stream_members},
+    {Py_tp_doc, "A TCP or Unix stream socket transport (asyncio's "
+                "_SelectorSocketTransport, in C)."},
+    {0, NULL}};
+
+static PyType_Spec Stream_spec = {
+    .name = "cloop._cloop.SocketTransport",
+    .basicsize = sizeof(TransportObject),
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC
+             | Py_TPFLAGS_DISALLOW_INSTANTIATION,
+    .slots = Stream_slots,
+};
+
+int
+cl_stream_init_state(PyObject *module, cl_state *st)
+{
+    if (cl_transport_make_type(module, &Stream_spec, "Transport",
+                               &st->net->SocketTransportType) < 0) {
+        return -1;
+    }
+    PyObject *tp = (PyObject *)st->net->SocketTransportType;
+    PyObject *consts = PyImport_ImportModule("asyncio.constants");
+    if (consts == NULL) {
+        return -1;
+    }
+    PyObject *mode = PyObject_GetAttrString(consts, "_SendfileMode");
+    PyObject *native = mode ? PyObject_GetAttrString(mode, "TRY_NATIVE")
+                            : NULL;
+    Py_DECREF(consts);
+    Py_XDECREF(mode);
+    int rc = -1;
+    if (native != NULL
+        && PyObject_SetAttrString(tp, "_sendfile_compatible", native) == 0
+        && PyObject_SetAttrString(tp, "_start_tls_compatible", Py_True) == 0) {
+        PyObject *max = PyLong_FromLong(CL_READ_BUFSIZE);
+        rc = (max && PyObject_SetAttrString(tp, "max_size", max) == 0) ? 0
+                                                                       : -1;
+        Py_XDECREF(max);
+    }
+    Py_XDECREF(native);
+    return rc;
+}

@@ -1,0 +1,936 @@
+"""Stream transports (TCP and Unix) and their protocols, on both loops."""
+
+import asyncio
+import errno
+import gc
+import os
+import socket
+import sys
+import warnings
+
+import pytest
+
+PY312 = sys.version_info >= (3, 12)
+
+
+class Recorder(asyncio.Protocol):
+    """Records every callback; `done` resolves at connection_lost."""
+
+    def __init__(self, loop, eof_keep_open=False):
+        self.loop = loop
+        self.events = []
+        self.data = bytearray()
+        self.transport = None
+        self.done = loop.create_future()
+        self.got_data = asyncio.Event()
+        self.eof_keep_open = eof_keep_open
+
+    def connection_made(self, transport):
+        self.events.append("made")
+        self.transport = transport
+
+    def data_received(self, data):
+        assert type(data) is bytes
+        self.data += data
+        self.got_data.set()
+
+    def eof_received(self):
+        self.events.append("eof")
+        return self.eof_keep_open
+
+    def pause_writing(self):
+        self.events.append("pause")
+
+    def resume_writing(self):
+        self.events.append("resume")
+
+    def connection_lost(self, exc):
+        self.events.append(("lost", exc))
+        if not self.done.done():
+            self.done.set_result(exc)
+
+    async def wait_for_bytes(self, n):
+        while len(self.data) < n:
+            self.got_data.clear()
+            await self.got_data.wait()
+        return bytes(self.data)
+
+
+class Echo(asyncio.Protocol):
+    def connection_made(self, transport):
+        self.transport = transport
+
+    def data_received(self, data):
+        self.transport.write(data)
+
+    def eof_received(self):
+        self.transport.close()
+
+
+async def tcp_pair(loop, server_protocol=None, client_protocol=None):
+    """A connected (server protocol, client protocol, server) over TCP."""
+    server_protocols = []
+
+    def factory():
+        proto = server_protocol() if server_protocol else Recorder(loop)
+        server_protocols.append(proto)
+        return proto
+
+    server = await loop.create_server(factory, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    _, client = await loop.create_connection(
+        client_protocol or (lambda: Recorder(loop)), "127.0.0.1", port)
+    while not server_protocols or getattr(server_protocols[0], "transport", None) is None:
+        await asyncio.sleep(0)
+    return server_protocols[0], client, server
+
+
+async def close_all(server, *protocols):
+    for proto in protocols:
+        if proto.transport is not None:
+            proto.transport.close()
+    server.close()
+    await server.wait_closed()
+    for proto in protocols:
+        if isinstance(proto, Recorder):
+            await proto.done
+
+
+def test_transport_classes(loop, run_until):
+    async def main():
+        srv, cli, server = await tcp_pair(loop)
+        t = cli.transport
+        assert isinstance(t, asyncio.Transport)
+        assert isinstance(t, asyncio.ReadTransport)
+        assert isinstance(t, asyncio.WriteTransport)
+        assert not isinstance(t, asyncio.DatagramTransport)
+        assert t.get_protocol() is cli
+        assert t.can_write_eof() is True
+        assert t.is_reading() and not t.is_closing()
+        assert "fd=" in repr(t)
+        await close_all(server, srv, cli)
+
+    run_until(loop, main())
+
+
+def test_echo_and_connection_lost_once(loop, run_until):
+    async def main():
+        _, cli, server = await tcp_pair(loop, Echo)
+        cli.transport.write(b"hello ")
+        cli.transport.write(bytearray(b"world "))
+        cli.transport.write(memoryview(b"!!"))
+        assert await cli.wait_for_bytes(14) == b"hello world !!"
+        cli.transport.close()
+        cli.transport.close()
+        assert cli.transport.is_closing()
+        assert await cli.done is None
+        await asyncio.sleep(0)
+        server.close()
+        await server.wait_closed()
+        assert cli.events == ["made", ("lost", None)]
+
+    run_until(loop, main())
+
+
+def test_extra_info(loop, run_until):
+    async def main():
+        srv, cli, server = await tcp_pair(loop)
+        t = cli.transport
+        sock = t.get_extra_info("socket")
+        assert type(sock).__name__ == "TransportSocket"
+        assert sock.family == socket.AF_INET
+        assert t.get_extra_info("sockname") == sock.getsockname()
+        assert t.get_extra_info("peername") == server.sockets[0].getsockname()
+        assert srv.transport.get_extra_info("peername") == t.get_extra_info("sockname")
+        assert t.get_extra_info("peercert") is None
+        assert t.get_extra_info("nope", 42) == 42
+        assert t.get_extra_info(name="nope", default=1) == 1
+        with pytest.raises(TypeError):
+            t.get_extra_info()
+        await close_all(server, srv, cli)
+
+    run_until(loop, main())
+
+
+def test_large_writes_are_buffered_and_delivered(loop, run_until):
+    payload = os.urandom(8 * 1024 * 1024)
+
+    async def main():
+        srv, cli, server = await tcp_pair(loop)
+        srv.transport.pause_reading()
+        cli.transport.write(payload)
+        assert cli.transport.get_write_buffer_size() > 0
+        assert "pause" in cli.events
+        srv.transport.resume_reading()
+        assert await srv.wait_for_bytes(len(payload)) == payload
+        while cli.transport.get_write_buffer_size():
+            await asyncio.sleep(0)
+        assert cli.events.count("resume") == cli.events.count("pause") == 1
+        await close_all(server, srv, cli)
+
+    run_until(loop, main())
+
+
+def test_writelines(loop, run_until):
+    async def main():
+        srv, cli, server = await tcp_pair(loop)
+        cli.transport.writelines([b"a", bytearray(b"bc"), memoryview(b"def"), b""])
+        cli.transport.writelines([])
+        cli.transport.writelines(iter([b"g", b"h"]))
+        assert await srv.wait_for_bytes(8) == b"abcdefgh"
+        big = [os.urandom(100_000) for _ in range(40)]
+        cli.transport.writelines(big)
+        assert await srv.wait_for_bytes(8 + 4_000_000) == b"abcdefgh" + b"".join(big)
+        with pytest.raises(TypeError):
+            cli.transport.writelines([b"x", "not bytes"])
+        await close_all(server, srv, cli)
+
+    run_until(loop, main())
+
+
+def test_write_type_and_state_errors(loop, run_until):
+    async def main():
+        srv, cli, server = await tcp_pair(loop)
+        t = cli.transport
+        with pytest.raises(TypeError, match="data argument must be a bytes-like object, not 'str'"):
+            t.write("text")
+        t.write(b"")
+        t.write_eof()
+        t.write_eof()
+        with pytest.raises(RuntimeError, match=r"Cannot call write\(\) after write_eof\(\)"):
+            t.write(b"x")
+        msg = r"Cannot call writelines\(\) after write_eof\(\)" if PY312 else \
+            r"Cannot call write\(\) after write_eof\(\)"
+        with pytest.raises(RuntimeError, match=msg):
+            t.writelines([b"x"])
+        await close_all(server, srv, cli)
+
+    run_until(loop, main())
+
+
+def test_half_close_write_eof(loop, run_until):
+    async def main():
+        srv, cli, server = await tcp_pair(loop, lambda: Recorder(loop, eof_keep_open=True))
+        cli.transport.write(b"request")
+        cli.transport.write_eof()
+        await srv.wait_for_bytes(7)
+        while "eof" not in srv.events:
+            await asyncio.sleep(0)
+        # The server side may still answer after the client's EOF.
+        srv.transport.write(b"answer")
+        assert await cli.wait_for_bytes(6) == b"answer"
+        srv.transport.close()
+        await srv.done
+        await cli.done
+        assert "eof" in cli.events
+        server.close()
+        await server.wait_closed()
+
+    run_until(loop, main())
+
+
+def test_eof_closes_unless_kept_open(loop, run_until):
+    async def main():
+        srv, cli, server = await tcp_pair(loop)
+        cli.transport.write_eof()
+        assert await srv.done is None
+        assert srv.events == ["made", "eof", ("lost", None)]
+        cli.transport.close()
+        await cli.done
+        server.close()
+        await server.wait_closed()
+
+    run_until(loop, main())
+
+
+def test_pause_and_resume_reading(loop, run_until):
+    async def main():
+        srv, cli, server = await tcp_pair(loop)
+        t = srv.transport
+        t.pause_reading()
+        t.pause_reading()
+        assert not t.is_reading()
+        cli.transport.write(b"data")
+        for _ in range(5):
+            await asyncio.sleep(0)
+        assert srv.data == b""
+        t.resume_reading()
+        t.resume_reading()
+        assert t.is_reading()
+        assert await srv.wait_for_bytes(4) == b"data"
+        t.close()
+        assert not t.is_reading()
+        await close_all(server, srv, cli)
+
+    run_until(loop, main())
+
+
+def test_write_buffer_limits(loop, run_until):
+    async def main():
+        srv, cli, server = await tcp_pair(loop)
+        t = cli.transport
+        assert t.get_write_buffer_limits() == (16384, 65536)
+        t.set_write_buffer_limits(high=100)
+        assert t.get_write_buffer_limits() == (25, 100)
+        t.set_write_buffer_limits(low=10)
+        assert t.get_write_buffer_limits() == (10, 40)
+        t.set_write_buffer_limits(1000, 0)
+        assert t.get_write_buffer_limits() == (0, 1000)
+        with pytest.raises(ValueError, match=r"high \(1\) must be >= low \(2\) must be >= 0"):
+            t.set_write_buffer_limits(high=1, low=2)
+        t.set_write_buffer_limits()
+        assert t.get_write_buffer_limits() == (16384, 65536)
+        assert t.get_write_buffer_size() == 0
+        await close_all(server, srv, cli)
+
+    run_until(loop, main())
+
+
+def test_set_write_buffer_limits_pauses_protocol(loop, run_until):
+    async def main():
+        srv, cli, server = await tcp_pair(loop)
+        srv.transport.pause_reading()
+        t = cli.transport
+        chunk = b"x" * 1024 * 1024
+        while t.get_write_buffer_size() == 0:
+            t.write(chunk)
+        t.set_write_buffer_limits(high=10 ** 12)
+        events = list(cli.events)
+        t.set_write_buffer_limits(high=1)
+        assert cli.events.count("pause") == events.count("pause") + (0 if "pause" in events else 1)
+        srv.transport.resume_reading()
+        while t.get_write_buffer_size():
+            await asyncio.sleep(0)
+        assert cli.events[-1] == "resume"
+        await close_all(server, srv, cli)
+
+    run_until(loop, main())
+
+
+def test_abort_discards_buffer_and_reports_once(loop, run_until):
+    async def main():
+        srv, cli, server = await tcp_pair(loop)
+        srv.transport.pause_reading()
+        t = cli.transport
+        while t.get_write_buffer_size() == 0:
+            t.write(b"y" * 1024 * 1024)
+        t.abort()
+        t.abort()
+        t.close()
+        assert t.get_write_buffer_size() == 0
+        assert await cli.done is None
+        assert [e for e in cli.events if isinstance(e, tuple)] == [("lost", None)]
+        srv.transport.resume_reading()
+        await close_all(server, srv)
+
+    run_until(loop, main())
+
+
+def test_close_flushes_buffer_first(loop, run_until):
+    payload = os.urandom(4 * 1024 * 1024)
+
+    async def main():
+        srv, cli, server = await tcp_pair(loop)
+        cli.transport.write(payload)
+        cli.transport.close()
+        assert cli.transport.is_closing()
+        await cli.done
+        assert await srv.wait_for_bytes(len(payload)) == payload
+        await srv.done
+        server.close()
+        await server.wait_closed()
+
+    run_until(loop, main())
+
+
+def test_write_after_close_is_ignored_and_warns_eventually(loop, run_until, caplog):
+    async def main():
+        srv, cli, server = await tcp_pair(loop)
+        t = cli.transport
+        t.close()
+        await cli.done
+        for _ in range(8):
+            t.write(b"late")
+        await close_all(server, srv)
+
+    with caplog.at_level("WARNING", logger="asyncio"):
+        run_until(loop, main())
+    assert any("socket.send() raised exception." in r.getMessage() for r in caplog.records)
+
+
+def test_peer_reset_mid_write_is_reported_as_connection_lost(loop, run_until):
+    async def main():
+        srv, cli, server = await tcp_pair(loop)
+        srv.transport.pause_reading()
+        # RST on close: SO_LINGER with a zero timeout.
+        sock = srv.transport.get_extra_info("socket")
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+        t = cli.transport
+        while t.get_write_buffer_size() == 0:
+            t.write(b"z" * 1024 * 1024)
+        srv.transport.abort()
+        exc = await cli.done
+        assert isinstance(exc, (ConnectionResetError, BrokenPipeError))
+        assert t.is_closing()
+        t.write(b"after")  # ignored, never raises
+        server.close()
+        await server.wait_closed()
+
+    run_until(loop, main())
+
+
+def test_protocol_error_goes_to_exception_handler(loop, run_until):
+    contexts = []
+    loop.set_exception_handler(lambda lp, ctx: contexts.append(ctx))
+
+    class Broken(Recorder):
+        def data_received(self, data):
+            raise ZeroDivisionError("boom")
+
+    async def main():
+        srv, cli, server = await tcp_pair(loop, lambda: Broken(loop))
+        cli.transport.write(b"x")
+        exc = await srv.done
+        assert isinstance(exc, ZeroDivisionError)
+        await cli.done
+        server.close()
+        await server.wait_closed()
+        return srv
+
+    srv = run_until(loop, main())
+    [ctx] = contexts
+    assert ctx["message"] == "Fatal error: protocol.data_received() call failed."
+    assert isinstance(ctx["exception"], ZeroDivisionError)
+    assert ctx["protocol"] is srv
+    assert ctx["transport"] is srv.transport
+
+
+def test_buffered_protocol(loop, run_until):
+    class Buffered(asyncio.BufferedProtocol):
+        def __init__(self):
+            self.buf = bytearray(7)
+            self.received = bytearray()
+            self.sizes = []
+            self.lost = loop.create_future()
+
+        def connection_made(self, transport):
+            self.transport = transport
+
+        def get_buffer(self, sizehint):
+            self.sizes.append(sizehint)
+            return self.buf
+
+        def buffer_updated(self, nbytes):
+            self.received += self.buf[:nbytes]
+
+        def eof_received(self):
+            return False
+
+        def connection_lost(self, exc):
+            self.lost.set_result(exc)
+
+    payload = os.urandom(100_000)
+
+    async def main():
+        srv, cli, server = await tcp_pair(loop, Buffered)
+        cli.transport.write(payload)
+        cli.transport.write_eof()
+        await srv.lost
+        assert bytes(srv.received) == payload
+        assert set(srv.sizes) == {-1}
+        cli.transport.close()
+        await cli.done
+        server.close()
+        await server.wait_closed()
+
+    run_until(loop, main())
+
+
+def test_buffered_protocol_empty_buffer_is_fatal(loop, run_until):
+    contexts = []
+    loop.set_exception_handler(lambda lp, ctx: contexts.append(ctx))
+
+    class Empty(asyncio.BufferedProtocol):
+        def connection_made(self, transport):
+            self.transport = transport
+            self.lost = loop.create_future()
+
+        def get_buffer(self, sizehint):
+            return bytearray()
+
+        def buffer_updated(self, nbytes):
+            pass
+
+        def connection_lost(self, exc):
+            self.lost.set_result(exc)
+
+    async def main():
+        srv, cli, server = await tcp_pair(loop, Empty)
+        cli.transport.write(b"x")
+        exc = await srv.lost
+        cli.transport.close()
+        await cli.done
+        server.close()
+        await server.wait_closed()
+        return exc
+
+    exc = run_until(loop, main())
+    assert isinstance(exc, RuntimeError)
+    assert contexts[0]["message"] == "Fatal error: protocol.get_buffer() call failed."
+
+
+def test_set_protocol_switches_callbacks(loop, run_until):
+    async def main():
+        srv, cli, server = await tcp_pair(loop)
+        other = Recorder(loop)
+        other.transport = srv.transport
+        srv.transport.set_protocol(other)
+        assert srv.transport.get_protocol() is other
+        cli.transport.write(b"to other")
+        assert await other.wait_for_bytes(8) == b"to other"
+        assert srv.data == b""
+        srv.transport.close()
+        await other.done
+        cli.transport.close()
+        await cli.done
+        server.close()
+        await server.wait_closed()
+
+    run_until(loop, main())
+
+
+def test_add_reader_on_transport_fd_is_refused(loop, run_until):
+    async def main():
+        srv, cli, server = await tcp_pair(loop)
+        fd = cli.transport.get_extra_info("socket").fileno()
+        for method in (loop.add_reader, loop.add_writer):
+            with pytest.raises(RuntimeError, match="is used by transport"):
+                method(fd, lambda: None)
+        for method in (loop.remove_reader, loop.remove_writer):
+            with pytest.raises(RuntimeError, match="is used by transport"):
+                method(fd)
+        with pytest.raises(RuntimeError, match="is used by transport"):
+            await loop.sock_recv(cli.transport.get_extra_info("socket")._sock, 1)
+        cli.transport.close()
+        # A closing transport no longer owns its fd.
+        assert loop.remove_reader(fd) is False
+        await close_all(server, srv, cli)
+
+    run_until(loop, main())
+
+
+def test_contextvars_in_protocol_callbacks(loop, run_until):
+    import contextvars
+    var = contextvars.ContextVar("var", default="unset")
+    seen = []
+
+    class Ctx(Recorder):
+        def connection_made(self, transport):
+            seen.append(("made", var.get()))
+            super().connection_made(transport)
+
+        def data_received(self, data):
+            seen.append(("data", var.get()))
+            super().data_received(data)
+
+    async def main():
+        var.set("client")
+        server = await loop.create_server(lambda: Recorder(loop), "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        _, cli = await loop.create_connection(lambda: Ctx(loop), "127.0.0.1", port)
+        cli.transport.close()
+        await cli.done
+        server.close()
+        await server.wait_closed()
+
+    run_until(loop, main())
+    assert seen == [("made", "client")]
+
+
+def test_streams_api(loop, run_until):
+    async def handle(reader, writer):
+        line = await reader.readline()
+        writer.write(line.upper())
+        await writer.drain()
+        writer.close()
+        await writer.wait_closed()
+
+    async def main():
+        server = await asyncio.start_server(handle, "127.0.0.1", 0)
+        async with server:
+            port = server.sockets[0].getsockname()[1]
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            writer.write(b"hello streams\n")
+            await writer.drain()
+            answer = await reader.read()
+            writer.close()
+            await writer.wait_closed()
+        return answer
+
+    assert run_until(loop, main()) == b"HELLO STREAMS\n"
+
+
+def test_streams_drain_with_large_payload(loop, run_until):
+    payload = os.urandom(6 * 1024 * 1024)
+
+    async def handle(reader, writer):
+        data = await reader.readexactly(len(payload))
+        writer.write(data[::-1])
+        await writer.drain()
+        writer.close()
+
+    async def main():
+        server = await asyncio.start_server(handle, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(payload)
+        await writer.drain()
+        back = await reader.readexactly(len(payload))
+        writer.close()
+        await writer.wait_closed()
+        server.close()
+        await server.wait_closed()
+        return back
+
+    assert run_until(loop, main()) == payload[::-1]
+
+
+def test_unix_streams(loop, tmp_path, run_until):
+    path = str(tmp_path / "srv.sock")
+
+    async def handle(reader, writer):
+        writer.write(await reader.read(100))
+        writer.close()
+
+    async def main():
+        server = await asyncio.start_unix_server(handle, path)
+        reader, writer = await asyncio.open_unix_connection(path)
+        assert writer.get_extra_info("peername") == path
+        writer.write(b"over unix")
+        writer.write_eof()
+        data = await reader.read()
+        writer.close()
+        await writer.wait_closed()
+        server.close()
+        await server.wait_closed()
+        return data
+
+    assert run_until(loop, main()) == b"over unix"
+
+
+def test_create_unix_connection_with_sock_and_errors(loop, tmp_path, run_until):
+    path = str(tmp_path / "u.sock")
+
+    async def main():
+        server = await loop.create_unix_server(lambda: Recorder(loop), path)
+        sock = socket.socket(socket.AF_UNIX)
+        sock.connect(path)
+        t, p = await loop.create_unix_connection(lambda: Recorder(loop), sock=sock)
+        assert p.transport is t
+        t.close()
+        await p.done
+        with pytest.raises(ValueError):
+            await loop.create_unix_connection(lambda: Recorder(loop))
+        with pytest.raises(ValueError):
+            await loop.create_unix_connection(lambda: Recorder(loop), path, server_hostname="x")
+        server.close()
+        await server.wait_closed()
+
+    run_until(loop, main())
+
+
+def test_connect_accepted_socket(loop, run_until):
+    async def main():
+        lsock = socket.socket()
+        lsock.bind(("127.0.0.1", 0))
+        lsock.listen()
+        client = socket.socket()
+        client.connect(lsock.getsockname())
+        conn, _ = lsock.accept()
+        lsock.close()
+        t, p = await loop.connect_accepted_socket(lambda: Recorder(loop), conn)
+        client.sendall(b"accepted")
+        assert await p.wait_for_bytes(8) == b"accepted"
+        t.write(b"back")
+        client.settimeout(5)
+        assert client.recv(4) == b"back"
+        client.close()
+        await p.done
+        udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        with pytest.raises(ValueError):
+            await loop.connect_accepted_socket(lambda: Recorder(loop), udp)
+        udp.close()
+
+    run_until(loop, main())
+
+
+def test_create_connection_errors(loop, run_until):
+    probe = socket.socket()
+    probe.bind(("127.0.0.1", 0))
+    port = probe.getsockname()[1]
+    probe.close()
+
+    async def main():
+        with pytest.raises(ConnectionRefusedError):
+            await loop.create_connection(asyncio.Protocol, "127.0.0.1", port)
+        with pytest.raises(ValueError):
+            await loop.create_connection(asyncio.Protocol)
+        with pytest.raises(ValueError):
+            await loop.create_connection(asyncio.Protocol, "127.0.0.1", port,
+                                         server_hostname="x")
+        if PY312:
+            with pytest.raises(ExceptionGroup) as info:  # noqa: F821 (3.11+)
+                await loop.create_connection(asyncio.Protocol, "127.0.0.1", port,
+                                             all_errors=True)
+            assert info.group_contains(ConnectionRefusedError)
+
+    run_until(loop, main())
+
+
+def test_create_connection_happy_eyeballs_and_local_addr(loop, run_until):
+    async def main():
+        server = await loop.create_server(lambda: Recorder(loop), "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        t, p = await loop.create_connection(
+            lambda: Recorder(loop), "localhost", port,
+            happy_eyeballs_delay=0.05, interleave=1,
+            local_addr=("127.0.0.1", 0))
+        assert t.get_extra_info("peername")[1] == port
+        t.close()
+        await p.done
+        sock = socket.create_connection(("127.0.0.1", port))
+        t, p = await loop.create_connection(lambda: Recorder(loop), sock=sock)
+        t.close()
+        await p.done
+        server.close()
+        await server.wait_closed()
+
+    run_until(loop, main())
+
+
+def test_server_object(loop, run_until):
+    async def main():
+        server = await loop.create_server(
+            lambda: Recorder(loop), ["127.0.0.1", "localhost"], 0,
+            family=socket.AF_INET, reuse_address=True, backlog=5,
+            start_serving=False)
+        assert isinstance(server, asyncio.AbstractServer)
+        assert server.get_loop() is loop
+        assert not server.is_serving()
+        assert len(server.sockets) >= 1
+        await server.start_serving()
+        assert server.is_serving()
+        port = server.sockets[0].getsockname()[1]
+        t, p = await loop.create_connection(lambda: Recorder(loop), "127.0.0.1", port)
+        server.close()
+        assert not server.is_serving()
+        assert server.sockets == ()
+        t.close()
+        await p.done
+        await server.wait_closed()
+
+    run_until(loop, main())
+
+
+def test_serve_forever_cancelled_closes_server(loop, run_until):
+    async def main():
+        server = await loop.create_server(lambda: Recorder(loop), "127.0.0.1", 0)
+        task = asyncio.ensure_future(server.serve_forever())
+        await asyncio.sleep(0)
+        assert server.is_serving()
+        with pytest.raises(RuntimeError):
+            await server.serve_forever()
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert not server.is_serving()
+
+    run_until(loop, main())
+
+
+def test_server_async_with_and_reuse_port(loop, run_until):
+    async def main():
+        async with await loop.create_server(lambda: Recorder(loop), "127.0.0.1", 0,
+                                            reuse_port=True) as server:
+            port = server.sockets[0].getsockname()[1]
+            second = await loop.create_server(lambda: Recorder(loop), "127.0.0.1", port,
+                                              reuse_port=True)
+            second.close()
+            await second.wait_closed()
+        assert not server.is_serving()
+
+    run_until(loop, main())
+
+
+@pytest.mark.skipif(sys.version_info < (3, 13), reason="close_clients/abort_clients are 3.13+")
+def test_server_close_and_abort_clients(loop, run_until):
+    async def main():
+        server = await loop.create_server(lambda: Recorder(loop), "127.0.0.1", 0,
+                                          keep_alive=True)
+        port = server.sockets[0].getsockname()[1]
+        clients = [await loop.create_connection(lambda: Recorder(loop), "127.0.0.1", port)
+                   for _ in range(3)]
+        while len(server._clients) < 3:
+            await asyncio.sleep(0)
+        for t in server._clients:
+            sock = t.get_extra_info("socket")
+            assert sock.getsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE)
+        server.close()
+        server.close_clients()
+        for _, p in clients:
+            await p.done
+        await server.wait_closed()
+
+        server = await loop.create_server(lambda: Recorder(loop), "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        _, p = await loop.create_connection(lambda: Recorder(loop), "127.0.0.1", port)
+        while not server._clients:
+            await asyncio.sleep(0)
+        server.close()
+        server.abort_clients()
+        await p.done
+        await server.wait_closed()
+
+    run_until(loop, main())
+
+
+@pytest.mark.skipif(sys.version_info < (3, 13), reason="cleanup_socket is 3.13+")
+def test_unix_server_cleanup_socket(loop, tmp_path, run_until):
+    path = tmp_path / "c.sock"
+
+    async def main():
+        server = await loop.create_unix_server(lambda: Recorder(loop), str(path))
+        assert path.exists()
+        server.close()
+        await server.wait_closed()
+        assert not path.exists()
+        server = await loop.create_unix_server(lambda: Recorder(loop), str(path),
+                                               cleanup_socket=False)
+        server.close()
+        await server.wait_closed()
+        assert path.exists()
+
+    run_until(loop, main())
+
+
+def test_transport_sendfile(loop, tmp_path, run_until):
+    payload = os.urandom(500_000)
+    path = tmp_path / "f.bin"
+    path.write_bytes(payload)
+
+    async def main():
+        srv, cli, server = await tcp_pair(loop)
+        cli.transport.write(b"head")
+        with open(path, "rb") as f:
+            sent = await loop.sendfile(cli.transport, f, offset=100, count=200_000)
+        assert sent == 200_000
+        cli.transport.write(b"tail")
+        expected = b"head" + payload[100:200_100] + b"tail"
+        assert await srv.wait_for_bytes(len(expected)) == expected
+        assert cli.transport.is_reading()
+        await close_all(server, srv, cli)
+
+    run_until(loop, main())
+
+
+def test_emfile_on_accept_keeps_serving(loop, run_until):
+    """accept() failing with EMFILE: reported, then the server carries on."""
+    contexts = []
+    loop.set_exception_handler(lambda lp, ctx: contexts.append(ctx))
+    accepted = []
+
+    def factory():
+        proto = Recorder(loop)
+        accepted.append(proto)
+        return proto
+
+    failures = [1]
+
+    class Flaky(socket.socket):
+        __slots__ = ()
+
+        def accept(self):
+            if failures:
+                failures.pop()
+                raise OSError(errno.EMFILE, "Too many open files")
+            return super().accept()
+
+    async def main():
+        server = await loop.create_server(factory, "127.0.0.1", 0)
+        lsock = server.sockets[0]._sock
+        lsock.__class__ = Flaky
+        try:
+            t, p = await loop.create_connection(lambda: Recorder(loop), "127.0.0.1",
+                                                lsock.getsockname()[1])
+            while not accepted:
+                await asyncio.sleep(0.05)
+        finally:
+            lsock.__class__ = socket.socket
+        t.close()
+        await p.done
+        await accepted[0].done
+        server.close()
+        await server.wait_closed()
+
+    run_until(loop, main())
+    assert contexts[0]["message"] == "socket.accept() out of system resource"
+    assert contexts[0]["exception"].errno == errno.EMFILE
+
+
+def test_closing_loop_with_live_transport_warns(loop_factory):
+    loop = loop_factory()
+    asyncio.set_event_loop(None)
+    a, b = socket.socketpair()
+
+    async def main():
+        t, p = await loop.connect_accepted_socket(asyncio.Protocol, a)
+        await asyncio.sleep(0)
+        return t
+
+    t = loop.run_until_complete(main())
+    fd = a.fileno()
+    loop.close()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        del t
+        gc.collect()
+    assert any(issubclass(w.category, ResourceWarning) and "unclosed transport" in str(w.message)
+               for w in caught)
+    # The transport closed its socket.
+    with pytest.raises(OSError):
+        os.fstat(fd)
+    b.close()
+
+
+def _fd_count():
+    return len(os.listdir("/proc/self/fd"))
+
+
+def test_no_fd_leak(loop, run_until):
+    async def cycle():
+        srv, cli, server = await tcp_pair(loop, Echo)
+        cli.transport.write(b"ping")
+        await cli.wait_for_bytes(4)
+        cli.transport.close()
+        await cli.done
+        server.close()
+        await server.wait_closed()
+        # A refused connection and a reset one.
+        probe = socket.socket()
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+        probe.close()
+        with pytest.raises(OSError):
+            await loop.create_connection(asyncio.Protocol, "127.0.0.1", port)
+
+    async def main():
+        await cycle()
+        before = _fd_count()
+        for _ in range(20):
+            await cycle()
+        await asyncio.sleep(0)
+        gc.collect()
+        return before, _fd_count()
+
+    before, after = run_until(loop, main())
+    assert after == before

@@ -178,7 +178,7 @@ def busy_machine_note(machine):
 
 def git_commit():
     try:
-        out = subprocess.run(["git", "-C", HERE, "rev-parse", "--short", "HEAD"],
+        out = subprocess.run(["git", "-C", HERE, "describe", "--always", "--dirty"],
                              capture_output=True, text=True, timeout=10)
     except (OSError, subprocess.SubprocessError):
         return None

@@ -1,0 +1,170 @@
+"""Shared fixtures: every behavioural test runs on stock asyncio and on cloop.
+
+A test that takes the ``loop`` fixture (or ``impl`` / ``loop_factory``) is parametrized
+over the two implementations, with ids ``asyncio`` and ``cloop``; the same body must
+pass on both, because asyncio's behaviour is the reference.  A test marked
+``@pytest.mark.cloop_only`` gets only the ``cloop`` parameter.
+
+When cloop is not built, the cloop parameter fails with an ImportError that says so: it
+is never skipped.
+"""
+
+import asyncio
+import gc
+import importlib
+import os
+import subprocess
+import sys
+
+import pytest
+
+IMPLS = ("asyncio", "cloop")
+
+# Generous limits that only keep a broken loop from hanging the run; never asserted.
+GUARD_TIMEOUT = 10.0
+SUBPROCESS_TIMEOUT = 60.0
+
+
+def import_cloop():
+    """Import cloop, or raise an ImportError that says how to get it."""
+    try:
+        return importlib.import_module("cloop")
+    except ImportError as exc:
+        raise ImportError(
+            f"cloop is not importable ({exc}); build it first with `pip install -e .`"
+        ) from exc
+
+
+def import_impl(impl):
+    """The module whose new_event_loop() builds a loop of implementation `impl`."""
+    if impl == "asyncio":
+        return asyncio
+    if impl == "cloop":
+        return import_cloop()
+    raise ValueError(f"unknown loop implementation {impl!r}")
+
+
+def pytest_generate_tests(metafunc):
+    if "impl" in metafunc.fixturenames:
+        if metafunc.definition.get_closest_marker("cloop_only"):
+            impls = ["cloop"]
+        else:
+            impls = list(IMPLS)
+        metafunc.parametrize("impl", impls)
+
+
+@pytest.fixture(autouse=True)
+def collect_garbage():
+    """Collect garbage after each test, so that a destructor's warning (unclosed loop,
+    never-awaited coroutine) fails the test that caused it, not a later one."""
+    yield
+    gc.collect()
+
+
+@pytest.fixture
+def loop_factory(impl):
+    """A zero-argument callable returning a new event loop of the implementation."""
+    return import_impl(impl).new_event_loop
+
+
+@pytest.fixture
+def loop(loop_factory):
+    """A fresh loop, closed at teardown; no event loop is left set for the thread."""
+    loop = loop_factory()
+    asyncio.set_event_loop(None)
+    try:
+        yield loop
+    finally:
+        if not loop.is_closed():
+            loop.close()
+        asyncio.set_event_loop(None)
+
+
+@pytest.fixture
+def run_once():
+    """Run exactly one iteration of a loop that is not running (stop, then run_forever)."""
+
+    def run_once(loop):
+        loop.stop()
+        loop.run_forever()
+
+    return run_once
+
+
+@pytest.fixture
+def run_until():
+    """run_until_complete() with a guard timer that stops a hung loop.
+
+    A loop that never completes `aw` is stopped after `timeout` seconds, and
+    run_until_complete then raises 'Event loop stopped before Future completed.'.
+    """
+
+    def run_until(loop, aw, timeout=GUARD_TIMEOUT):
+        guard = loop.call_later(timeout, loop.stop)
+        try:
+            return loop.run_until_complete(aw)
+        finally:
+            guard.cancel()
+
+    return run_until
+
+
+@pytest.fixture
+def run_forever_guarded():
+    """run_forever() that a guard timer stops after `timeout` seconds.
+
+    Returns True when something else stopped the loop first, False when the
+    guard had to.
+    """
+
+    def run_forever_guarded(loop, timeout=GUARD_TIMEOUT):
+        fired = []
+        guard = loop.call_later(timeout, lambda: (fired.append(True), loop.stop()))
+        try:
+            loop.run_forever()
+        finally:
+            guard.cancel()
+        return not fired
+
+    return run_forever_guarded
+
+
+def subprocess_env(extra=None, drop=()):
+    """The environment for a child Python that imports the same cloop as this process.
+
+    Asyncio's debug switches are removed so that a child starts in a known state.
+    """
+    env = dict(os.environ)
+    for name in ("PYTHONASYNCIODEBUG", "PYTHONDEVMODE", *drop):
+        env.pop(name, None)
+    paths = []
+    try:
+        cloop = importlib.import_module("cloop")
+    except ImportError:
+        pass
+    else:
+        paths.append(os.path.dirname(os.path.dirname(os.path.abspath(cloop.__file__))))
+    if env.get("PYTHONPATH"):
+        paths.append(env["PYTHONPATH"])
+    if paths:
+        env["PYTHONPATH"] = os.pathsep.join(paths)
+    env.update(extra or {})
+    return env
+
+
+@pytest.fixture
+def run_python(tmp_path):
+    """Run `python [xopts] -c code args...` in a child process and return the result."""
+
+    def run_python(code, *args, xopts=(), env=None, timeout=SUBPROCESS_TIMEOUT):
+        return subprocess.run(
+            [sys.executable, *xopts, "-c", code, *args],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            cwd=str(tmp_path),
+            env=subprocess_env(env),
+            stdin=subprocess.DEVNULL,
+        )
+
+    return run_python

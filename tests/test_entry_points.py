@@ -1,0 +1,197 @@
+"""cloop's ways in: cloop.run, install(), EventLoopPolicy, new_event_loop, python -m cloop."""
+
+import asyncio
+import json
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from conftest import SUBPROCESS_TIMEOUT, import_cloop, subprocess_env
+
+pytestmark = pytest.mark.cloop_only
+
+
+@pytest.fixture
+def cloop():
+    return import_cloop()
+
+
+@pytest.fixture
+def restore_policy():
+    yield
+    asyncio.set_event_loop_policy(None)
+    asyncio.set_event_loop(None)
+
+
+def is_cloop_loop(loop):
+    return type(loop).__module__.startswith("cloop")
+
+
+def test_public_names(cloop):
+    for name in ("Loop", "new_event_loop", "run", "install", "EventLoopPolicy"):
+        assert hasattr(cloop, name), name
+    assert isinstance(cloop.__version__, str)
+
+
+def test_new_event_loop_makes_a_cloop_loop(cloop):
+    loop = cloop.new_event_loop()
+    try:
+        assert isinstance(loop, cloop.Loop)
+        assert isinstance(loop, asyncio.AbstractEventLoop)
+        assert is_cloop_loop(loop)
+        assert not loop.is_running()
+        assert not loop.is_closed()
+    finally:
+        loop.close()
+
+
+def test_run(cloop):
+    async def main(x):
+        await asyncio.sleep(0)
+        loop = asyncio.get_running_loop()
+        return x, isinstance(loop, cloop.Loop)
+
+    assert cloop.run(main(5)) == (5, True)
+    assert asyncio._get_running_loop() is None
+
+
+def test_run_propagates_exceptions(cloop):
+    async def main():
+        await asyncio.sleep(0)
+        raise LookupError("from main")
+
+    with pytest.raises(LookupError, match="from main"):
+        cloop.run(main())
+
+
+def test_run_debug(cloop):
+    async def main():
+        return asyncio.get_running_loop().get_debug()
+
+    assert cloop.run(main(), debug=True) is True
+
+
+def test_run_refuses_a_running_loop(cloop):
+    async def inner():
+        pass
+
+    async def main():
+        coro = inner()
+        try:
+            cloop.run(coro)
+        except RuntimeError as exc:
+            return str(exc)
+        finally:
+            coro.close()
+
+    # As asyncio.run(): refused up front, before any loop is made.
+    assert cloop.run(main()).endswith("cannot be called from a running event loop")
+
+
+def test_install_sets_the_policy(cloop, restore_policy):
+    cloop.install()
+    policy = asyncio.get_event_loop_policy()
+    assert isinstance(policy, cloop.EventLoopPolicy)
+    loop = policy.new_event_loop()
+    try:
+        assert isinstance(loop, cloop.Loop)
+    finally:
+        loop.close()
+
+
+def test_event_loop_policy_makes_asyncio_run_use_cloop(cloop, restore_policy):
+    asyncio.set_event_loop_policy(cloop.EventLoopPolicy())
+
+    async def main():
+        return isinstance(asyncio.get_running_loop(), cloop.Loop)
+
+    assert asyncio.run(main()) is True
+    loop = asyncio.new_event_loop()
+    try:
+        assert isinstance(loop, cloop.Loop)
+    finally:
+        loop.close()
+
+
+def run_module(tmp_path, *args):
+    import_cloop()
+    return subprocess.run(
+        [sys.executable, "-m", "cloop", *args],
+        capture_output=True,
+        text=True,
+        timeout=SUBPROCESS_TIMEOUT,
+        cwd=str(tmp_path),
+        env=subprocess_env(),
+        stdin=subprocess.DEVNULL,
+    )
+
+
+SCRIPT = textwrap.dedent(
+    """\
+    import asyncio, json, sys
+    import helper_module  # found next to the script, as with `python script.py`
+
+    async def main():
+        await asyncio.sleep(0)
+        return type(asyncio.get_running_loop()).__module__
+
+    if __name__ == "__main__":
+        print(json.dumps({
+            "argv": sys.argv,
+            "name": __name__,
+            "loop_module": asyncio.run(main()),
+            "helper": helper_module.VALUE,
+        }))
+    """
+)
+
+
+def test_python_m_cloop_runs_a_script_as_main(tmp_path):
+    (tmp_path / "script.py").write_text(SCRIPT)
+    (tmp_path / "helper_module.py").write_text("VALUE = 'helper'\n")
+    proc = run_module(tmp_path, "script.py", "a", "b")
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout)
+    assert report["argv"] == ["script.py", "a", "b"]
+    assert report["name"] == "__main__"
+    assert report["loop_module"].startswith("cloop")
+    assert report["helper"] == "helper"
+
+
+def test_python_m_cloop_script_in_another_directory(tmp_path):
+    sub = tmp_path / "sub"
+    sub.mkdir()
+    (sub / "script.py").write_text(SCRIPT)
+    (sub / "helper_module.py").write_text("VALUE = 'helper'\n")
+    proc = run_module(tmp_path, str(sub / "script.py"), "--flag")
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout)
+    assert report["argv"] == [str(sub / "script.py"), "--flag"]
+    assert report["loop_module"].startswith("cloop")
+
+
+def test_python_m_cloop_exit_status_and_traceback_of_a_failing_script(tmp_path):
+    (tmp_path / "fails.py").write_text(
+        "import asyncio\n"
+        "async def main():\n"
+        "    raise LookupError('script failed')\n"
+        "asyncio.run(main())\n"
+    )
+    proc = run_module(tmp_path, "fails.py")
+    assert proc.returncode == 1
+    assert "LookupError: script failed" in proc.stderr
+
+
+def test_python_m_cloop_sys_exit_code(tmp_path):
+    (tmp_path / "exits.py").write_text("import sys\nsys.exit(7)\n")
+    proc = run_module(tmp_path, "exits.py")
+    assert proc.returncode == 7
+
+
+def test_python_m_cloop_missing_script(tmp_path):
+    proc = run_module(tmp_path, "does_not_exist.py")
+    assert proc.returncode != 0
+    assert "does_not_exist.py" in proc.stderr
+    assert "Traceback" not in proc.stderr

@@ -1,0 +1,297 @@
+"""call_later / call_at: ordering, cancellation, TimerHandle, loop.time(), bad input."""
+
+import contextvars
+import math
+import random
+import time
+
+import pytest
+
+VAR = contextvars.ContextVar("VAR", default="unset")
+
+
+def collect_until(loop, run_forever_guarded, out, n):
+    """Run the loop until `out` holds `n` items (guarded against hangs)."""
+
+    def check():
+        if len(out) >= n:
+            loop.stop()
+        else:
+            loop.call_later(0.001, check)
+
+    loop.call_soon(check)
+    assert run_forever_guarded(loop)
+
+
+def test_call_later_runs_in_order_of_delay(loop, run_forever_guarded):
+    out = []
+    for delay in (0.03, 0.01, 0.05, 0.0, 0.02, 0.04):
+        loop.call_later(delay, out.append, delay)
+    collect_until(loop, run_forever_guarded, out, 6)
+    assert out == [0.0, 0.01, 0.02, 0.03, 0.04, 0.05]
+
+
+def test_call_at_runs_in_order_of_when(loop, run_forever_guarded):
+    out = []
+    base = loop.time()
+    offsets = [i / 1000 for i in range(-20, 40, 3)]
+    shuffled = offsets[:]
+    random.Random(1234).shuffle(shuffled)
+    for off in shuffled:
+        loop.call_at(base + off, out.append, off)
+    collect_until(loop, run_forever_guarded, out, len(offsets))
+    assert out == sorted(offsets)
+
+
+def test_call_later_and_call_at_share_one_timeline(loop, run_forever_guarded):
+    out = []
+    now = loop.time()
+    loop.call_at(now + 0.03, out.append, "at+30ms")
+    loop.call_later(0.01, out.append, "later+10ms")
+    loop.call_at(now + 0.02, out.append, "at+20ms")
+    loop.call_later(0.04, out.append, "later+40ms")
+    collect_until(loop, run_forever_guarded, out, 4)
+    assert out == ["later+10ms", "at+20ms", "at+30ms", "later+40ms"]
+
+
+@pytest.mark.cloop_only
+def test_equal_deadlines_run_in_scheduling_order(loop, run_forever_guarded):
+    # asyncio's heapq leaves the order of equal deadlines undefined (its docs say so);
+    # cloop's timer heap is keyed (when, sequence) and promises FIFO.
+    out = []
+    when = loop.time() + 0.01
+    for i in range(50):
+        loop.call_at(when, out.append, i)
+    loop.call_later(0, out.append, "first")
+    collect_until(loop, run_forever_guarded, out, 51)
+    assert out == ["first", *range(50)]
+
+
+def test_negative_and_zero_delays_run_in_the_next_iteration(loop, run_once):
+    out = []
+
+    def soon():
+        out.append("soon")
+        loop.call_soon(out.append, "scheduled-by-soon")
+
+    loop.call_later(-1, out.append, "negative")
+    loop.call_later(0, out.append, "zero")
+    loop.call_at(loop.time() - 100, out.append, "past")
+    loop.call_soon(soon)
+    run_once(loop)
+    # Expired timers join the ready queue behind what was already there.
+    assert out == ["soon", "past", "negative", "zero"]
+    run_once(loop)
+    assert out[-1] == "scheduled-by-soon"
+
+
+def test_callback_scheduled_by_a_timer_runs_in_the_next_iteration(loop, run_once):
+    out = []
+
+    def timer():
+        out.append("timer")
+        loop.call_soon(out.append, "soon")
+
+    loop.call_later(-1, timer)
+    run_once(loop)
+    assert out == ["timer"]
+    run_once(loop)
+    assert out == ["timer", "soon"]
+
+
+def test_timer_does_not_fire_before_its_deadline(loop, run_forever_guarded):
+    fired = []
+    handle = loop.call_later(0.05, lambda: (fired.append(loop.time()), loop.stop()))
+    assert run_forever_guarded(loop)
+    assert fired and fired[0] >= handle.when() - 1e-6
+
+
+def test_cancelled_timer_is_not_called(loop, run_forever_guarded):
+    out = []
+    handle = loop.call_later(0.01, out.append, "cancelled")
+    loop.call_later(0.02, out.append, "kept")
+    assert not handle.cancelled()
+    handle.cancel()
+    assert handle.cancelled()
+    handle.cancel()
+    assert handle.cancelled()
+    loop.call_later(0.03, loop.stop)
+    assert run_forever_guarded(loop)
+    assert out == ["kept"]
+
+
+def test_timer_cancelled_by_a_timer_of_the_same_iteration(loop, run_once):
+    out = []
+    when = loop.time() - 1
+    victim = []
+    loop.call_at(when - 0.5, lambda: (out.append("killer"), victim[0].cancel()))
+    victim.append(loop.call_at(when, out.append, "victim"))
+    loop.call_at(when + 0.5, out.append, "survivor")
+    run_once(loop)
+    assert out == ["killer", "survivor"]
+    assert victim[0].cancelled()
+
+
+def test_timer_cancel_after_it_ran(loop, run_once):
+    out = []
+    handle = loop.call_later(-1, out.append, 1)
+    run_once(loop)
+    assert out == [1]
+    assert not handle.cancelled()
+    handle.cancel()
+    assert handle.cancelled()
+
+
+def test_many_cancelled_timers_are_removed_lazily_and_live_ones_still_fire(
+    loop, run_forever_guarded, run_once
+):
+    out = []
+    base = loop.time()
+    handles = [loop.call_at(base + 0.01 + i * 1e-5, out.append, i) for i in range(2000)]
+    live = [i for i in range(2000) if i % 10 == 3]
+    for i, handle in enumerate(handles):
+        if i % 10 != 3:
+            handle.cancel()
+    # Far timers, most of them cancelled, stay behind the due ones.
+    far = [loop.call_later(3600 + i, out.append, ("far", i)) for i in range(500)]
+    for handle in far[1:]:
+        handle.cancel()
+    collect_until(loop, run_forever_guarded, out, len(live))
+    assert out == live
+    assert all(h.cancelled() for i, h in enumerate(handles) if i % 10 != 3)
+    assert not far[0].cancelled()
+    far[0].cancel()
+    run_once(loop)
+    assert out == live
+
+
+def test_cancelling_timers_from_inside_timer_callbacks(loop, run_forever_guarded):
+    out = []
+    base = loop.time()
+    handles = {}
+
+    def fire(i):
+        out.append(i)
+        # Each firing timer cancels the timer two places further on.
+        if i + 2 in handles:
+            handles[i + 2].cancel()
+
+    for i in range(20):
+        handles[i] = loop.call_at(base + 0.005 + i * 0.001, fire, i)
+    loop.call_at(base + 0.05, loop.stop)
+    assert run_forever_guarded(loop)
+    assert out == [0, 1, 4, 5, 8, 9, 12, 13, 16, 17]
+
+
+def test_timerhandle_when(loop):
+    when = loop.time() + 123.25
+    handle = loop.call_at(when, print)
+    assert handle.when() == when
+    handle.cancel()
+
+    t0 = loop.time()
+    handle = loop.call_later(10, print)
+    t1 = loop.time()
+    assert t0 + 10 <= handle.when() <= t1 + 10
+    handle.cancel()
+
+    handle = loop.call_at(5, print)
+    assert handle.when() == 5
+    handle.cancel()
+
+
+def test_timerhandle_repr(loop):
+    def my_timer_callback():
+        pass
+
+    handle = loop.call_later(10, my_timer_callback)
+    text = repr(handle)
+    assert text.startswith("<TimerHandle ")
+    assert "when=" in text
+    assert "my_timer_callback" in text
+    assert "cancelled" not in text
+    handle.cancel()
+    text = repr(handle)
+    assert text.startswith("<TimerHandle cancelled when=")
+
+
+def test_timer_passes_its_args(loop, run_once):
+    out = []
+    loop.call_later(-1, lambda *a: out.append(a), 1, "two", None)
+    loop.call_at(0, lambda *a: out.append(a), 3)
+    run_once(loop)
+    assert out == [(3,), (1, "two", None)]
+
+
+def test_timer_context_argument(loop, run_once):
+    ctx = contextvars.copy_context()
+    ctx.run(VAR.set, "timer-ctx")
+    seen = []
+
+    def cb():
+        seen.append(VAR.get())
+        VAR.set("changed")
+
+    loop.call_later(-1, cb, context=ctx)
+    loop.call_at(loop.time() - 0.5, cb, context=ctx)
+    loop.call_later(-0.1, cb)
+    run_once(loop)
+    assert seen == ["timer-ctx", "changed", "unset"]
+    assert ctx[VAR] == "changed"
+    assert VAR.get() == "unset"
+
+
+@pytest.mark.parametrize("delay", [1e9, float("inf")])
+def test_very_far_timers_neither_fire_nor_break_the_loop(loop, run_once, delay):
+    out = []
+    handle = loop.call_later(delay, out.append, "far")
+    loop.call_soon(out.append, "soon")
+    run_once(loop)
+    assert out == ["soon"]
+    assert handle.when() >= delay
+    handle.cancel()
+
+
+def test_loop_time_is_monotonic(loop):
+    samples = [loop.time() for _ in range(10000)]
+    assert all(a <= b for a, b in zip(samples, samples[1:]))
+    assert isinstance(samples[0], float)
+
+
+def test_loop_time_is_the_time_monotonic_clock(loop):
+    # Same clock, not merely a monotonic one: the loop's reading lies between two
+    # readings of time.monotonic() (give or take rounding to a float).
+    for _ in range(100):
+        before = time.monotonic()
+        now = loop.time()
+        after = time.monotonic()
+        assert before - 1e-6 <= now <= after + 1e-6
+
+
+def test_call_later_none_delay(loop):
+    with pytest.raises(TypeError, match="delay must not be None"):
+        loop.call_later(None, print)
+
+
+def test_call_later_string_delay(loop):
+    with pytest.raises(TypeError):
+        loop.call_later("x", print)
+
+
+def test_call_at_none_when(loop):
+    with pytest.raises(TypeError, match="when cannot be None"):
+        loop.call_at(None, print)
+
+
+def test_bad_timer_input_does_not_schedule_anything(loop, run_once):
+    out = []
+    for call in (
+        lambda: loop.call_later(None, out.append, 1),
+        lambda: loop.call_later("x", out.append, 1),
+        lambda: loop.call_at(None, out.append, 1),
+    ):
+        with pytest.raises(TypeError):
+            call()
+    run_once(loop)
+    assert out == []
+    assert not math.isnan(loop.time())

@@ -1,0 +1,225 @@
+"""Datagram endpoints (UDP and Unix datagram sockets), on both loops."""
+
+import asyncio
+import socket
+import sys
+
+import pytest
+
+
+class DgramRecorder(asyncio.DatagramProtocol):
+    def __init__(self, loop):
+        self.loop = loop
+        self.transport = None
+        self.received = asyncio.Queue()
+        self.errors = asyncio.Queue()
+        self.lost = loop.create_future()
+        self.made = 0
+
+    def connection_made(self, transport):
+        self.made += 1
+        self.transport = transport
+
+    def datagram_received(self, data, addr):
+        assert type(data) is bytes
+        self.received.put_nowait((data, addr))
+
+    def error_received(self, exc):
+        self.errors.put_nowait(exc)
+
+    def connection_lost(self, exc):
+        self.lost.set_result(exc)
+
+
+class DgramEcho(DgramRecorder):
+    def datagram_received(self, data, addr):
+        self.transport.sendto(data.upper(), addr)
+
+
+def free_udp_port():
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def test_udp_echo(loop, run_until):
+    async def main():
+        st, sp = await loop.create_datagram_endpoint(
+            lambda: DgramEcho(loop), local_addr=("127.0.0.1", 0))
+        if sys.version_info >= (3, 12):  # 3.11's is not a DatagramTransport
+            assert isinstance(st, asyncio.DatagramTransport)
+        addr = st.get_extra_info("sockname")
+        assert st.get_extra_info("peername") is None
+        ct, cp = await loop.create_datagram_endpoint(
+            lambda: DgramRecorder(loop), remote_addr=addr)
+        assert ct.get_extra_info("peername") == addr
+        ct.sendto(b"hello")
+        ct.sendto(bytearray(b"world"), addr)
+        ct.sendto(memoryview(b"!"))
+        got = [await cp.received.get() for _ in range(3)]
+        assert got == [(b"HELLO", addr), (b"WORLD", addr), (b"!", addr)]
+        with pytest.raises(ValueError, match="Invalid address: must be None or"):
+            ct.sendto(b"x", ("127.0.0.1", 9))
+        with pytest.raises(TypeError, match="data argument must be a bytes-like object"):
+            ct.sendto("text")
+        ct.close()
+        st.close()
+        assert await cp.lost is None
+        assert await sp.lost is None
+        assert cp.made == sp.made == 1
+
+    run_until(loop, main())
+
+
+def test_udp_unconnected_sendto_many_peers(loop, run_until):
+    async def main():
+        st, sp = await loop.create_datagram_endpoint(
+            lambda: DgramRecorder(loop), local_addr=("127.0.0.1", 0))
+        addr = st.get_extra_info("sockname")
+        peers = []
+        for _ in range(3):
+            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            s.bind(("127.0.0.1", 0))
+            s.setblocking(False)
+            peers.append(s)
+            s.sendto(b"from %d" % s.getsockname()[1], addr)
+        got = {await sp.received.get() for _ in peers}
+        assert got == {(b"from %d" % s.getsockname()[1], s.getsockname()) for s in peers}
+        for s in peers:
+            st.sendto(b"reply", s.getsockname())
+        for s in peers:
+            data, _ = await loop.sock_recvfrom(s, 100)
+            assert data == b"reply"
+            s.close()
+        st.abort()
+        assert await sp.lost is None
+
+    run_until(loop, main())
+
+
+def test_udp_error_received_on_refused_port(loop, run_until):
+    port = free_udp_port()
+
+    async def main():
+        ct, cp = await loop.create_datagram_endpoint(
+            lambda: DgramRecorder(loop), remote_addr=("127.0.0.1", port))
+        ct.sendto(b"anyone?")
+        exc = await asyncio.wait_for(cp.errors.get(), 10)
+        assert isinstance(exc, ConnectionRefusedError)
+        ct.close()
+        await cp.lost
+
+    run_until(loop, main())
+
+
+def test_udp_options(loop, run_until):
+    async def main():
+        t, p = await loop.create_datagram_endpoint(
+            lambda: DgramRecorder(loop), local_addr=("127.0.0.1", 0),
+            allow_broadcast=True, reuse_port=True)
+        sock = t.get_extra_info("socket")
+        assert sock.getsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST)
+        assert sock.getsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT)
+        port = t.get_extra_info("sockname")[1]
+        t2, p2 = await loop.create_datagram_endpoint(
+            lambda: DgramRecorder(loop), local_addr=("127.0.0.1", port),
+            reuse_port=True)
+        t2.close()
+        t.close()
+        await p.lost
+        await p2.lost
+        # reuse_address: ValueError on 3.11 (deprecated), gone since 3.12.
+        with pytest.raises((ValueError, TypeError)):
+            await loop.create_datagram_endpoint(
+                asyncio.DatagramProtocol, local_addr=("127.0.0.1", 0),
+                reuse_address=True)
+
+    run_until(loop, main())
+
+
+def test_udp_endpoint_with_sock(loop, run_until):
+    async def main():
+        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        sock.bind(("127.0.0.1", 0))
+        t, p = await loop.create_datagram_endpoint(lambda: DgramRecorder(loop), sock=sock)
+        assert t.get_extra_info("socket").fileno() == sock.fileno()
+        other = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        other.sendto(b"via sock", sock.getsockname())
+        assert (await p.received.get())[0] == b"via sock"
+        other.close()
+        t.close()
+        await p.lost
+        assert sock.fileno() == -1
+
+    run_until(loop, main())
+
+
+def test_unix_datagram(loop, tmp_path, run_until):
+    server_path = str(tmp_path / "server.dgram")
+    client_path = str(tmp_path / "client.dgram")
+
+    async def main():
+        st, sp = await loop.create_datagram_endpoint(
+            lambda: DgramEcho(loop), local_addr=server_path, family=socket.AF_UNIX)
+        ct, cp = await loop.create_datagram_endpoint(
+            lambda: DgramRecorder(loop), local_addr=client_path,
+            remote_addr=server_path, family=socket.AF_UNIX)
+        ct.sendto(b"unix datagram")
+        assert await cp.received.get() == (b"UNIX DATAGRAM", server_path)
+        ct.close()
+        st.close()
+        await cp.lost
+        await sp.lost
+
+    run_until(loop, main())
+
+
+def test_datagram_protocol_error_goes_to_exception_handler(loop, run_until):
+    contexts = []
+    loop.set_exception_handler(lambda lp, ctx: contexts.append(ctx))
+
+    class Broken(DgramRecorder):
+        def datagram_received(self, data, addr):
+            super().datagram_received(data, addr)
+            raise ZeroDivisionError
+
+    async def main():
+        t, p = await loop.create_datagram_endpoint(
+            lambda: Broken(loop), local_addr=("127.0.0.1", 0))
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.sendto(b"1", t.get_extra_info("sockname"))
+        s.sendto(b"2", t.get_extra_info("sockname"))
+        await p.received.get()
+        await p.received.get()
+        s.close()
+        # The endpoint keeps working after a failing callback.
+        assert not t.is_closing()
+        t.close()
+        await p.lost
+
+    run_until(loop, main())
+    assert len(contexts) == 2
+    assert all(isinstance(c["exception"], ZeroDivisionError) for c in contexts)
+    assert all(c["message"].startswith("Exception in callback") for c in contexts)
+
+
+def test_datagram_write_buffer_and_limits(loop, run_until):
+    async def main():
+        t, p = await loop.create_datagram_endpoint(
+            lambda: DgramRecorder(loop), local_addr=("127.0.0.1", 0))
+        assert t.get_write_buffer_size() == 0
+        assert t.get_write_buffer_limits() == (16384, 65536)
+        t.set_write_buffer_limits(high=100)
+        assert t.get_write_buffer_limits() == (25, 100)
+        assert t.get_protocol() is p
+        t.pause_reading()
+        assert not t.is_reading()
+        t.resume_reading()
+        assert t.is_reading()
+        t.close()
+        assert t.is_closing()
+        await p.lost
+
+    run_until(loop, main())

@@ -27,12 +27,14 @@ HandleObject *
 cl_handle_new(PyTypeObject *tp, LoopObject *loop, PyObject *callback,
               PyObject *const *args, Py_ssize_t nargs, PyObject *context)
 {
-    HandleObject *h = PyObject_GC_New(HandleObject, tp);
+    HandleObject *h = PyObject_GC_NewVar(HandleObject, tp, nargs);
     if (h == NULL) {
         return NULL;
     }
     h->callback = Py_NewRef(callback);
-    h->args = NULL;
+    for (Py_ssize_t i = 0; i < nargs; i++) {
+        h->args[i] = Py_NewRef(args[i]);
+    }
     h->context = NULL;
     h->loop = (LoopObject *)Py_NewRef((PyObject *)loop);
     h->source_traceback = NULL;
@@ -43,13 +45,6 @@ cl_handle_new(PyTypeObject *tp, LoopObject *loop, PyObject *callback,
     h->scheduled = 0;
     PyObject_GC_Track(h);
 
-    h->args = PyTuple_New(nargs);
-    if (h->args == NULL) {
-        goto error;
-    }
-    for (Py_ssize_t i = 0; i < nargs; i++) {
-        PyTuple_SET_ITEM(h->args, i, Py_NewRef(args[i]));
-    }
     if (context == NULL || context == Py_None) {
         h->context = PyContext_CopyCurrent();
         if (h->context == NULL) {
@@ -74,7 +69,9 @@ Handle_traverse(HandleObject *h, visitproc visit, void *arg)
 {
     Py_VISIT(Py_TYPE(h));
     Py_VISIT(h->callback);
-    Py_VISIT(h->args);
+    for (Py_ssize_t i = 0; i < Py_SIZE(h); i++) {
+        Py_VISIT(h->args[i]);
+    }
     Py_VISIT(h->context);
     Py_VISIT(h->loop);
     Py_VISIT(h->source_traceback);
@@ -82,11 +79,19 @@ Handle_traverse(HandleObject *h, visitproc visit, void *arg)
     return 0;
 }
 
+static void
+clear_args(HandleObject *h)
+{
+    for (Py_ssize_t i = 0; i < Py_SIZE(h); i++) {
+        Py_CLEAR(h->args[i]);
+    }
+}
+
 static int
 Handle_clear(HandleObject *h)
 {
     Py_CLEAR(h->callback);
-    Py_CLEAR(h->args);
+    clear_args(h);
     Py_CLEAR(h->context);
     Py_CLEAR(h->loop);
     Py_CLEAR(h->source_traceback);
@@ -110,23 +115,24 @@ Handle_dealloc(HandleObject *h)
 /* ------------------------------------------------------------------ */
 /* Running                                                             */
 
+/* The arguments as a tuple (empty once cancelled). New reference. */
 static PyObject *
-empty_if_null(PyObject *args)
+args_tuple(HandleObject *h)
 {
-    return args ? Py_NewRef(args) : PyTuple_New(0);
+    Py_ssize_t n = h->callback ? Py_SIZE(h) : 0;
+    PyObject *t = PyTuple_New(n);
+    for (Py_ssize_t i = 0; t != NULL && i < n; i++) {
+        PyTuple_SET_ITEM(t, i, Py_NewRef(h->args[i]));
+    }
+    return t;
 }
 
 /* asyncio's message: 'Exception in callback <callback source>'. */
 static PyObject *
 callback_error_message(cl_state *st, PyObject *callback, PyObject *args)
 {
-    PyObject *targs = empty_if_null(args);
-    if (targs == NULL) {
-        return NULL;
-    }
     PyObject *src = PyObject_CallFunctionObjArgs(st->format_callback_source,
-                                                 callback, targs, NULL);
-    Py_DECREF(targs);
+                                                 callback, args, NULL);
     if (src == NULL) {
         return NULL;
     }
@@ -165,13 +171,15 @@ error:
 /* Sends the pending exception of a failed callback to the loop's
  * exception handler. Returns -1 only for exceptions that stop the loop. */
 static int
-report_callback_error(HandleObject *h, PyObject *callback, PyObject *args)
+report_callback_error(HandleObject *h, PyObject *callback)
 {
     if (cl_err_is_fatal()) {
         return -1;
     }
     PyObject *exc = cl_err_fetch();
-    PyObject *ctx = callback_error_context(h, callback, args, exc);
+    PyObject *args = args_tuple(h);
+    PyObject *ctx = args ? callback_error_context(h, callback, args, exc) : NULL;
+    Py_XDECREF(args);
     Py_DECREF(exc);
     if (ctx == NULL) {
         goto handler_failed;
@@ -195,6 +203,39 @@ handler_failed:
     return 0;
 }
 
+/* Calls the callback with the handle's arguments inside its context.
+ * The callback may cancel its own handle, which releases the arguments, so
+ * the call works on its own references to them. */
+static PyObject *
+call_in_context(HandleObject *h, PyObject *callback)
+{
+    PyObject *small[8];
+    Py_ssize_t n = Py_SIZE(h);
+    PyObject **args = n <= 8 ? small : PyMem_Malloc(n * sizeof(PyObject *));
+    if (args == NULL) {
+        return PyErr_NoMemory();
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        args[i] = Py_NewRef(h->args[i]);
+    }
+    PyObject *res = NULL;
+    PyObject *ctx = Py_NewRef(h->context);
+    if (PyContext_Enter(ctx) == 0) {
+        res = PyObject_Vectorcall(callback, args, n, NULL);
+        if (PyContext_Exit(ctx) < 0) {
+            Py_CLEAR(res);
+        }
+    }
+    Py_DECREF(ctx);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        Py_DECREF(args[i]);
+    }
+    if (args != small) {
+        PyMem_Free(args);
+    }
+    return res;
+}
+
 int
 cl_handle_run(LoopObject *loop, PyObject *obj, PyObject *unused)
 {
@@ -202,30 +243,18 @@ cl_handle_run(LoopObject *loop, PyObject *obj, PyObject *unused)
     if (h->cancelled) {
         return 0;
     }
-    /* The callback may cancel this handle and drop these references. */
+    /* Taken before the call: the error report names the callback and its
+     * arguments even if the callback cancelled the handle meanwhile. */
     PyObject *callback = Py_NewRef(h->callback);
-    PyObject *args = Py_NewRef(h->args);
+    PyObject *res = call_in_context(h, callback);
     int rc = 0;
-    if (PyContext_Enter(h->context) < 0) {
-        rc = report_callback_error(h, callback, args);
-        goto done;
-    }
-    PyObject *res = PyObject_Vectorcall(callback,
-                                        &PyTuple_GET_ITEM(args, 0),
-                                        PyTuple_GET_SIZE(args), NULL);
-    if (PyContext_Exit(h->context) < 0) {
-        Py_XDECREF(res);
-        res = NULL;
-    }
     if (res == NULL) {
-        rc = report_callback_error(h, callback, args);
+        rc = report_callback_error(h, callback);
     }
     else {
         Py_DECREF(res);
     }
-done:
     Py_DECREF(callback);
-    Py_DECREF(args);
     return rc;
 }
 
@@ -252,7 +281,7 @@ cl_handle_cancel(HandleObject *h)
         }
     }
     Py_CLEAR(h->callback);
-    Py_CLEAR(h->args);
+    clear_args(h);
 }
 
 static PyObject *
@@ -336,7 +365,7 @@ repr_info(HandleObject *h)
         goto error;
     }
     if (h->callback != NULL && h->loop != NULL) {
-        PyObject *args = empty_if_null(h->args);
+        PyObject *args = args_tuple(h);
         if (args == NULL) {
             goto error;
         }
@@ -410,6 +439,8 @@ TimerHandle_repr(HandleObject *h)
     return res;
 }
 
+static PyObject *Handle_get_args(HandleObject *h, void *c);
+
 /* TimerHandles compare by deadline, as asyncio's do (heapq relies on it);
  * equality also compares callback, arguments and cancellation. */
 static PyObject *
@@ -432,8 +463,11 @@ TimerHandle_richcompare(HandleObject *a, PyObject *other, int op)
             }
             eq = r;
             if (eq) {
-                r = PyObject_RichCompareBool(a->args ? a->args : Py_None,
-                                             b->args ? b->args : Py_None, Py_EQ);
+                PyObject *aa = Handle_get_args(a, NULL);
+                PyObject *ba = aa ? Handle_get_args(b, NULL) : NULL;
+                r = ba ? PyObject_RichCompareBool(aa, ba, Py_EQ) : -1;
+                Py_XDECREF(aa);
+                Py_XDECREF(ba);
                 if (r < 0) {
                     return NULL;
                 }
@@ -471,7 +505,12 @@ get_object_or_none(PyObject *o)
 }
 
 static PyObject *Handle_get_callback(HandleObject *h, void *c) { return get_object_or_none(h->callback); }
-static PyObject *Handle_get_args(HandleObject *h, void *c) { return get_object_or_none(h->args); }
+static PyObject *
+Handle_get_args(HandleObject *h, void *c)
+{
+    /* asyncio sets _args to None when the handle is cancelled. */
+    return h->callback ? args_tuple(h) : Py_NewRef(Py_None);
+}
 static PyObject *Handle_get_loop(HandleObject *h, void *c) { return get_object_or_none((PyObject *)h->loop); }
 static PyObject *Handle_get_source_tb(HandleObject *h, void *c) { return get_object_or_none(h->source_traceback); }
 static PyObject *Handle_get_repr(HandleObject *h, void *c) { return get_object_or_none(h->repr); }
@@ -516,7 +555,8 @@ static PyType_Slot Handle_slots[] = {
 
 static PyType_Spec Handle_spec = {
     .name = "cloop._cloop.Handle",
-    .basicsize = sizeof(HandleObject),
+    .basicsize = offsetof(HandleObject, args),
+    .itemsize = sizeof(PyObject *),
     .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_BASETYPE
              | Py_TPFLAGS_IMMUTABLETYPE | Py_TPFLAGS_DISALLOW_INSTANTIATION,
     .slots = Handle_slots,
@@ -546,7 +586,8 @@ static PyType_Slot TimerHandle_slots[] = {
 
 static PyType_Spec TimerHandle_spec = {
     .name = "cloop._cloop.TimerHandle",
-    .basicsize = sizeof(HandleObject),
+    .basicsize = offsetof(HandleObject, args),
+    .itemsize = sizeof(PyObject *),
     .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC
              | Py_TPFLAGS_IMMUTABLETYPE | Py_TPFLAGS_DISALLOW_INSTANTIATION,
     .slots = TimerHandle_slots,

@@ -4,11 +4,13 @@
 
 #include "loop.h"
 
-/* One struct for both types: TimerHandle subclasses Handle as in asyncio. */
+/* One struct for both types: TimerHandle subclasses Handle as in asyncio.
+ * The callback's arguments are stored inline (ob_size of them) rather than
+ * in a tuple: one allocation, and one object less for the cyclic GC to
+ * count and traverse, per call_soon. */
 typedef struct {
-    PyObject_HEAD
+    PyObject_VAR_HEAD
     PyObject *callback;         /* owned; NULL once cancelled */
-    PyObject *args;             /* owned tuple; NULL once cancelled */
     PyObject *context;          /* owned contextvars.Context */
     LoopObject *loop;           /* owned */
     PyObject *source_traceback; /* owned; NULL unless created in debug mode */
@@ -17,6 +19,7 @@ typedef struct {
     double when;                /* TimerHandle: the deadline */
     char cancelled;
     char scheduled;             /* TimerHandle: still in the loop's heap */
+    PyObject *args[1];          /* ob_size owned arguments; NULL once cancelled */
 } HandleObject;
 
 int cl_handle_init_state(PyObject *module, cl_state *st);

@@ -7,7 +7,7 @@ Ways in::
     asyncio.run(main(), loop_factory=cloop.new_event_loop)   # 3.12+
     cloop.run(main())
 """
-from ._cloop import Handle, TimerHandle
+from ._cloop import Future, Handle, Task, TimerHandle
 from ._loop import Loop, new_event_loop
 from ._policy import EventLoopPolicy, install
 from ._runner import run
@@ -19,6 +19,7 @@ __version__ = "0.1.0"
 
 __all__ = (
     "Loop", "new_event_loop", "run", "install", "EventLoopPolicy",
+    "Task", "Future",
     "Handle", "TimerHandle", "LoopStats", "watch_blocking", "BlockingWatch",
     "BlockingReport", "dump_tasks", "__version__",
 )

@@ -25,7 +25,7 @@ _Base = base_events.BaseEventLoop
 # asyncio's own implementations, shared verbatim with every asyncio loop.
 _BORROWED = (
     "__repr__", "__del__",
-    "create_future", "create_task", "set_task_factory", "get_task_factory",
+    "set_task_factory", "get_task_factory",
     "run_until_complete", "_check_running",
     "_asyncgen_firstiter_hook", "_asyncgen_finalizer_hook",
     "shutdown_asyncgens", "shutdown_default_executor", "_do_shutdown",
@@ -58,6 +58,19 @@ class Loop(_cloop.Loop, NetworkMixin, SignalMixin, ProcessMixin,
         if hasattr(_Base, _name):
             locals()[_name] = getattr(_Base, _name)
     del _name
+
+    # -- Task and Future: cloop's own (csrc/future.c, csrc/task.c) --------
+
+    # C methods of the loop: create_future() returns a cloop.Future;
+    # create_task() a cloop.Task, or calls _run_task_factory() when a task
+    # factory is set (asyncio.Task stays usable through set_task_factory).
+    create_future = _cloop._loop_create_future
+    create_task = _cloop._loop_create_task
+
+    def _run_task_factory(self, factory, coro, name, context, eager_start):
+        """create_task() with a task factory set (called by the C method)."""
+        return _compat.run_task_factory(self, factory, coro, name, context,
+                                        eager_start)
 
     # -- running ---------------------------------------------------------
 

@@ -70,4 +70,63 @@ cl_err_is_fatal(void)
            || PyErr_ExceptionMatches(PyExc_SystemExit);
 }
 
+/* ---- Task and Future (future.c, task.c, taskreg.c) ---- */
+
+/* Task(eager_start=), _swap_current_task, _register_eager_task (3.12). */
+#define CL_HAS_EAGER_TASKS CL_PY312
+/* Task.get_context() (3.12). */
+#define CL_HAS_TASK_GET_CONTEXT CL_PY312
+/* Task.uncancel() clears a pending cancellation when the count reaches 0
+ * (3.13). */
+#define CL_UNCANCEL_CLEARS_MUST_CANCEL CL_PY313
+/* Future.set_exception(StopIteration) stores a RuntimeError caused by it
+ * (3.13); before, it raised TypeError. */
+#define CL_SET_EXCEPTION_WRAPS_STOPITERATION CL_PY313
+/* throw(type, value, tb) on an iterator warns DeprecationWarning (3.12). */
+#define CL_THROW_3ARGS_DEPRECATED CL_PY312
+/* asyncio.tasks._current_tasks is the dict behind the C _enter_task (3.11
+ * to 3.13; 3.14 keeps the current task on the thread state). */
+#define CL_HAS_CURRENT_TASKS_DICT (!CL_PY314)
+/* The asyncio.events function Future(loop=None) asks for a loop. */
+#if CL_PY312
+#define CL_GET_EVENT_LOOP_NAME "get_event_loop"
+#else
+#define CL_GET_EVENT_LOOP_NAME "_get_event_loop"
+#endif
+
+/* getattr that returns 0 without raising when the attribute is missing:
+ * 1 with a new reference in *result, 0 with *result NULL, or -1. */
+static inline int
+cl_getattr_optional(PyObject *obj, PyObject *name, PyObject **result)
+{
+#if CL_PY313
+    return PyObject_GetOptionalAttr(obj, name, result);
+#else
+    return _PyObject_LookupAttr(obj, name, result);
+#endif
+}
+
+/* Raises the pending exception with prev as its __context__ (as an
+ * exception raised in a finally block would be); with no pending exception
+ * prev itself is raised again. Steals a reference to prev (may be NULL). */
+static inline void
+cl_err_chain(PyObject *prev)
+{
+    if (prev == NULL) {
+        return;
+    }
+    if (!PyErr_Occurred()) {
+        cl_err_restore(prev);
+        return;
+    }
+    PyObject *cur = cl_err_fetch();
+    if (cur != prev) {
+        PyException_SetContext(cur, prev);
+    }
+    else {
+        Py_DECREF(prev);
+    }
+    cl_err_restore(cur);
+}
+
 #endif /* CLOOP_COMPAT_H */

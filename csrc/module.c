@@ -7,6 +7,7 @@
 #include "common.h"
 #include "handle.h"
 #include "loop.h"
+#include "task.h"
 #include "net.h"
 #include "state.h"
 
@@ -34,7 +35,8 @@ get_state(PyObject *module)
     X(format_callback_source) X(extract_stack)                             \
     X(str_call_exception_handler) X(str_check_callback)                    \
     X(str_log_slow_callback) X(str_message) X(str_exception)               \
-    X(str_handle) X(str_source_traceback) X(str_fileno)
+    X(str_handle) X(str_source_traceback) X(str_fileno)                    \
+    CL_TASK_STATE_OBJECTS(X)
 
 static int
 import_asyncio_helpers(cl_state *st)
@@ -77,6 +79,7 @@ module_exec(PyObject *module)
         || import_asyncio_helpers(st) < 0
         || cl_handle_init_state(module, st) < 0
         || cl_loop_init_state(module, st) < 0
+        || cl_task_init_state(module, st) < 0
         || cl_net_init_state(module, st) < 0) {
         return -1;
     }
@@ -103,6 +106,7 @@ module_clear(PyObject *module)
 #define CLEAR(f) Py_CLEAR(st->f);
     CL_STATE_OBJECTS(CLEAR)
 #undef CLEAR
+    cl_task_clear_state(st);
     cl_net_clear_state(st);
     return 0;
 }

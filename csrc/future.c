@@ -1,0 +1,1355 @@
+/* future.c: cloop.Future and its iterator (FutureIter).
+ *
+ * Owns: a future's loop reference, outcome (result or exception and its
+ * traceback), cancellation message, saved CancelledError, source
+ * traceback and callback entries (see future.h for the two kinds). Does
+ * not own: the loop's ready ring; an entry handed to the ring belongs to
+ * the loop until it has run.
+ *
+ * Semantics are asyncio's C Future (Modules/_asynciomodule.c) of the
+ * running Python: messages, the order callbacks run in, when the exception
+ * counts as retrieved, the 'exception was never retrieved' report. The
+ * difference is only in how callbacks are scheduled on a cloop loop: as
+ * C entries on the ready ring instead of Handles made by call_soon.
+ *
+ * FutureIter memory is recycled through a free list kept in the module
+ * state (at most CL_FI_FREELIST_MAX blocks): `await fut` is the hottest
+ * allocation of a program that awaits futures.
+ */
+#include "common.h"
+#include "future.h"
+#include "handle.h"
+#include "task.h"
+
+#define CL_FI_FREELIST_MAX 255
+
+/* ------------------------------------------------------------------ */
+/* Scheduling callbacks                                                */
+
+int
+cl_future_check_thread(LoopObject *loop)
+{
+    if (loop->running && PyThread_get_thread_ident() != loop->thread_id) {
+        PyErr_SetString(PyExc_RuntimeError,
+                        "Non-thread-safe operation invoked on an event loop "
+                        "other than the current one");
+        return -1;
+    }
+    return 0;
+}
+
+int
+cl_future_call_soon(cl_state *st, PyObject *loop, PyObject *fn,
+                    PyObject *arg, PyObject *ctx)
+{
+    PyObject *stack[4] = {loop, fn, arg, ctx};
+    size_t nargs = 3;
+    if (arg == NULL) {
+        stack[2] = ctx;
+        nargs = 2;
+    }
+    PyObject *res = PyObject_VectorcallMethod(st->str_call_soon, stack, nargs,
+                                              st->kwnames_context);
+    if (res == NULL) {
+        return -1;
+    }
+    Py_DECREF(res);
+    return 0;
+}
+
+static PyObject *
+entry_error_context(LoopObject *loop, HandleObject *h, PyObject *exc)
+{
+    cl_state *st = loop->state;
+    PyObject *ctx = PyDict_New();
+    PyObject *src = PyObject_CallFunctionObjArgs(
+        st->format_callback_source, h->callback, h->args, NULL);
+    PyObject *msg = src ? PyUnicode_FromFormat("Exception in callback %U", src)
+                        : NULL;
+    Py_XDECREF(src);
+    if (ctx == NULL || msg == NULL
+        || PyDict_SetItem(ctx, st->str_message, msg) < 0
+        || PyDict_SetItem(ctx, st->str_exception, exc) < 0
+        || PyDict_SetItem(ctx, st->str_handle, (PyObject *)h) < 0) {
+        Py_XDECREF(msg);
+        Py_XDECREF(ctx);
+        return NULL;
+    }
+    Py_DECREF(msg);
+    return ctx;
+}
+
+int
+cl_future_report_entry_error(LoopObject *loop, PyObject *fn,
+                             PyObject *const *args, Py_ssize_t nargs,
+                             PyObject *context)
+{
+    if (cl_err_is_fatal()) {
+        return -1;
+    }
+    PyObject *exc = cl_err_fetch();
+    PyObject *ctx = NULL, *res = NULL;
+    /* The Handle exists only for the report: custom exception handlers
+     * expect one under 'handle' (and 3.12 runs them in its context). */
+    HandleObject *h = cl_handle_new(loop->state->HandleType, loop, fn, args,
+                                    nargs, context);
+    if (h != NULL) {
+        ctx = entry_error_context(loop, h, exc);
+    }
+    if (ctx != NULL) {
+        res = PyObject_CallMethodOneArg((PyObject *)loop,
+                                        loop->state->str_call_exception_handler,
+                                        ctx);
+    }
+    Py_XDECREF(h);
+    Py_XDECREF(ctx);
+    Py_DECREF(exc);
+    if (res == NULL) {
+        if (cl_err_is_fatal()) {
+            return -1;
+        }
+        PyErr_WriteUnraisable(fn);
+        return 0;
+    }
+    Py_DECREF(res);
+    return 0;
+}
+
+/* The ready-ring entry of a (fn, context) callback: fn(fut) in context. */
+static int
+run_callback_entry(LoopObject *loop, PyObject *fut, PyObject *entry)
+{
+    PyObject *fn = PyTuple_GET_ITEM(entry, 0);
+    PyObject *ctx = PyTuple_GET_ITEM(entry, 1);
+    if (PyContext_Enter(ctx) < 0) {
+        return cl_future_report_entry_error(loop, fn, &fut, 1, NULL);
+    }
+    PyObject *res = PyObject_CallOneArg(fn, fut);
+    if (PyContext_Exit(ctx) < 0) {
+        Py_XDECREF(res);
+        res = NULL;
+    }
+    if (res == NULL) {
+        return cl_future_report_entry_error(loop, fn, &fut, 1, ctx);
+    }
+    Py_DECREF(res);
+    return 0;
+}
+
+/* Schedules one callback entry of fut; steals the reference to entry. */
+static int
+schedule_entry(FutureObject *fut, PyObject *entry)
+{
+    cl_state *st = fut->state;
+    if (fut->cloop_loop) {
+        LoopObject *loop = (LoopObject *)fut->loop;
+        if (cl_loop_check_closed(loop) < 0
+            || (loop->debug && cl_future_check_thread(loop) < 0)) {
+            Py_DECREF(entry);
+            return -1;
+        }
+        if (PyTuple_CheckExact(entry)) {
+            return cl_loop_push_ready(loop, run_callback_entry,
+                                      Py_NewRef((PyObject *)fut), entry);
+        }
+        return cl_loop_push_ready(loop, cl_task_wakeup_entry, entry,
+                                  Py_NewRef((PyObject *)fut));
+    }
+    int rc;
+    if (PyTuple_CheckExact(entry)) {
+        rc = cl_future_call_soon(st, fut->loop, PyTuple_GET_ITEM(entry, 0),
+                                 (PyObject *)fut, PyTuple_GET_ITEM(entry, 1));
+    }
+    else {
+        PyObject *fn = PyObject_GetAttr(entry, st->str_task_wakeup);
+        rc = fn ? cl_future_call_soon(st, fut->loop, fn, (PyObject *)fut,
+                                      ((TaskObject *)entry)->context)
+                : -1;
+        Py_XDECREF(fn);
+    }
+    Py_DECREF(entry);
+    return rc;
+}
+
+/* Schedules every callback and empties the lists (asyncio's
+ * __schedule_callbacks). The lists are detached first: scheduling on a
+ * foreign loop runs Python code that may add callbacks again. */
+static int
+schedule_callbacks(FutureObject *fut)
+{
+    PyObject *cb0 = fut->cb0;
+    PyObject *list = fut->callbacks;
+    fut->cb0 = NULL;
+    fut->callbacks = NULL;
+    int rc = 0;
+    if (cb0 != NULL) {
+        rc = schedule_entry(fut, cb0);
+    }
+    if (list != NULL) {
+        for (Py_ssize_t i = 0; rc == 0 && i < PyList_GET_SIZE(list); i++) {
+            rc = schedule_entry(fut, Py_NewRef(PyList_GET_ITEM(list, i)));
+        }
+        Py_DECREF(list);
+    }
+    return rc;
+}
+
+/* Appends an entry, keeping the order of addition; steals entry. */
+static int
+append_entry(FutureObject *fut, PyObject *entry)
+{
+    if (fut->cb0 == NULL
+        && (fut->callbacks == NULL || PyList_GET_SIZE(fut->callbacks) == 0)) {
+        fut->cb0 = entry;
+        return 0;
+    }
+    if (fut->callbacks == NULL && (fut->callbacks = PyList_New(0)) == NULL) {
+        Py_DECREF(entry);
+        return -1;
+    }
+    int rc = PyList_Append(fut->callbacks, entry);
+    Py_DECREF(entry);
+    return rc;
+}
+
+/* Adds an entry, or schedules it at once when fut is done; steals it. */
+static int
+add_entry(FutureObject *fut, PyObject *entry)
+{
+    if (fut->fut_state != CL_FUT_PENDING) {
+        return schedule_entry(fut, entry);
+    }
+    return append_entry(fut, entry);
+}
+
+int
+cl_future_add_wakeup(FutureObject *fut, PyObject *task)
+{
+    return add_entry(fut, Py_NewRef(task));
+}
+
+/* ------------------------------------------------------------------ */
+/* State transitions                                                   */
+
+int
+cl_future_check_alive(FutureObject *fut)
+{
+    if (CL_UNLIKELY(fut->loop == NULL)) {
+        PyErr_SetString(PyExc_RuntimeError,
+                        "Future object is not initialized.");
+        return -1;
+    }
+    return 0;
+}
+
+static int
+invalid_state(FutureObject *fut)
+{
+    PyErr_SetString(fut->state->InvalidStateError, "invalid state");
+    return -1;
+}
+
+int
+cl_future_set_result(FutureObject *fut, PyObject *result)
+{
+    if (cl_future_check_alive(fut) < 0) {
+        return -1;
+    }
+    if (fut->fut_state != CL_FUT_PENDING) {
+        return invalid_state(fut);
+    }
+    Py_XSETREF(fut->result, Py_NewRef(result));
+    fut->fut_state = CL_FUT_FINISHED;
+    return schedule_callbacks(fut);
+}
+
+/* The exception object set_exception() stores for exc (a class is
+ * instantiated); new reference, or NULL. */
+static PyObject *
+exception_instance(FutureObject *fut, PyObject *exc)
+{
+    PyObject *val;
+    if (PyExceptionClass_Check(exc)) {
+        val = PyObject_CallNoArgs(exc);
+        if (val == NULL) {
+            return NULL;
+        }
+        if (fut->fut_state != CL_FUT_PENDING) {
+            Py_DECREF(val);
+            invalid_state(fut);
+            return NULL;
+        }
+    }
+    else {
+        val = Py_NewRef(exc);
+    }
+    if (!PyExceptionInstance_Check(val)) {
+        Py_DECREF(val);
+        PyErr_SetString(PyExc_TypeError, "invalid exception object");
+        return NULL;
+    }
+#if CL_SET_EXCEPTION_WRAPS_STOPITERATION
+    if (PyErr_GivenExceptionMatches(val, PyExc_StopIteration)) {
+        PyObject *err = PyObject_CallFunction(
+            PyExc_RuntimeError, "s",
+            "StopIteration interacts badly with generators and cannot be "
+            "raised into a Future");
+        if (err == NULL) {
+            Py_DECREF(val);
+            return NULL;
+        }
+        PyException_SetCause(err, Py_NewRef(val));
+        PyException_SetContext(err, val);
+        return err;
+    }
+#else
+    if (Py_IS_TYPE(val, (PyTypeObject *)PyExc_StopIteration)) {
+        Py_DECREF(val);
+        PyErr_SetString(PyExc_TypeError,
+                        "StopIteration interacts badly with generators and "
+                        "cannot be raised into a Future");
+        return NULL;
+    }
+#endif
+    return val;
+}
+
+int
+cl_future_set_exception(FutureObject *fut, PyObject *exc)
+{
+    if (cl_future_check_alive(fut) < 0) {
+        return -1;
+    }
+    if (fut->fut_state != CL_FUT_PENDING) {
+        return invalid_state(fut);
+    }
+    PyObject *val = exception_instance(fut, exc);
+    if (val == NULL) {
+        return -1;
+    }
+    Py_XSETREF(fut->exception, val);
+    Py_XSETREF(fut->exception_tb, PyException_GetTraceback(val));
+    fut->fut_state = CL_FUT_FINISHED;
+    if (schedule_callbacks(fut) < 0) {
+        return -1;
+    }
+    fut->log_tb = 1;
+    return 0;
+}
+
+int
+cl_future_cancel(FutureObject *fut, PyObject *msg)
+{
+    fut->log_tb = 0;
+    if (fut->fut_state != CL_FUT_PENDING) {
+        return 0;
+    }
+    fut->fut_state = CL_FUT_CANCELLED;
+    Py_XSETREF(fut->cancel_msg, Py_XNewRef(msg));
+    return schedule_callbacks(fut) < 0 ? -1 : 1;
+}
+
+PyObject *
+cl_future_make_cancelled_error(FutureObject *fut)
+{
+    if (fut->cancelled_exc != NULL) {
+        PyObject *exc = fut->cancelled_exc;
+        fut->cancelled_exc = NULL;
+        return exc;
+    }
+    PyObject *msg = fut->cancel_msg;
+    if (msg == NULL || msg == Py_None) {
+        return PyObject_CallNoArgs(fut->state->CancelledError);
+    }
+    return PyObject_CallOneArg(fut->state->CancelledError, msg);
+}
+
+int
+cl_future_get_outcome(FutureObject *fut, PyObject **out)
+{
+    *out = NULL;
+    if (fut->fut_state == CL_FUT_CANCELLED) {
+        *out = cl_future_make_cancelled_error(fut);
+        return *out ? 1 : -1;
+    }
+    if (fut->fut_state != CL_FUT_FINISHED) {
+        PyErr_SetString(fut->state->InvalidStateError, "Result is not set.");
+        return -1;
+    }
+    fut->log_tb = 0;
+    if (fut->exception != NULL) {
+        /* The first time with the traceback it had when it was set, later
+         * with none: the traceback of a re-raised exception would keep
+         * growing. */
+        PyObject *tb = fut->exception_tb ? fut->exception_tb : Py_None;
+        if (PyException_SetTraceback(fut->exception, tb) < 0) {
+            return -1;
+        }
+        Py_CLEAR(fut->exception_tb);
+        *out = Py_NewRef(fut->exception);
+        return 1;
+    }
+    *out = Py_NewRef(fut->result ? fut->result : Py_None);
+    return 0;
+}
+
+/* result() for C callers: the value, or NULL with the exception raised. */
+static PyObject *
+future_result(FutureObject *fut)
+{
+    PyObject *out;
+    int rc = cl_future_get_outcome(fut, &out);
+    if (rc == 1) {
+        cl_err_restore(out);
+        return NULL;
+    }
+    return rc == 0 ? out : NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* Creation and destruction                                            */
+
+static void
+clear_outcome(FutureObject *fut)
+{
+    Py_CLEAR(fut->loop);
+    Py_CLEAR(fut->cb0);
+    Py_CLEAR(fut->callbacks);
+    Py_CLEAR(fut->result);
+    Py_CLEAR(fut->exception);
+    Py_CLEAR(fut->exception_tb);
+    Py_CLEAR(fut->source_tb);
+    Py_CLEAR(fut->cancel_msg);
+    Py_CLEAR(fut->cancelled_exc);
+}
+
+static int
+loop_debug(FutureObject *fut)
+{
+    if (fut->cloop_loop) {
+        return ((LoopObject *)fut->loop)->debug;
+    }
+    PyObject *res = PyObject_CallMethodNoArgs(fut->loop, fut->state->str_get_debug);
+    if (res == NULL) {
+        return -1;
+    }
+    int debug = PyObject_IsTrue(res);
+    Py_DECREF(res);
+    return debug;
+}
+
+int
+cl_future_init(FutureObject *fut, PyObject *loop)
+{
+    cl_state *st = fut->state;
+    clear_outcome(fut);
+    fut->fut_state = CL_FUT_PENDING;
+    fut->log_tb = 0;
+    fut->blocking = 0;
+    if (loop == NULL || loop == Py_None) {
+        loop = PyObject_CallNoArgs(st->get_event_loop);
+        if (loop == NULL) {
+            return -1;
+        }
+    }
+    else {
+        Py_INCREF(loop);
+    }
+    fut->loop = loop;
+    fut->cloop_loop = (char)cl_loop_check(st, loop);
+    int debug = loop_debug(fut);
+    if (debug <= 0) {
+        return debug;
+    }
+    PyObject *frame = (PyObject *)PyEval_GetFrame(); /* borrowed */
+    if (frame != NULL) {
+        fut->source_tb = PyObject_CallOneArg(st->extract_stack, frame);
+        if (fut->source_tb == NULL) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static PyObject *
+Future_new(PyTypeObject *tp, PyObject *args, PyObject *kwds)
+{
+    cl_state *st = cl_state_from_type(tp);
+    if (st == NULL) {
+        return NULL;
+    }
+    FutureObject *fut = (FutureObject *)tp->tp_alloc(tp, 0);
+    if (fut != NULL) {
+        fut->state = st;
+    }
+    return (PyObject *)fut;
+}
+
+static int
+Future_init(FutureObject *fut, PyObject *args, PyObject *kwds)
+{
+    static char *kwlist[] = {"loop", NULL};
+    PyObject *loop = Py_None;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|$O:Future", kwlist, &loop)) {
+        return -1;
+    }
+    return cl_future_init(fut, loop);
+}
+
+int
+cl_future_traverse(FutureObject *fut, visitproc visit, void *arg)
+{
+    Py_VISIT(Py_TYPE(fut));
+    Py_VISIT(fut->loop);
+    Py_VISIT(fut->cb0);
+    Py_VISIT(fut->callbacks);
+    Py_VISIT(fut->result);
+    Py_VISIT(fut->exception);
+    Py_VISIT(fut->exception_tb);
+    Py_VISIT(fut->source_tb);
+    Py_VISIT(fut->cancel_msg);
+    Py_VISIT(fut->cancelled_exc);
+    return 0;
+}
+
+int
+cl_future_clear(FutureObject *fut)
+{
+    clear_outcome(fut);
+    return 0;
+}
+
+static PyObject *
+never_retrieved_context(FutureObject *fut)
+{
+    cl_state *st = fut->state;
+    PyObject *ctx = PyDict_New();
+    PyObject *msg = PyUnicode_FromFormat("%s exception was never retrieved",
+                                         _PyType_Name(Py_TYPE(fut)));
+    if (ctx == NULL || msg == NULL
+        || PyDict_SetItem(ctx, st->str_message, msg) < 0
+        || PyDict_SetItem(ctx, st->str_exception, fut->exception) < 0
+        || PyDict_SetItem(ctx, st->str_future, (PyObject *)fut) < 0
+        || (fut->source_tb != NULL
+            && PyDict_SetItem(ctx, st->str_source_traceback, fut->source_tb) < 0)) {
+        Py_XDECREF(msg);
+        Py_XDECREF(ctx);
+        return NULL;
+    }
+    Py_DECREF(msg);
+    return ctx;
+}
+
+/* tp_finalize: report an exception nobody retrieved, as asyncio does. */
+void
+cl_future_finalize(FutureObject *fut)
+{
+    if (!fut->log_tb || fut->loop == NULL || fut->exception == NULL) {
+        return;
+    }
+    fut->log_tb = 0;
+    PyObject *saved = cl_err_fetch();
+    PyObject *ctx = never_retrieved_context(fut);
+    PyObject *res = NULL;
+    if (ctx != NULL) {
+        res = PyObject_CallMethodOneArg(
+            fut->loop, fut->state->str_call_exception_handler, ctx);
+        Py_DECREF(ctx);
+    }
+    if (res == NULL) {
+        PyErr_WriteUnraisable((PyObject *)fut);
+    }
+    Py_XDECREF(res);
+    cl_err_restore(saved);
+}
+
+void
+cl_future_dealloc(PyObject *self)
+{
+    PyTypeObject *tp = Py_TYPE(self);
+    if (PyObject_CallFinalizerFromDealloc(self) < 0) {
+        return; /* resurrected */
+    }
+    PyObject_GC_UnTrack(self);
+    if (((FutureObject *)self)->weakreflist != NULL) {
+        PyObject_ClearWeakRefs(self);
+    }
+    (void)tp->tp_clear(self);
+    tp->tp_free(self);
+    Py_DECREF(tp);
+}
+
+static PyObject *
+Future_repr(FutureObject *fut)
+{
+    return PyObject_CallOneArg(fut->state->future_repr, (PyObject *)fut);
+}
+
+/* ------------------------------------------------------------------ */
+/* FutureIter                                                          */
+
+static PyObject *
+future_new_iter(FutureObject *fut)
+{
+    if (cl_future_check_alive(fut) < 0) {
+        return NULL;
+    }
+    cl_state *st = fut->state;
+    FutureIterObject *it = st->fi_freelist;
+    if (it != NULL) {
+        st->fi_freelist = it->next_free;
+        st->fi_freelist_len--;
+        (void)PyObject_Init((PyObject *)it, st->FutureIterType);
+    }
+    else {
+        it = PyObject_GC_New(FutureIterObject, st->FutureIterType);
+        if (it == NULL) {
+            return NULL;
+        }
+    }
+    it->next_free = NULL;
+    it->future = (FutureObject *)Py_NewRef((PyObject *)fut);
+    PyObject_GC_Track(it);
+    return (PyObject *)it;
+}
+
+static void
+FutureIter_dealloc(FutureIterObject *it)
+{
+    PyTypeObject *tp = Py_TYPE(it);
+    cl_state *st = cl_state_from_type(tp);
+    if (st == NULL) {
+        PyErr_Clear(); /* not recycled then */
+    }
+    PyObject_GC_UnTrack(it);
+    Py_CLEAR(it->future);
+    if (st != NULL && !st->fi_freelist_closed
+        && st->fi_freelist_len < CL_FI_FREELIST_MAX) {
+        it->next_free = st->fi_freelist;
+        st->fi_freelist = it;
+        st->fi_freelist_len++;
+    }
+    else {
+        PyObject_GC_Del(it);
+    }
+    Py_DECREF(tp);
+}
+
+void
+cl_future_clear_freelist(cl_state *st)
+{
+    st->fi_freelist_closed = 1;
+    while (st->fi_freelist != NULL) {
+        FutureIterObject *it = st->fi_freelist;
+        st->fi_freelist = it->next_free;
+        PyObject_GC_Del(it);
+    }
+    st->fi_freelist_len = 0;
+}
+
+static int
+FutureIter_traverse(FutureIterObject *it, visitproc visit, void *arg)
+{
+    Py_VISIT(Py_TYPE(it));
+    Py_VISIT(it->future);
+    return 0;
+}
+
+static PySendResult
+FutureIter_am_send(FutureIterObject *it, PyObject *unused, PyObject **result)
+{
+    FutureObject *fut = it->future;
+    *result = NULL;
+    if (fut == NULL) {
+        PyErr_SetNone(PyExc_StopIteration);
+        return PYGEN_ERROR;
+    }
+    if (fut->fut_state == CL_FUT_PENDING) {
+        if (!fut->blocking) {
+            fut->blocking = 1;
+            *result = Py_NewRef((PyObject *)fut);
+            return PYGEN_NEXT;
+        }
+        PyErr_SetString(PyExc_RuntimeError, "await wasn't used with future");
+        return PYGEN_ERROR;
+    }
+    it->future = NULL;
+    PyObject *res = future_result(fut);
+    Py_DECREF(fut);
+    if (res == NULL) {
+        return PYGEN_ERROR;
+    }
+    *result = res;
+    return PYGEN_RETURN;
+}
+
+static PyObject *
+FutureIter_iternext(FutureIterObject *it)
+{
+    if (it->future == NULL) {
+        return NULL;
+    }
+    PyObject *res;
+    switch (FutureIter_am_send(it, Py_None, &res)) {
+    case PYGEN_NEXT:
+        return res;
+    case PYGEN_RETURN:
+        if (res == Py_None) {
+            PyErr_SetNone(PyExc_StopIteration);
+        }
+        else {
+            /* An instance, so that a tuple result is not taken for the
+             * exception's arguments. */
+            PyObject *e = PyObject_CallOneArg(PyExc_StopIteration, res);
+            if (e != NULL) {
+                PyErr_SetObject(PyExc_StopIteration, e);
+                Py_DECREF(e);
+            }
+        }
+        Py_DECREF(res);
+        return NULL;
+    default:
+        return NULL;
+    }
+}
+
+/* send(value): the value is ignored, as asyncio's: the result comes from
+ * the future. */
+static PyObject *
+FutureIter_send(FutureIterObject *it, PyObject *unused)
+{
+    return FutureIter_iternext(it);
+}
+
+/* The exception throw(type[, value[, tb]]) raises; new reference. */
+static PyObject *
+thrown_exception(PyObject *type, PyObject *val)
+{
+    PyObject *exc;
+    if (PyExceptionClass_Check(type)) {
+        if (val == NULL) {
+            exc = PyObject_CallNoArgs(type);
+        }
+        else if (PyObject_TypeCheck(val, (PyTypeObject *)type)) {
+            exc = Py_NewRef(val);
+        }
+        else if (PyTuple_Check(val)) {
+            exc = PyObject_Call(type, val, NULL);
+        }
+        else {
+            exc = PyObject_CallOneArg(type, val);
+        }
+        if (exc != NULL && !PyExceptionInstance_Check(exc)) {
+            PyErr_Format(PyExc_TypeError,
+                         "calling %R should have returned an instance of "
+                         "BaseException, not %s",
+                         type, Py_TYPE(exc)->tp_name);
+            Py_CLEAR(exc);
+        }
+        return exc;
+    }
+    if (PyExceptionInstance_Check(type)) {
+        if (val != NULL) {
+            PyErr_SetString(PyExc_TypeError,
+                            "instance exception may not have a separate value");
+            return NULL;
+        }
+        return Py_NewRef(type);
+    }
+    PyErr_Format(PyExc_TypeError,
+                 "exceptions must be classes deriving BaseException or "
+                 "instances of such a class, not %s",
+                 Py_TYPE(type)->tp_name);
+    return NULL;
+}
+
+static PyObject *
+FutureIter_throw(FutureIterObject *it, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs < 1 || nargs > 3) {
+        PyErr_Format(PyExc_TypeError,
+                     "throw expected at least 1 argument, got %zd", nargs);
+        return NULL;
+    }
+#if CL_THROW_3ARGS_DEPRECATED
+    if (nargs > 1
+        && PyErr_WarnEx(PyExc_DeprecationWarning,
+                        "the (type, exc, tb) signature of throw() is "
+                        "deprecated, use the single-arg signature instead.",
+                        1) < 0) {
+        return NULL;
+    }
+#endif
+    PyObject *val = nargs > 1 && args[1] != Py_None ? args[1] : NULL;
+    PyObject *tb = nargs > 2 && args[2] != Py_None ? args[2] : NULL;
+    if (tb != NULL && !PyTraceBack_Check(tb)) {
+        PyErr_SetString(PyExc_TypeError,
+                        "throw() third argument must be a traceback");
+        return NULL;
+    }
+    PyObject *exc = thrown_exception(args[0], val);
+    if (exc == NULL) {
+        return NULL;
+    }
+    if (tb != NULL && PyException_SetTraceback(exc, tb) < 0) {
+        Py_DECREF(exc);
+        return NULL;
+    }
+    Py_CLEAR(it->future);
+    cl_err_restore(exc);
+    return NULL;
+}
+
+static PyObject *
+FutureIter_close(FutureIterObject *it, PyObject *unused)
+{
+    Py_CLEAR(it->future);
+    Py_RETURN_NONE;
+}
+
+static PyMethodDef FutureIter_methods[] = {
+    {"send", (PyCFunction)FutureIter_send, METH_O, NULL},
+    {"throw", (PyCFunction)(void (*)(void))FutureIter_throw, METH_FASTCALL,
+     NULL},
+    {"close", (PyCFunction)FutureIter_close, METH_NOARGS, NULL},
+    {NULL}};
+
+static PyType_Slot FutureIter_slots[] = {
+    {Py_tp_dealloc, FutureIter_dealloc},
+    {Py_tp_traverse, FutureIter_traverse},
+    {Py_tp_iter, PyObject_SelfIter},
+    {Py_tp_iternext, FutureIter_iternext},
+    {Py_tp_methods, FutureIter_methods},
+    {Py_am_send, FutureIter_am_send},
+    {0, NULL}};
+
+static PyType_Spec FutureIter_spec = {
+    .name = "cloop._cloop.FutureIter",
+    .basicsize = sizeof(FutureIterObject),
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC
+             | Py_TPFLAGS_IMMUTABLETYPE | Py_TPFLAGS_DISALLOW_INSTANTIATION,
+    .slots = FutureIter_slots,
+};
+
+/* ------------------------------------------------------------------ */
+/* Python API: methods                                                 */
+
+static PyObject *
+Future_result(FutureObject *fut, PyObject *unused)
+{
+    if (fut->loop == NULL) {
+        /* asyncio's C Future says it with InvalidStateError here. */
+        PyErr_SetString(fut->state->InvalidStateError,
+                        "Future object is not initialized.");
+        return NULL;
+    }
+    return future_result(fut);
+}
+
+static PyObject *
+Future_exception(FutureObject *fut, PyObject *unused)
+{
+    if (cl_future_check_alive(fut) < 0) {
+        return NULL;
+    }
+    if (fut->fut_state == CL_FUT_CANCELLED) {
+        PyObject *exc = cl_future_make_cancelled_error(fut);
+        if (exc != NULL) {
+            cl_err_restore(exc);
+        }
+        return NULL;
+    }
+    if (fut->fut_state != CL_FUT_FINISHED) {
+        PyErr_SetString(fut->state->InvalidStateError, "Exception is not set.");
+        return NULL;
+    }
+    fut->log_tb = 0;
+    return Py_NewRef(fut->exception ? fut->exception : Py_None);
+}
+
+static PyObject *
+Future_set_result(FutureObject *fut, PyObject *result)
+{
+    if (cl_future_set_result(fut, result) < 0) {
+        return NULL;
+    }
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+Future_set_exception(FutureObject *fut, PyObject *exc)
+{
+    if (cl_future_set_exception(fut, exc) < 0) {
+        return NULL;
+    }
+    Py_RETURN_NONE;
+}
+
+/* add_done_callback(fn, /, *, context=None) */
+static PyObject *
+Future_add_done_callback(FutureObject *fut, PyObject *const *args,
+                         Py_ssize_t nargs, PyObject *kwnames)
+{
+    PyObject *ctx = Py_None;
+    Py_ssize_t nkw = kwnames ? PyTuple_GET_SIZE(kwnames) : 0;
+    if (nargs != 1) {
+        PyErr_Format(PyExc_TypeError,
+                     "add_done_callback() takes exactly 1 positional "
+                     "argument (%zd given)", nargs);
+        return NULL;
+    }
+    for (Py_ssize_t i = 0; i < nkw; i++) {
+        PyObject *key = PyTuple_GET_ITEM(kwnames, i);
+        if (PyUnicode_CompareWithASCIIString(key, "context") != 0) {
+            PyErr_Format(PyExc_TypeError,
+                         "add_done_callback() got an unexpected keyword "
+                         "argument '%S'", key);
+            return NULL;
+        }
+        ctx = args[nargs + i];
+    }
+    if (fut->loop == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "uninitialized Future object");
+        return NULL;
+    }
+    ctx = ctx == Py_None ? PyContext_CopyCurrent() : Py_NewRef(ctx);
+    if (ctx == NULL) {
+        return NULL;
+    }
+    PyObject *entry = PyTuple_New(2);
+    if (entry == NULL) {
+        Py_DECREF(ctx);
+        return NULL;
+    }
+    PyTuple_SET_ITEM(entry, 0, Py_NewRef(args[0]));
+    PyTuple_SET_ITEM(entry, 1, ctx);
+    if (add_entry(fut, entry) < 0) {
+        return NULL;
+    }
+    Py_RETURN_NONE;
+}
+
+/* 1 if entry is a (fn, context) entry whose fn == fn, 0 if not, -1. */
+static int
+entry_matches(PyObject *entry, PyObject *fn)
+{
+    if (!PyTuple_CheckExact(entry)) {
+        return 0;
+    }
+    return PyObject_RichCompareBool(PyTuple_GET_ITEM(entry, 0), fn, Py_EQ);
+}
+
+/* Comparing runs Python code that may change the callbacks under us: each
+ * entry is held while compared, and a list that was replaced meanwhile is
+ * left alone. */
+static Py_ssize_t
+remove_from_list(FutureObject *fut, PyObject *fn)
+{
+    PyObject *list = Py_NewRef(fut->callbacks);
+    PyObject *kept = PyList_New(0);
+    Py_ssize_t removed = 0;
+    if (kept == NULL) {
+        goto error;
+    }
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(list); i++) {
+        PyObject *entry = Py_NewRef(PyList_GET_ITEM(list, i));
+        int eq = entry_matches(entry, fn);
+        if (eq == 0 && PyList_Append(kept, entry) < 0) {
+            eq = -1;
+        }
+        Py_DECREF(entry);
+        if (eq < 0) {
+            goto error;
+        }
+        removed += eq;
+    }
+    if (removed > 0 && fut->callbacks == list) {
+        Py_SETREF(fut->callbacks, kept);
+        kept = NULL;
+    }
+    Py_XDECREF(kept);
+    Py_DECREF(list);
+    return removed;
+error:
+    Py_XDECREF(kept);
+    Py_DECREF(list);
+    return -1;
+}
+
+static PyObject *
+Future_remove_done_callback(FutureObject *fut, PyObject *fn)
+{
+    if (cl_future_check_alive(fut) < 0) {
+        return NULL;
+    }
+    Py_ssize_t removed = 0;
+    if (fut->cb0 != NULL) {
+        PyObject *entry = Py_NewRef(fut->cb0);
+        int eq = entry_matches(entry, fn);
+        if (eq > 0 && fut->cb0 == entry) {
+            Py_CLEAR(fut->cb0);
+            removed++;
+        }
+        Py_DECREF(entry);
+        if (eq < 0) {
+            return NULL;
+        }
+    }
+    if (fut->callbacks != NULL) {
+        Py_ssize_t n = remove_from_list(fut, fn);
+        if (n < 0) {
+            return NULL;
+        }
+        removed += n;
+    }
+    return PyLong_FromSsize_t(removed);
+}
+
+/* cancel(msg=None): positional or keyword, as asyncio's. */
+static PyObject *
+Future_cancel(FutureObject *fut, PyObject *args, PyObject *kwds)
+{
+    static char *kwlist[] = {"msg", NULL};
+    PyObject *msg = Py_None;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|O:cancel", kwlist, &msg)
+        || cl_future_check_alive(fut) < 0) {
+        return NULL;
+    }
+    int rc = cl_future_cancel(fut, msg);
+    return rc < 0 ? NULL : PyBool_FromLong(rc);
+}
+
+static PyObject *
+Future_cancelled(FutureObject *fut, PyObject *unused)
+{
+    return PyBool_FromLong(fut->loop != NULL
+                           && fut->fut_state == CL_FUT_CANCELLED);
+}
+
+static PyObject *
+Future_done(FutureObject *fut, PyObject *unused)
+{
+    return PyBool_FromLong(fut->loop != NULL
+                           && fut->fut_state != CL_FUT_PENDING);
+}
+
+static PyObject *
+Future_get_loop(FutureObject *fut, PyObject *unused)
+{
+    if (cl_future_check_alive(fut) < 0) {
+        return NULL;
+    }
+    return Py_NewRef(fut->loop);
+}
+
+static PyObject *
+Future_make_cancelled_error(FutureObject *fut, PyObject *unused)
+{
+    return cl_future_make_cancelled_error(fut);
+}
+
+/* The loop's create_future(): installed on cloop.Loop as a method. */
+static PyObject *
+Loop_create_future(PyObject *loop, PyObject *unused)
+{
+    cl_state *st = ((LoopObject *)loop)->state;
+    FutureObject *fut =
+        (FutureObject *)st->FutureType->tp_alloc(st->FutureType, 0);
+    if (fut == NULL) {
+        return NULL;
+    }
+    fut->state = st;
+    if (cl_future_init(fut, loop) < 0) {
+        Py_DECREF(fut);
+        return NULL;
+    }
+    return (PyObject *)fut;
+}
+
+static PyMethodDef Loop_create_future_def = {
+    "create_future", (PyCFunction)Loop_create_future, METH_NOARGS,
+    "Create a cloop.Future attached to the loop."};
+
+/* ------------------------------------------------------------------ */
+/* Python API: attributes                                              */
+
+static PyObject *
+Future_get_state(FutureObject *fut, void *c)
+{
+    if (cl_future_check_alive(fut) < 0) {
+        return NULL;
+    }
+    switch (fut->fut_state) {
+    case CL_FUT_CANCELLED:
+        return PyUnicode_FromString("CANCELLED");
+    case CL_FUT_FINISHED:
+        return PyUnicode_FromString("FINISHED");
+    default:
+        return PyUnicode_FromString("PENDING");
+    }
+}
+
+static PyObject *
+Future_get_blocking(FutureObject *fut, void *c)
+{
+    return PyBool_FromLong(fut->blocking);
+}
+
+static int
+Future_set_blocking(FutureObject *fut, PyObject *value, void *c)
+{
+    if (cl_future_check_alive(fut) < 0) {
+        return -1;
+    }
+    if (value == NULL) {
+        PyErr_SetString(PyExc_AttributeError, "cannot delete attribute");
+        return -1;
+    }
+    int b = PyObject_IsTrue(value);
+    if (b < 0) {
+        return -1;
+    }
+    fut->blocking = (char)b;
+    return 0;
+}
+
+static PyObject *
+Future_get_log_traceback(FutureObject *fut, void *c)
+{
+    if (cl_future_check_alive(fut) < 0) {
+        return NULL;
+    }
+    return PyBool_FromLong(fut->log_tb);
+}
+
+static int
+Future_set_log_traceback(FutureObject *fut, PyObject *value, void *c)
+{
+    if (value == NULL) {
+        PyErr_SetString(PyExc_AttributeError, "cannot delete attribute");
+        return -1;
+    }
+    int b = PyObject_IsTrue(value);
+    if (b < 0) {
+        return -1;
+    }
+    if (b) {
+        PyErr_SetString(PyExc_ValueError,
+                        "_log_traceback can only be set to False");
+        return -1;
+    }
+    fut->log_tb = 0;
+    return 0;
+}
+
+static PyObject *
+or_none(PyObject *o)
+{
+    return Py_NewRef(o ? o : Py_None);
+}
+
+static PyObject *
+Future_get_loop_attr(FutureObject *fut, void *c)
+{
+    return or_none(fut->loop);
+}
+
+/* An entry as asyncio shows it in _callbacks: (fn, context). */
+static PyObject *
+entry_as_pair(FutureObject *fut, PyObject *entry)
+{
+    if (PyTuple_CheckExact(entry)) {
+        return Py_NewRef(entry);
+    }
+    PyObject *fn = PyObject_GetAttr(entry, fut->state->str_task_wakeup);
+    if (fn == NULL) {
+        return NULL;
+    }
+    PyObject *ctx = ((TaskObject *)entry)->context;
+    PyObject *pair = PyTuple_Pack(2, fn, ctx ? ctx : Py_None);
+    Py_DECREF(fn);
+    return pair;
+}
+
+static int
+append_pair(FutureObject *fut, PyObject *list, PyObject *entry)
+{
+    PyObject *pair = entry_as_pair(fut, entry);
+    if (pair == NULL) {
+        return -1;
+    }
+    int rc = PyList_Append(list, pair);
+    Py_DECREF(pair);
+    return rc;
+}
+
+/* None when there are no callbacks, as asyncio's C Future. */
+static PyObject *
+Future_get_callbacks(FutureObject *fut, void *c)
+{
+    if (cl_future_check_alive(fut) < 0) {
+        return NULL;
+    }
+    Py_ssize_t n = fut->callbacks ? PyList_GET_SIZE(fut->callbacks) : 0;
+    if (fut->cb0 == NULL && n == 0) {
+        Py_RETURN_NONE;
+    }
+    PyObject *list = PyList_New(0);
+    if (list == NULL
+        || (fut->cb0 != NULL && append_pair(fut, list, fut->cb0) < 0)) {
+        goto error;
+    }
+    for (Py_ssize_t i = 0; fut->callbacks && i < PyList_GET_SIZE(fut->callbacks); i++) {
+        if (append_pair(fut, list, PyList_GET_ITEM(fut->callbacks, i)) < 0) {
+            goto error;
+        }
+    }
+    return list;
+error:
+    Py_XDECREF(list);
+    return NULL;
+}
+
+static PyObject *
+Future_get_result_attr(FutureObject *fut, void *c)
+{
+    if (cl_future_check_alive(fut) < 0) {
+        return NULL;
+    }
+    return or_none(fut->result);
+}
+
+static PyObject *
+Future_get_exception_attr(FutureObject *fut, void *c)
+{
+    if (cl_future_check_alive(fut) < 0) {
+        return NULL;
+    }
+    return or_none(fut->exception);
+}
+
+static PyObject *
+Future_get_source_traceback(FutureObject *fut, void *c)
+{
+    return or_none(fut->source_tb);
+}
+
+static PyObject *
+Future_get_cancel_message(FutureObject *fut, void *c)
+{
+    return or_none(fut->cancel_msg);
+}
+
+static int
+Future_set_cancel_message(FutureObject *fut, PyObject *value, void *c)
+{
+    if (value == NULL) {
+        PyErr_SetString(PyExc_AttributeError, "cannot delete attribute");
+        return -1;
+    }
+    Py_XSETREF(fut->cancel_msg, Py_NewRef(value));
+    return 0;
+}
+
+static PyGetSetDef Future_getset[] = {
+    {"_state", (getter)Future_get_state, NULL, NULL},
+    {"_asyncio_future_blocking", (getter)Future_get_blocking,
+     (setter)Future_set_blocking, NULL},
+    {"_log_traceback", (getter)Future_get_log_traceback,
+     (setter)Future_set_log_traceback, NULL},
+    {"_loop", (getter)Future_get_loop_attr, NULL, NULL},
+    {"_callbacks", (getter)Future_get_callbacks, NULL, NULL},
+    {"_result", (getter)Future_get_result_attr, NULL, NULL},
+    {"_exception", (getter)Future_get_exception_attr, NULL, NULL},
+    {"_source_traceback", (getter)Future_get_source_traceback, NULL, NULL},
+    {"_cancel_message", (getter)Future_get_cancel_message,
+     (setter)Future_set_cancel_message, NULL},
+    {NULL}};
+
+static PyMethodDef Future_methods[] = {
+    {"result", (PyCFunction)Future_result, METH_NOARGS,
+     "result($self, /)\n--\n\nReturn the result this future represents."},
+    {"exception", (PyCFunction)Future_exception, METH_NOARGS,
+     "exception($self, /)\n--\n\nReturn the exception set on this future."},
+    {"set_result", (PyCFunction)Future_set_result, METH_O,
+     "set_result($self, result, /)\n--\n\nMark the future done and set its "
+     "result."},
+    {"set_exception", (PyCFunction)Future_set_exception, METH_O,
+     "set_exception($self, exception, /)\n--\n\nMark the future done and "
+     "set an exception."},
+    {"add_done_callback",
+     (PyCFunction)(void (*)(void))Future_add_done_callback,
+     METH_FASTCALL | METH_KEYWORDS,
+     "add_done_callback($self, fn, /, *, context=None)\n--\n\nAdd a "
+     "callback to be run when the future becomes done."},
+    {"remove_done_callback", (PyCFunction)Future_remove_done_callback, METH_O,
+     "remove_done_callback($self, fn, /)\n--\n\nRemove all instances of a "
+     "callback; return the number removed."},
+    {"cancel", (PyCFunction)(void (*)(void))Future_cancel,
+     METH_VARARGS | METH_KEYWORDS,
+     "cancel($self, /, msg=None)\n--\n\nCancel the future and schedule "
+     "callbacks."},
+    {"cancelled", (PyCFunction)Future_cancelled, METH_NOARGS,
+     "cancelled($self, /)\n--\n\nReturn True if the future was cancelled."},
+    {"done", (PyCFunction)Future_done, METH_NOARGS,
+     "done($self, /)\n--\n\nReturn True if the future is done."},
+    {"get_loop", (PyCFunction)Future_get_loop, METH_NOARGS,
+     "get_loop($self, /)\n--\n\nReturn the event loop the Future is bound "
+     "to."},
+    {"_make_cancelled_error", (PyCFunction)Future_make_cancelled_error,
+     METH_NOARGS, NULL},
+    {"__class_getitem__", Py_GenericAlias, METH_O | METH_CLASS,
+     "See PEP 585"},
+    {NULL}};
+
+static PyMemberDef Future_members[] = {
+    {"__weaklistoffset__", Py_T_PYSSIZET, offsetof(FutureObject, weakreflist),
+     Py_READONLY},
+    {NULL}};
+
+static PyType_Slot Future_slots[] = {
+    {Py_tp_new, Future_new},
+    {Py_tp_init, Future_init},
+    {Py_tp_dealloc, cl_future_dealloc},
+    {Py_tp_finalize, cl_future_finalize},
+    {Py_tp_traverse, cl_future_traverse},
+    {Py_tp_clear, cl_future_clear},
+    {Py_tp_repr, Future_repr},
+    {Py_tp_iter, future_new_iter},
+    {Py_am_await, future_new_iter},
+    {Py_tp_methods, Future_methods},
+    {Py_tp_getset, Future_getset},
+    {Py_tp_members, Future_members},
+    {Py_tp_doc, "Future(*, loop=None)\n--\n\nasyncio's Future, in C: the "
+                "result of an operation that completes later."},
+    {0, NULL}};
+
+static PyType_Spec Future_spec = {
+    .name = "cloop._cloop.Future",
+    .basicsize = sizeof(FutureObject),
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_BASETYPE
+             | Py_TPFLAGS_IMMUTABLETYPE,
+    .slots = Future_slots,
+};
+
+int
+cl_future_init_state(PyObject *module, cl_state *st)
+{
+    st->FutureType = (PyTypeObject *)PyType_FromModuleAndSpec(
+        module, &Future_spec, NULL);
+    if (st->FutureType == NULL || PyModule_AddType(module, st->FutureType) < 0) {
+        return -1;
+    }
+    st->FutureIterType = (PyTypeObject *)PyType_FromModuleAndSpec(
+        module, &FutureIter_spec, NULL);
+    if (st->FutureIterType == NULL) {
+        return -1;
+    }
+    PyObject *descr = PyDescr_NewMethod(st->LoopType, &Loop_create_future_def);
+    if (descr == NULL) {
+        return -1;
+    }
+    int rc = PyModule_AddObjectRef(module, "_loop_create_future", descr);
+    Py_DECREF(descr);
+    return rc;
+}

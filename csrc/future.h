@@ -1,0 +1,114 @@
+/* future.h: cloop.Future, its iterator, and what task.c uses of them.
+ *
+ * A Future's done-callbacks are kept as entries of two kinds:
+ *   - a (fn, context) tuple: a callback added by add_done_callback();
+ *   - a cloop Task (not a tuple): the Task awaiting this future, woken
+ *     through task.c without a bound method or a Handle.
+ * The first entry lives in cb0, the others in the list `callbacks`, in the
+ * order they were added. When the future completes, every entry is
+ * scheduled on its loop: straight onto the ready ring when the loop is a
+ * cloop Loop, through loop.call_soon(..., context=) otherwise.
+ */
+#ifndef CLOOP_FUTURE_H
+#define CLOOP_FUTURE_H
+
+#include "loop.h"
+#include "state.h"
+
+enum { CL_FUT_PENDING = 0, CL_FUT_CANCELLED = 1, CL_FUT_FINISHED = 2 };
+
+typedef struct FutureObject {
+    PyObject_HEAD
+    cl_state *state;          /* borrowed: kept alive by the type */
+    PyObject *loop;           /* owned; NULL until __init__ ran */
+    PyObject *cb0;            /* owned first callback entry, or NULL */
+    PyObject *callbacks;      /* owned list of further entries, or NULL */
+    PyObject *result;         /* owned, or NULL */
+    PyObject *exception;      /* owned, or NULL */
+    PyObject *exception_tb;   /* owned, or NULL */
+    PyObject *source_tb;      /* owned list (debug mode), or NULL */
+    PyObject *cancel_msg;     /* owned, or NULL */
+    PyObject *cancelled_exc;  /* owned CancelledError to re-raise, or NULL */
+    PyObject *weakreflist;
+    unsigned char fut_state;  /* CL_FUT_* */
+    char log_tb;              /* an exception nobody retrieved yet */
+    char blocking;            /* _asyncio_future_blocking */
+    char cloop_loop;          /* loop is a cloop Loop: use the ready ring */
+} FutureObject;
+
+/* The iterator of `await fut` / `yield from fut`. */
+typedef struct FutureIterObject {
+    PyObject_HEAD
+    FutureObject *future;     /* owned; NULL once exhausted */
+    struct FutureIterObject *next_free; /* link while on the free list */
+} FutureIterObject;
+
+/* Creates the Future and FutureIter types (state->FutureType ...) and the
+ * loop's create_future method descriptor. 0 or -1. */
+int cl_future_init_state(PyObject *module, cl_state *st);
+
+/* Frees the FutureIter free list and stops refilling it (module clear). */
+void cl_future_clear_freelist(cl_state *st);
+
+/* Is obj exactly a cloop Future or Task (not a subclass)? */
+static inline int
+cl_future_check_exact(cl_state *st, PyObject *obj)
+{
+    return Py_IS_TYPE(obj, st->FutureType) || Py_IS_TYPE(obj, st->TaskType);
+}
+
+/* (Re)initialises fut for loop (NULL or None: asyncio's get_event_loop()),
+ * capturing the source traceback in debug mode. 0 or -1. */
+int cl_future_init(FutureObject *fut, PyObject *loop);
+
+/* RuntimeError('Future object is not initialized.') and -1 if fut has no
+ * loop yet. */
+int cl_future_check_alive(FutureObject *fut);
+
+/* The CancelledError to raise for a cancelled future; consumes the saved
+ * one if any. New reference. */
+PyObject *cl_future_make_cancelled_error(FutureObject *fut);
+
+/* Future.cancel(msg) without Task's override: 1 if the state changed, 0 if
+ * already done, -1 on error. msg may be NULL. */
+int cl_future_cancel(FutureObject *fut, PyObject *msg);
+
+/* Future.set_result/set_exception without Task's override. 0 or -1. */
+int cl_future_set_result(FutureObject *fut, PyObject *result);
+int cl_future_set_exception(FutureObject *fut, PyObject *exc);
+
+/* For a done future: 0 with a new reference to the result in *out, or 1
+ * with a new reference to the exception to raise (the set exception, or
+ * the CancelledError) in *out. Marks the exception retrieved. -1 on error. */
+int cl_future_get_outcome(FutureObject *fut, PyObject **out);
+
+/* Adds `task` (a cloop Task) as a wake-up entry: when fut completes,
+ * task.c's wakeup runs for (task, fut). Scheduled at once if fut is
+ * already done. 0 or -1. */
+int cl_future_add_wakeup(FutureObject *fut, PyObject *task);
+
+/* loop.call_soon(fn, arg, context=ctx) through vectorcall (arg may be
+ * NULL: call_soon(fn, context=ctx)), for loops that are not cloop's.
+ * 0 or -1. */
+int cl_future_call_soon(cl_state *st, PyObject *loop, PyObject *fn,
+                        PyObject *arg, PyObject *ctx);
+
+/* The debug-mode thread check asyncio's call_soon makes. 0 or -1. */
+int cl_future_check_thread(LoopObject *loop);
+
+/* For a C ready entry that failed with the pending exception: sends it to
+ * the loop's exception handler as asyncio's Handle would for the call
+ * fn(*args) in ctx ('Exception in callback ...', with a Handle under
+ * 'handle'; ctx NULL means the current context). Returns -1 (exception
+ * kept) only for KeyboardInterrupt and SystemExit, else 0. */
+int cl_future_report_entry_error(LoopObject *loop, PyObject *fn,
+                                 PyObject *const *args, Py_ssize_t nargs,
+                                 PyObject *ctx);
+
+/* Slots Task reuses. */
+int cl_future_traverse(FutureObject *fut, visitproc visit, void *arg);
+int cl_future_clear(FutureObject *fut);
+void cl_future_finalize(FutureObject *fut);
+void cl_future_dealloc(PyObject *self);
+
+#endif /* CLOOP_FUTURE_H */

@@ -1,0 +1,30 @@
+/* task.h: cloop.Task, a coroutine driven as a Future. */
+#ifndef CLOOP_TASK_H
+#define CLOOP_TASK_H
+
+#include "future.h"
+
+typedef struct TaskObject {
+    FutureObject fut;         /* a Task is a Future */
+    PyObject *coro;           /* owned; NULL once an eager task finished */
+    PyObject *context;        /* owned contextvars.Context of every step */
+    PyObject *name;           /* owned str, or int N meaning 'Task-N' */
+    PyObject *fut_waiter;     /* owned future the task waits for, or NULL */
+    Py_ssize_t num_cancels_requested;
+    char must_cancel;         /* throw CancelledError at the next step */
+    char log_destroy_pending; /* report if destroyed while pending */
+} TaskObject;
+
+/* Creates Future, FutureIter and Task (future.c, task.c), caches asyncio's
+ * pieces and the registry functions (taskreg.c), and adds the loop's
+ * create_future/create_task method descriptors to the module. 0 or -1. */
+int cl_task_init_state(PyObject *module, cl_state *st);
+
+/* What module_clear must do besides dropping the state's objects. */
+void cl_task_clear_state(cl_state *st);
+
+/* The ready-ring function that wakes a Task (obj) up because the future
+ * it awaited (arg) is done (see cl_ready_fn). */
+int cl_task_wakeup_entry(LoopObject *loop, PyObject *task, PyObject *fut);
+
+#endif /* CLOOP_TASK_H */

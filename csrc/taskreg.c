@@ -1,0 +1,216 @@
+/* taskreg.c: registering cloop Tasks with asyncio (see taskreg.h).
+ *
+ * Owns: nothing but cached references (in the module state) to
+ * asyncio.tasks' bookkeeping functions, taken once at import.
+ *
+ * _enter_task and _leave_task run twice per task step. On 3.11 to 3.13,
+ * when asyncio.tasks uses its C implementation, both are a check and a
+ * store on one dict, _asyncio._current_tasks ({loop: task}), the very dict
+ * asyncio.current_task() reads; cloop does the same check and store on
+ * that dict directly instead of calling through Python, with the same
+ * errors. Anywhere else (3.14 keeps the current task on the thread state,
+ * or a Python-only asyncio) the functions are called.
+ */
+#include "common.h"
+#include "taskreg.h"
+
+static PyObject *
+call1(PyObject *fn, PyObject *a)
+{
+    return PyObject_Vectorcall(fn, &a, 1, NULL);
+}
+
+static int
+call_status(PyObject *res)
+{
+    if (res == NULL) {
+        return -1;
+    }
+    Py_DECREF(res);
+    return 0;
+}
+
+int
+cl_taskreg_register(cl_state *st, PyObject *task)
+{
+    return call_status(call1(st->reg_register, task));
+}
+
+int
+cl_taskreg_enter(cl_state *st, PyObject *loop, PyObject *task)
+{
+    if (st->reg_use_dict) {
+        PyObject *cur = PyDict_GetItemWithError(st->reg_current_tasks, loop);
+        if (cur != NULL) {
+            Py_INCREF(cur); /* formatting runs Python code */
+            PyErr_Format(PyExc_RuntimeError,
+                         "Cannot enter into task %R while another task %R "
+                         "is being executed.", task, cur);
+            Py_DECREF(cur);
+            return -1;
+        }
+        if (PyErr_Occurred()) {
+            return -1;
+        }
+        return PyDict_SetItem(st->reg_current_tasks, loop, task);
+    }
+    PyObject *args[2] = {loop, task};
+    return call_status(PyObject_Vectorcall(st->reg_enter, args, 2, NULL));
+}
+
+int
+cl_taskreg_leave(cl_state *st, PyObject *loop, PyObject *task)
+{
+    if (st->reg_use_dict) {
+        PyObject *cur = PyDict_GetItemWithError(st->reg_current_tasks, loop);
+        if (cur == task) {
+            return PyDict_DelItem(st->reg_current_tasks, loop);
+        }
+        if (cur == NULL && PyErr_Occurred()) {
+            return -1;
+        }
+        cur = Py_NewRef(cur ? cur : Py_None);
+        PyErr_Format(PyExc_RuntimeError,
+                     "Leaving task %R does not match the current task %R.",
+                     task, cur);
+        Py_DECREF(cur);
+        return -1;
+    }
+    PyObject *args[2] = {loop, task};
+    return call_status(PyObject_Vectorcall(st->reg_leave, args, 2, NULL));
+}
+
+#if CL_HAS_EAGER_TASKS
+PyObject *
+cl_taskreg_swap(cl_state *st, PyObject *loop, PyObject *task)
+{
+    PyObject *args[2] = {loop, task};
+    return PyObject_Vectorcall(st->reg_swap, args, 2, NULL);
+}
+
+int
+cl_taskreg_register_eager(cl_state *st, PyObject *task)
+{
+    return call_status(call1(st->reg_register_eager, task));
+}
+
+int
+cl_taskreg_unregister_eager(cl_state *st, PyObject *task)
+{
+    return call_status(call1(st->reg_unregister_eager, task));
+}
+#endif
+
+/* ------------------------------------------------------------------ */
+/* Set-up                                                              */
+
+static int
+get_function(PyObject *mod, const char *name, PyObject **out)
+{
+    *out = PyObject_GetAttrString(mod, name);
+    return *out ? 0 : -1;
+}
+
+/* The dict behind _enter_task, when asyncio.tasks uses _asyncio's C
+ * functions and _asyncio exports it; else NULL (not an error). */
+static int
+find_current_tasks(cl_state *st, PyObject *tasks)
+{
+#if CL_HAS_CURRENT_TASKS_DICT
+    PyObject *c = PyImport_ImportModule("_asyncio");
+    if (c == NULL) {
+        PyErr_Clear(); /* pure-Python asyncio: call the functions */
+        return 0;
+    }
+    PyObject *c_enter = NULL, *c_leave = NULL, *dict = NULL, *py_dict = NULL;
+    int rc = -1;
+    if (cl_getattr_optional(c, st->str_enter_task, &c_enter) < 0
+        || cl_getattr_optional(c, st->str_leave_task, &c_leave) < 0
+        || cl_getattr_optional(c, st->str_current_tasks, &dict) < 0
+        || cl_getattr_optional(tasks, st->str_current_tasks, &py_dict) < 0) {
+        goto done;
+    }
+    if (c_enter == st->reg_enter && c_leave == st->reg_leave
+        && dict != NULL && dict == py_dict && PyDict_CheckExact(dict)) {
+        st->reg_current_tasks = Py_NewRef(dict);
+        st->reg_use_dict = 1;
+    }
+    rc = 0;
+done:
+    Py_XDECREF(c_enter);
+    Py_XDECREF(c_leave);
+    Py_XDECREF(dict);
+    Py_XDECREF(py_dict);
+    Py_DECREF(c);
+    return rc;
+#else
+    return 0;
+#endif
+}
+
+/* _taskreg_mode([mode]): 'dict' or 'call', the way _enter_task and
+ * _leave_task are done; with an argument, switch (for the tests). */
+static PyObject *
+taskreg_mode(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    cl_state *st = (cl_state *)PyModule_GetState(module);
+    if (nargs > 1) {
+        PyErr_SetString(PyExc_TypeError, "_taskreg_mode() takes 0 or 1 arguments");
+        return NULL;
+    }
+    if (nargs == 1) {
+        if (PyUnicode_Check(args[0])
+            && PyUnicode_CompareWithASCIIString(args[0], "call") == 0) {
+            st->reg_use_dict = 0;
+        }
+        else if (PyUnicode_Check(args[0])
+                 && PyUnicode_CompareWithASCIIString(args[0], "dict") == 0
+                 && st->reg_current_tasks != NULL) {
+            st->reg_use_dict = 1;
+        }
+        else {
+            PyErr_Format(PyExc_ValueError, "unavailable mode %R", args[0]);
+            return NULL;
+        }
+    }
+    return PyUnicode_FromString(st->reg_use_dict ? "dict" : "call");
+}
+
+static PyMethodDef taskreg_functions[] = {
+    {"_taskreg_mode", (PyCFunction)(void (*)(void))taskreg_mode, METH_FASTCALL,
+     "_taskreg_mode([mode]) -> 'dict' or 'call' (tests only)."},
+    {NULL}};
+
+int
+cl_taskreg_init_state(PyObject *module, cl_state *st)
+{
+    if ((st->str_enter_task = PyUnicode_InternFromString("_enter_task")) == NULL
+        || (st->str_leave_task = PyUnicode_InternFromString("_leave_task")) == NULL
+        || (st->str_current_tasks = PyUnicode_InternFromString("_current_tasks")) == NULL) {
+        return -1;
+    }
+    PyObject *tasks = PyImport_ImportModule("asyncio.tasks");
+    if (tasks == NULL) {
+        return -1;
+    }
+    int rc = -1;
+    if (get_function(tasks, "_register_task", &st->reg_register) < 0
+        || get_function(tasks, "_unregister_task", &st->reg_unregister) < 0
+        || get_function(tasks, "_enter_task", &st->reg_enter) < 0
+        || get_function(tasks, "_leave_task", &st->reg_leave) < 0
+        || get_function(tasks, "_task_name_counter", &st->task_name_counter) < 0
+#if CL_HAS_EAGER_TASKS
+        || get_function(tasks, "_swap_current_task", &st->reg_swap) < 0
+        || get_function(tasks, "_register_eager_task", &st->reg_register_eager) < 0
+        || get_function(tasks, "_unregister_eager_task",
+                        &st->reg_unregister_eager) < 0
+#endif
+        || find_current_tasks(st, tasks) < 0
+        || PyModule_AddFunctions(module, taskreg_functions) < 0) {
+        goto done;
+    }
+    rc = 0;
+done:
+    Py_DECREF(tasks);
+    return rc;
+}

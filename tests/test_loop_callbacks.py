@@ -2,8 +2,10 @@
 
 import asyncio
 import contextvars
+import functools
 import sys
 import threading
+import weakref
 
 import pytest
 
@@ -319,3 +321,53 @@ def test_running_loop_is_visible_inside_callbacks(loop, run_once):
     assert asyncio._get_running_loop() is None
     with pytest.raises(RuntimeError, match="no running event loop"):
         asyncio.get_running_loop()
+
+
+class Token:
+    """A weak-referenceable argument, to see when the loop lets go of it."""
+
+
+def test_arguments_are_released_once_the_callback_ran(loop, run_once):
+    token = Token()
+    ref = weakref.ref(token)
+    loop.call_soon(lambda t: None, token)
+    del token
+    run_once(loop)
+    assert ref() is None
+
+
+def test_cancel_releases_the_callback_and_its_arguments(loop):
+    token = Token()
+    ref = weakref.ref(token)
+    handle = loop.call_soon(print, token)
+    del token
+    handle.cancel()
+    # asyncio drops the callback and its arguments at cancel(), not when the handle dies.
+    assert ref() is None
+    assert handle.cancelled()
+
+
+def test_close_releases_pending_callbacks(loop):
+    token = Token()
+    ref = weakref.ref(token)
+    loop.call_soon(print, token)
+    loop.call_later(3600, print, token)
+    del token
+    loop.close()
+    assert ref() is None
+
+
+@pytest.mark.parametrize(
+    "make_callback",
+    [
+        lambda out: functools.partial(out.append, "partial"),
+        lambda out: type("Callable", (), {"__call__": lambda self: out.append("object")})(),
+        lambda out: type("Recorder", (), {"method": lambda self: out.append("method")})().method,
+    ],
+    ids=["partial", "callable-object", "bound-method"],
+)
+def test_any_callable_is_accepted(loop, run_once, make_callback):
+    out = []
+    loop.call_soon(make_callback(out))
+    run_once(loop)
+    assert len(out) == 1

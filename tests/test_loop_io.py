@@ -3,6 +3,7 @@
 import errno
 import os
 import socket
+import weakref
 
 import pytest
 
@@ -422,3 +423,34 @@ def test_reader_exception_goes_to_the_exception_handler(loop, pair, run_until):
     assert ctx["message"].startswith("Exception in callback ")
     assert "bad_reader" in ctx["message"]
     assert "bad_reader" in handle_repr
+
+
+def test_removing_a_watcher_releases_its_arguments(loop, pair):
+    a, b = pair
+
+    class Token:
+        pass
+
+    token = Token()
+    ref = weakref.ref(token)
+    loop.add_reader(a.fileno(), print, token)
+    loop.add_writer(a.fileno(), print, token)
+    del token
+    assert loop.remove_reader(a.fileno()) is True
+    assert ref() is not None
+    assert loop.remove_writer(a.fileno()) is True
+    assert ref() is None
+
+
+def test_replacing_a_watcher_releases_the_old_arguments(loop, pair):
+    a, b = pair
+
+    class Token:
+        pass
+
+    token = Token()
+    ref = weakref.ref(token)
+    loop.add_reader(a.fileno(), print, token)
+    del token
+    loop.add_reader(a.fileno(), print)
+    assert ref() is None

@@ -381,6 +381,47 @@ def test_garbage_collected_async_generator_is_closed_on_the_loop(loop, run_until
     assert events == [1, ("finally", True)]
 
 
+def test_shutdown_asyncgens_reports_a_failing_aclose(loop):
+    contexts = []
+    loop.set_exception_handler(lambda lp, ctx: contexts.append(ctx))
+
+    async def agen():
+        try:
+            yield 1
+        finally:
+            raise ValueError("aclose failed")
+
+    gens = []
+
+    async def main():
+        gen = agen()
+        gens.append(gen)
+        await gen.__anext__()
+
+    loop.run_until_complete(main())
+    loop.run_until_complete(loop.shutdown_asyncgens())
+    assert len(contexts) == 1
+    ctx = contexts[0]
+    assert ctx["message"].startswith("an error occurred during closing of asynchronous generator")
+    assert isinstance(ctx["exception"], ValueError)
+    assert ctx["asyncgen"] is gens[0]
+
+
+def test_async_generator_started_after_shutdown_asyncgens_warns(loop):
+    async def agen():
+        yield 1
+
+    loop.run_until_complete(loop.shutdown_asyncgens())
+    gen = agen()
+
+    async def main():
+        with pytest.warns(ResourceWarning, match="was scheduled after loop.shutdown_asyncgens"):
+            await gen.__anext__()
+
+    loop.run_until_complete(main())
+    loop.run_until_complete(gen.aclose())
+
+
 # --- runners -------------------------------------------------------------------------
 
 

@@ -4,6 +4,7 @@ import contextvars
 import math
 import random
 import time
+import weakref
 
 import pytest
 
@@ -295,3 +296,25 @@ def test_bad_timer_input_does_not_schedule_anything(loop, run_once):
     run_once(loop)
     assert out == []
     assert not math.isnan(loop.time())
+
+
+class Token:
+    """A weak-referenceable argument, to see when the loop lets go of it."""
+
+
+def test_cancelled_timer_releases_its_arguments_at_once(loop):
+    token = Token()
+    ref = weakref.ref(token)
+    handle = loop.call_later(3600, print, token)
+    del token
+    handle.cancel()
+    assert ref() is None
+
+
+def test_fired_timer_releases_its_arguments(loop, run_once):
+    token = Token()
+    ref = weakref.ref(token)
+    loop.call_later(-1, lambda t: None, token)
+    del token
+    run_once(loop)
+    assert ref() is None

@@ -129,4 +129,18 @@ cl_err_chain(PyObject *prev)
     cl_err_restore(cur);
 }
 
+/* ---- Networking (transport.c, stream.c, datagram.c) ---- */
+
+/* Server._attach/_detach take the transport, and an unclosed transport's
+ * finalizer detaches it (3.13); before, they take no argument. */
+#define CL_SERVER_ATTACH_TAKES_TRANSPORT CL_PY313
+/* writelines() is the transport's own, with its own messages (3.12); 3.11's
+ * is write(b''.join(list_of_data)). */
+#define CL_HAS_OWN_WRITELINES CL_PY312
+/* Datagram transports send empty datagrams (3.12); 3.11 drops them. */
+#define CL_DGRAM_SENDS_EMPTY CL_PY312
+/* A datagram transport's write buffer size counts 8 header bytes for each
+ * queued datagram (3.13). */
+#define CL_DGRAM_HEADER_SIZE (CL_PY313 ? 8 : 0)
+
 #endif /* CLOOP_COMPAT_H */

@@ -19,13 +19,7 @@
 #include "sockaddr.h"
 #include "transport.h"
 
-/* 3.13 counts a header per queued datagram in get_write_buffer_size();
- * 3.11 drops empty datagrams. */
-#if CL_PY313
-#define DGRAM_HEADER 8
-#else
-#define DGRAM_HEADER 0
-#endif
+#define DGRAM_HEADER CL_DGRAM_HEADER_SIZE
 
 /* ------------------------------------------------------------------ */
 /* Reading                                                             */
@@ -313,7 +307,7 @@ Dgram_sendto(TransportObject *t, PyObject *const *args, Py_ssize_t nargs,
     if (PyObject_GetBuffer(data, &view, PyBUF_SIMPLE) < 0) {
         return NULL;
     }
-#if !CL_PY312
+#if !CL_DGRAM_SENDS_EMPTY
     if (view.len == 0) {
         PyBuffer_Release(&view);
         Py_RETURN_NONE;

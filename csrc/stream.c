@@ -23,7 +23,7 @@
 /* iovecs per sendmsg (Linux allows 1024). */
 #define CL_IOV_MAX 256
 
-#if CL_PY312
+#if CL_HAS_OWN_WRITELINES
 #define MSG_WRITELINES_EOF "Cannot call writelines() after write_eof()"
 #define MSG_WRITELINES_SENDFILE "unable to writelines; sendfile is in progress"
 #else

@@ -321,7 +321,7 @@ cl_transport_force_close(TransportObject *t, PyObject *exc)
 static int
 server_call(TransportObject *t, PyObject *server, PyObject *name)
 {
-#if CL_PY313
+#if CL_SERVER_ATTACH_TAKES_TRANSPORT
     PyObject *res = PyObject_CallMethodOneArg(server, name, (PyObject *)t);
 #else
     PyObject *res = PyObject_CallMethodNoArgs(server, name);
@@ -1035,7 +1035,7 @@ cl_transport_finalize(TransportObject *t)
     if (close_socket(t) < 0) {
         PyErr_WriteUnraisable((PyObject *)t);
     }
-#if CL_PY313
+#if CL_SERVER_ATTACH_TAKES_TRANSPORT
     if (t->server != NULL
         && server_call(t, t->server, t->ns->str__detach) < 0) {
         PyErr_WriteUnraisable((PyObject *)t);

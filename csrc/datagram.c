@@ -234,6 +234,9 @@ sendto_ready(TransportObject *t)
     if (t->wq.len == 0) {
         cl_transport_stop_writing(t);
         if (t->closing) {
+            /* Drained after close(): connection_lost now, and only once
+             * (a later abort() finds conn_lost set). */
+            t->conn_lost++;
             return cl_transport_call_connection_lost(t, NULL);
         }
     }

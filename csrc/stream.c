@@ -320,6 +320,9 @@ write_ready(TransportObject *t)
         return -1;
     }
     if (t->closing) {
+        /* Drained after close(): connection_lost now, and only once
+         * (a later abort() finds conn_lost set). */
+        t->conn_lost++;
         return cl_transport_call_connection_lost(t, NULL);
     }
     if (t->eof) {

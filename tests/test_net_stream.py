@@ -934,3 +934,26 @@ def test_no_fd_leak(loop, run_until):
 
     before, after = run_until(loop, main())
     assert after == before
+
+
+@pytest.mark.cloop_only
+def test_abort_after_drained_close_is_a_no_op(loop, run_until):
+    """close() with queued data, drained, then abort(): asyncio 3.11-3.13
+    raise AttributeError from abort() there (its loop is gone); cloop's
+    transport has already reported connection_lost and does nothing."""
+    async def main():
+        srv, cli, server = await tcp_pair(loop)
+        srv.transport.pause_reading()
+        t = cli.transport
+        while t.get_write_buffer_size() == 0:
+            t.write(b"q" * 1024 * 1024)
+        t.close()
+        srv.transport.resume_reading()
+        await cli.done
+        t.abort()
+        t.close()
+        await asyncio.sleep(0)
+        assert [e for e in cli.events if isinstance(e, tuple)] == [("lost", None)]
+        await close_all(server, srv)
+
+    run_until(loop, main())

@@ -57,25 +57,33 @@ cl_future_call_soon(cl_state *st, PyObject *loop, PyObject *fn,
     return 0;
 }
 
+/* asyncio's context for a failed callback fn(*args) run by handle h. */
 static PyObject *
-entry_error_context(LoopObject *loop, HandleObject *h, PyObject *exc)
+entry_error_context(LoopObject *loop, PyObject *h, PyObject *fn,
+                    PyObject *const *args, Py_ssize_t nargs, PyObject *exc)
 {
     cl_state *st = loop->state;
-    PyObject *ctx = PyDict_New();
-    PyObject *src = PyObject_CallFunctionObjArgs(
-        st->format_callback_source, h->callback, h->args, NULL);
-    PyObject *msg = src ? PyUnicode_FromFormat("Exception in callback %U", src)
-                        : NULL;
-    Py_XDECREF(src);
-    if (ctx == NULL || msg == NULL
-        || PyDict_SetItem(ctx, st->str_message, msg) < 0
-        || PyDict_SetItem(ctx, st->str_exception, exc) < 0
-        || PyDict_SetItem(ctx, st->str_handle, (PyObject *)h) < 0) {
-        Py_XDECREF(msg);
-        Py_XDECREF(ctx);
+    PyObject *ctx = NULL, *msg = NULL, *src = NULL;
+    PyObject *targs = PyTuple_New(nargs);
+    if (targs == NULL) {
         return NULL;
     }
-    Py_DECREF(msg);
+    for (Py_ssize_t i = 0; i < nargs; i++) {
+        PyTuple_SET_ITEM(targs, i, Py_NewRef(args[i]));
+    }
+    src = PyObject_CallFunctionObjArgs(st->format_callback_source, fn, targs,
+                                       NULL);
+    if (src == NULL
+        || (msg = PyUnicode_FromFormat("Exception in callback %U", src)) == NULL
+        || (ctx = PyDict_New()) == NULL
+        || PyDict_SetItem(ctx, st->str_message, msg) < 0
+        || PyDict_SetItem(ctx, st->str_exception, exc) < 0
+        || PyDict_SetItem(ctx, st->str_handle, h) < 0) {
+        Py_CLEAR(ctx);
+    }
+    Py_XDECREF(msg);
+    Py_XDECREF(src);
+    Py_DECREF(targs);
     return ctx;
 }
 
@@ -91,10 +99,10 @@ cl_future_report_entry_error(LoopObject *loop, PyObject *fn,
     PyObject *ctx = NULL, *res = NULL;
     /* The Handle exists only for the report: custom exception handlers
      * expect one under 'handle' (and 3.12 runs them in its context). */
-    HandleObject *h = cl_handle_new(loop->state->HandleType, loop, fn, args,
-                                    nargs, context);
+    PyObject *h = (PyObject *)cl_handle_new(loop->state->HandleType, loop, fn,
+                                            args, nargs, context);
     if (h != NULL) {
-        ctx = entry_error_context(loop, h, exc);
+        ctx = entry_error_context(loop, h, fn, args, nargs, exc);
     }
     if (ctx != NULL) {
         res = PyObject_CallMethodOneArg((PyObject *)loop,
@@ -849,7 +857,9 @@ Future_result(FutureObject *fut, PyObject *unused)
 static PyObject *
 Future_exception(FutureObject *fut, PyObject *unused)
 {
-    if (cl_future_check_alive(fut) < 0) {
+    if (fut->loop == NULL) {
+        PyErr_SetString(fut->state->InvalidStateError,
+                        "Future object is not initialized.");
         return NULL;
     }
     if (fut->fut_state == CL_FUT_CANCELLED) {

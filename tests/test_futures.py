@@ -105,6 +105,8 @@ def test_uninitialized_future(loop):
     assert fut._asyncio_future_blocking is False
     with pytest.raises(asyncio.InvalidStateError, match="not initialized"):
         fut.result()
+    with pytest.raises(asyncio.InvalidStateError, match="not initialized"):
+        fut.exception()
     for call in (fut.get_loop, fut.cancel, lambda: fut._state, lambda: repr(fut)):
         with pytest.raises(RuntimeError, match="Future object is not initialized"):
             call()

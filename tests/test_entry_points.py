@@ -195,3 +195,16 @@ def test_python_m_cloop_missing_script(tmp_path):
     assert proc.returncode != 0
     assert "does_not_exist.py" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_python_m_cloop_dash_m_runs_a_module_as_main(tmp_path):
+    (tmp_path / "helper_module.py").write_text("VALUE = 'helper'\n")
+    (tmp_path / "as_module.py").write_text(SCRIPT)
+    proc = run_module(tmp_path, "-m", "as_module", "x", "y")
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout)
+    # As `python -m as_module x y`: argv[0] is the module's file.
+    assert report["argv"][0].endswith("as_module.py")
+    assert report["argv"][1:] == ["x", "y"]
+    assert report["name"] == "__main__"
+    assert report["loop_module"].startswith("cloop")

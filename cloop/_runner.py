@@ -1,5 +1,6 @@
 """cloop.run(): asyncio.run on a cloop loop."""
 import asyncio
+from asyncio import events
 
 from ._loop import new_event_loop
 
@@ -11,5 +12,9 @@ def run(main, *, debug=None):
     remaining tasks are cancelled, async generators and the default executor
     are shut down and the loop is closed, all by asyncio.Runner.
     """
+    # As asyncio.run(): refuse before a loop is made, so none is left over.
+    if events._get_running_loop() is not None:
+        raise RuntimeError(
+            "cloop.run() cannot be called from a running event loop")
     with asyncio.Runner(debug=debug, loop_factory=new_event_loop) as runner:
         return runner.run(main)

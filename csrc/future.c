@@ -1,4 +1,4 @@
-/* future.c: cloop.Future and its iterator (FutureIter).
+/* future.c: cloop.Future.
  *
  * Owns: a future's loop reference, outcome (result or exception and its
  * traceback), cancellation message, saved CancelledError, source
@@ -11,138 +11,19 @@
  * counts as retrieved, the 'exception was never retrieved' report. The
  * difference is only in how callbacks are scheduled on a cloop loop: as
  * C entries on the ready ring instead of Handles made by call_soon.
- *
- * FutureIter memory is recycled through a free list kept in the module
- * state (at most CL_FI_FREELIST_MAX blocks): `await fut` is the hottest
- * allocation of a program that awaits futures.
+
+ * Its iterator is in futureiter.c; running a callback entry on the ready
+ * ring in readycall.c.
  */
 #include "common.h"
 #include "future.h"
-#include "handle.h"
+#include "futureiter.h"
+#include "readycall.h"
 #include "task.h"
-
-#define CL_FI_FREELIST_MAX 255
+#include "taskstep.h"
 
 /* ------------------------------------------------------------------ */
 /* Scheduling callbacks                                                */
-
-int
-cl_future_check_thread(LoopObject *loop)
-{
-    if (loop->running && PyThread_get_thread_ident() != loop->thread_id) {
-        PyErr_SetString(PyExc_RuntimeError,
-                        "Non-thread-safe operation invoked on an event loop "
-                        "other than the current one");
-        return -1;
-    }
-    return 0;
-}
-
-int
-cl_future_call_soon(cl_state *st, PyObject *loop, PyObject *fn,
-                    PyObject *arg, PyObject *ctx)
-{
-    PyObject *stack[4] = {loop, fn, arg, ctx};
-    size_t nargs = 3;
-    if (arg == NULL) {
-        stack[2] = ctx;
-        nargs = 2;
-    }
-    PyObject *res = PyObject_VectorcallMethod(st->str_call_soon, stack, nargs,
-                                              st->kwnames_context);
-    if (res == NULL) {
-        return -1;
-    }
-    Py_DECREF(res);
-    return 0;
-}
-
-/* asyncio's context for a failed callback fn(*args) run by handle h. */
-static PyObject *
-entry_error_context(LoopObject *loop, PyObject *h, PyObject *fn,
-                    PyObject *const *args, Py_ssize_t nargs, PyObject *exc)
-{
-    cl_state *st = loop->state;
-    PyObject *ctx = NULL, *msg = NULL, *src = NULL;
-    PyObject *targs = PyTuple_New(nargs);
-    if (targs == NULL) {
-        return NULL;
-    }
-    for (Py_ssize_t i = 0; i < nargs; i++) {
-        PyTuple_SET_ITEM(targs, i, Py_NewRef(args[i]));
-    }
-    src = PyObject_CallFunctionObjArgs(st->format_callback_source, fn, targs,
-                                       NULL);
-    if (src == NULL
-        || (msg = PyUnicode_FromFormat("Exception in callback %U", src)) == NULL
-        || (ctx = PyDict_New()) == NULL
-        || PyDict_SetItem(ctx, st->str_message, msg) < 0
-        || PyDict_SetItem(ctx, st->str_exception, exc) < 0
-        || PyDict_SetItem(ctx, st->str_handle, h) < 0) {
-        Py_CLEAR(ctx);
-    }
-    Py_XDECREF(msg);
-    Py_XDECREF(src);
-    Py_DECREF(targs);
-    return ctx;
-}
-
-int
-cl_future_report_entry_error(LoopObject *loop, PyObject *fn,
-                             PyObject *const *args, Py_ssize_t nargs,
-                             PyObject *context)
-{
-    if (cl_err_is_fatal()) {
-        return -1;
-    }
-    PyObject *exc = cl_err_fetch();
-    PyObject *ctx = NULL, *res = NULL;
-    /* The Handle exists only for the report: custom exception handlers
-     * expect one under 'handle' (and 3.12 runs them in its context). */
-    PyObject *h = (PyObject *)cl_handle_new(loop->state->HandleType, loop, fn,
-                                            args, nargs, context);
-    if (h != NULL) {
-        ctx = entry_error_context(loop, h, fn, args, nargs, exc);
-    }
-    if (ctx != NULL) {
-        res = PyObject_CallMethodOneArg((PyObject *)loop,
-                                        loop->state->str_call_exception_handler,
-                                        ctx);
-    }
-    Py_XDECREF(h);
-    Py_XDECREF(ctx);
-    Py_DECREF(exc);
-    if (res == NULL) {
-        if (cl_err_is_fatal()) {
-            return -1;
-        }
-        PyErr_WriteUnraisable(fn);
-        return 0;
-    }
-    Py_DECREF(res);
-    return 0;
-}
-
-/* The ready-ring entry of a (fn, context) callback: fn(fut) in context. */
-static int
-run_callback_entry(LoopObject *loop, PyObject *fut, PyObject *entry)
-{
-    PyObject *fn = PyTuple_GET_ITEM(entry, 0);
-    PyObject *ctx = PyTuple_GET_ITEM(entry, 1);
-    if (PyContext_Enter(ctx) < 0) {
-        return cl_future_report_entry_error(loop, fn, &fut, 1, NULL);
-    }
-    PyObject *res = PyObject_CallOneArg(fn, fut);
-    if (PyContext_Exit(ctx) < 0) {
-        Py_XDECREF(res);
-        res = NULL;
-    }
-    if (res == NULL) {
-        return cl_future_report_entry_error(loop, fn, &fut, 1, ctx);
-    }
-    Py_DECREF(res);
-    return 0;
-}
 
 /* Schedules one callback entry of fut; steals the reference to entry. */
 static int
@@ -152,25 +33,25 @@ schedule_entry(FutureObject *fut, PyObject *entry)
     if (fut->cloop_loop) {
         LoopObject *loop = (LoopObject *)fut->loop;
         if (cl_loop_check_closed(loop) < 0
-            || (loop->debug && cl_future_check_thread(loop) < 0)) {
+            || (loop->debug && cl_readycall_check_thread(loop) < 0)) {
             Py_DECREF(entry);
             return -1;
         }
         if (PyTuple_CheckExact(entry)) {
-            return cl_loop_push_ready(loop, run_callback_entry,
+            return cl_loop_push_ready(loop, cl_readycall_run_pair,
                                       Py_NewRef((PyObject *)fut), entry);
         }
-        return cl_loop_push_ready(loop, cl_task_wakeup_entry, entry,
+        return cl_loop_push_ready(loop, cl_taskstep_wakeup_entry, entry,
                                   Py_NewRef((PyObject *)fut));
     }
     int rc;
     if (PyTuple_CheckExact(entry)) {
-        rc = cl_future_call_soon(st, fut->loop, PyTuple_GET_ITEM(entry, 0),
+        rc = cl_readycall_call_soon(st, fut->loop, PyTuple_GET_ITEM(entry, 0),
                                  (PyObject *)fut, PyTuple_GET_ITEM(entry, 1));
     }
     else {
         PyObject *fn = PyObject_GetAttr(entry, st->str_task_wakeup);
-        rc = fn ? cl_future_call_soon(st, fut->loop, fn, (PyObject *)fut,
+        rc = fn ? cl_readycall_call_soon(st, fut->loop, fn, (PyObject *)fut,
                                       ((TaskObject *)entry)->context)
                 : -1;
         Py_XDECREF(fn);
@@ -401,9 +282,8 @@ cl_future_get_outcome(FutureObject *fut, PyObject **out)
     return 0;
 }
 
-/* result() for C callers: the value, or NULL with the exception raised. */
-static PyObject *
-future_result(FutureObject *fut)
+PyObject *
+cl_future_result(FutureObject *fut)
 {
     PyObject *out;
     int rc = cl_future_get_outcome(fut, &out);
@@ -594,252 +474,6 @@ Future_repr(FutureObject *fut)
 }
 
 /* ------------------------------------------------------------------ */
-/* FutureIter                                                          */
-
-static PyObject *
-future_new_iter(FutureObject *fut)
-{
-    if (cl_future_check_alive(fut) < 0) {
-        return NULL;
-    }
-    cl_state *st = fut->state;
-    FutureIterObject *it = st->fi_freelist;
-    if (it != NULL) {
-        st->fi_freelist = it->next_free;
-        st->fi_freelist_len--;
-        (void)PyObject_Init((PyObject *)it, st->FutureIterType);
-    }
-    else {
-        it = PyObject_GC_New(FutureIterObject, st->FutureIterType);
-        if (it == NULL) {
-            return NULL;
-        }
-    }
-    it->next_free = NULL;
-    it->future = (FutureObject *)Py_NewRef((PyObject *)fut);
-    PyObject_GC_Track(it);
-    return (PyObject *)it;
-}
-
-static void
-FutureIter_dealloc(FutureIterObject *it)
-{
-    PyTypeObject *tp = Py_TYPE(it);
-    cl_state *st = cl_state_from_type(tp);
-    if (st == NULL) {
-        PyErr_Clear(); /* not recycled then */
-    }
-    PyObject_GC_UnTrack(it);
-    Py_CLEAR(it->future);
-    if (st != NULL && !st->fi_freelist_closed
-        && st->fi_freelist_len < CL_FI_FREELIST_MAX) {
-        it->next_free = st->fi_freelist;
-        st->fi_freelist = it;
-        st->fi_freelist_len++;
-    }
-    else {
-        PyObject_GC_Del(it);
-    }
-    Py_DECREF(tp);
-}
-
-void
-cl_future_clear_freelist(cl_state *st)
-{
-    st->fi_freelist_closed = 1;
-    while (st->fi_freelist != NULL) {
-        FutureIterObject *it = st->fi_freelist;
-        st->fi_freelist = it->next_free;
-        PyObject_GC_Del(it);
-    }
-    st->fi_freelist_len = 0;
-}
-
-static int
-FutureIter_traverse(FutureIterObject *it, visitproc visit, void *arg)
-{
-    Py_VISIT(Py_TYPE(it));
-    Py_VISIT(it->future);
-    return 0;
-}
-
-static PySendResult
-FutureIter_am_send(FutureIterObject *it, PyObject *unused, PyObject **result)
-{
-    FutureObject *fut = it->future;
-    *result = NULL;
-    if (fut == NULL) {
-        PyErr_SetNone(PyExc_StopIteration);
-        return PYGEN_ERROR;
-    }
-    if (fut->fut_state == CL_FUT_PENDING) {
-        if (!fut->blocking) {
-            fut->blocking = 1;
-            *result = Py_NewRef((PyObject *)fut);
-            return PYGEN_NEXT;
-        }
-        PyErr_SetString(PyExc_RuntimeError, "await wasn't used with future");
-        return PYGEN_ERROR;
-    }
-    it->future = NULL;
-    PyObject *res = future_result(fut);
-    Py_DECREF(fut);
-    if (res == NULL) {
-        return PYGEN_ERROR;
-    }
-    *result = res;
-    return PYGEN_RETURN;
-}
-
-static PyObject *
-FutureIter_iternext(FutureIterObject *it)
-{
-    if (it->future == NULL) {
-        return NULL;
-    }
-    PyObject *res;
-    switch (FutureIter_am_send(it, Py_None, &res)) {
-    case PYGEN_NEXT:
-        return res;
-    case PYGEN_RETURN:
-        if (res == Py_None) {
-            PyErr_SetNone(PyExc_StopIteration);
-        }
-        else {
-            /* An instance, so that a tuple result is not taken for the
-             * exception's arguments. */
-            PyObject *e = PyObject_CallOneArg(PyExc_StopIteration, res);
-            if (e != NULL) {
-                PyErr_SetObject(PyExc_StopIteration, e);
-                Py_DECREF(e);
-            }
-        }
-        Py_DECREF(res);
-        return NULL;
-    default:
-        return NULL;
-    }
-}
-
-/* send(value): the value is ignored, as asyncio's: the result comes from
- * the future. */
-static PyObject *
-FutureIter_send(FutureIterObject *it, PyObject *unused)
-{
-    return FutureIter_iternext(it);
-}
-
-/* The exception throw(type[, value[, tb]]) raises; new reference. */
-static PyObject *
-thrown_exception(PyObject *type, PyObject *val)
-{
-    PyObject *exc;
-    if (PyExceptionClass_Check(type)) {
-        if (val == NULL) {
-            exc = PyObject_CallNoArgs(type);
-        }
-        else if (PyObject_TypeCheck(val, (PyTypeObject *)type)) {
-            exc = Py_NewRef(val);
-        }
-        else if (PyTuple_Check(val)) {
-            exc = PyObject_Call(type, val, NULL);
-        }
-        else {
-            exc = PyObject_CallOneArg(type, val);
-        }
-        if (exc != NULL && !PyExceptionInstance_Check(exc)) {
-            PyErr_Format(PyExc_TypeError,
-                         "calling %R should have returned an instance of "
-                         "BaseException, not %s",
-                         type, Py_TYPE(exc)->tp_name);
-            Py_CLEAR(exc);
-        }
-        return exc;
-    }
-    if (PyExceptionInstance_Check(type)) {
-        if (val != NULL) {
-            PyErr_SetString(PyExc_TypeError,
-                            "instance exception may not have a separate value");
-            return NULL;
-        }
-        return Py_NewRef(type);
-    }
-    PyErr_Format(PyExc_TypeError,
-                 "exceptions must be classes deriving BaseException or "
-                 "instances of such a class, not %s",
-                 Py_TYPE(type)->tp_name);
-    return NULL;
-}
-
-static PyObject *
-FutureIter_throw(FutureIterObject *it, PyObject *const *args, Py_ssize_t nargs)
-{
-    if (nargs < 1 || nargs > 3) {
-        PyErr_Format(PyExc_TypeError,
-                     "throw expected at least 1 argument, got %zd", nargs);
-        return NULL;
-    }
-#if CL_THROW_3ARGS_DEPRECATED
-    if (nargs > 1
-        && PyErr_WarnEx(PyExc_DeprecationWarning,
-                        "the (type, exc, tb) signature of throw() is "
-                        "deprecated, use the single-arg signature instead.",
-                        1) < 0) {
-        return NULL;
-    }
-#endif
-    PyObject *val = nargs > 1 && args[1] != Py_None ? args[1] : NULL;
-    PyObject *tb = nargs > 2 && args[2] != Py_None ? args[2] : NULL;
-    if (tb != NULL && !PyTraceBack_Check(tb)) {
-        PyErr_SetString(PyExc_TypeError,
-                        "throw() third argument must be a traceback");
-        return NULL;
-    }
-    PyObject *exc = thrown_exception(args[0], val);
-    if (exc == NULL) {
-        return NULL;
-    }
-    if (tb != NULL && PyException_SetTraceback(exc, tb) < 0) {
-        Py_DECREF(exc);
-        return NULL;
-    }
-    Py_CLEAR(it->future);
-    cl_err_restore(exc);
-    return NULL;
-}
-
-static PyObject *
-FutureIter_close(FutureIterObject *it, PyObject *unused)
-{
-    Py_CLEAR(it->future);
-    Py_RETURN_NONE;
-}
-
-static PyMethodDef FutureIter_methods[] = {
-    {"send", (PyCFunction)FutureIter_send, METH_O, NULL},
-    {"throw", (PyCFunction)(void (*)(void))FutureIter_throw, METH_FASTCALL,
-     NULL},
-    {"close", (PyCFunction)FutureIter_close, METH_NOARGS, NULL},
-    {NULL}};
-
-static PyType_Slot FutureIter_slots[] = {
-    {Py_tp_dealloc, FutureIter_dealloc},
-    {Py_tp_traverse, FutureIter_traverse},
-    {Py_tp_iter, PyObject_SelfIter},
-    {Py_tp_iternext, FutureIter_iternext},
-    {Py_tp_methods, FutureIter_methods},
-    {Py_am_send, FutureIter_am_send},
-    {0, NULL}};
-
-static PyType_Spec FutureIter_spec = {
-    .name = "cloop._cloop.FutureIter",
-    .basicsize = sizeof(FutureIterObject),
-    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC
-             | Py_TPFLAGS_IMMUTABLETYPE | Py_TPFLAGS_DISALLOW_INSTANTIATION,
-    .slots = FutureIter_slots,
-};
-
-/* ------------------------------------------------------------------ */
 /* Python API: methods                                                 */
 
 static PyObject *
@@ -851,7 +485,7 @@ Future_result(FutureObject *fut, PyObject *unused)
                         "Future object is not initialized.");
         return NULL;
     }
-    return future_result(fut);
+    return cl_future_result(fut);
 }
 
 static PyObject *
@@ -1325,8 +959,8 @@ static PyType_Slot Future_slots[] = {
     {Py_tp_traverse, cl_future_traverse},
     {Py_tp_clear, cl_future_clear},
     {Py_tp_repr, Future_repr},
-    {Py_tp_iter, future_new_iter},
-    {Py_am_await, future_new_iter},
+    {Py_tp_iter, cl_futureiter_new},
+    {Py_am_await, cl_futureiter_new},
     {Py_tp_methods, Future_methods},
     {Py_tp_getset, Future_getset},
     {Py_tp_members, Future_members},
@@ -1350,9 +984,7 @@ cl_future_init_state(PyObject *module, cl_state *st)
     if (st->FutureType == NULL || PyModule_AddType(module, st->FutureType) < 0) {
         return -1;
     }
-    st->FutureIterType = (PyTypeObject *)PyType_FromModuleAndSpec(
-        module, &FutureIter_spec, NULL);
-    if (st->FutureIterType == NULL) {
+    if (cl_futureiter_init_state(module, st) < 0) {
         return -1;
     }
     PyObject *descr = PyDescr_NewMethod(st->LoopType, &Loop_create_future_def);

@@ -36,19 +36,9 @@ typedef struct FutureObject {
     char cloop_loop;          /* loop is a cloop Loop: use the ready ring */
 } FutureObject;
 
-/* The iterator of `await fut` / `yield from fut`. */
-typedef struct FutureIterObject {
-    PyObject_HEAD
-    FutureObject *future;     /* owned; NULL once exhausted */
-    struct FutureIterObject *next_free; /* link while on the free list */
-} FutureIterObject;
-
 /* Creates the Future and FutureIter types (state->FutureType ...) and the
  * loop's create_future method descriptor. 0 or -1. */
 int cl_future_init_state(PyObject *module, cl_state *st);
-
-/* Frees the FutureIter free list and stops refilling it (module clear). */
-void cl_future_clear_freelist(cl_state *st);
 
 /* Is obj exactly a cloop Future or Task (not a subclass)? */
 static inline int
@@ -77,33 +67,19 @@ int cl_future_cancel(FutureObject *fut, PyObject *msg);
 int cl_future_set_result(FutureObject *fut, PyObject *result);
 int cl_future_set_exception(FutureObject *fut, PyObject *exc);
 
+/* result() for C callers: a new reference to the result, or NULL with
+ * the exception (or InvalidStateError) raised. */
+PyObject *cl_future_result(FutureObject *fut);
+
 /* For a done future: 0 with a new reference to the result in *out, or 1
  * with a new reference to the exception to raise (the set exception, or
  * the CancelledError) in *out. Marks the exception retrieved. -1 on error. */
 int cl_future_get_outcome(FutureObject *fut, PyObject **out);
 
 /* Adds `task` (a cloop Task) as a wake-up entry: when fut completes,
- * task.c's wakeup runs for (task, fut). Scheduled at once if fut is
+ * taskstep.c's wake-up runs for (task, fut). Scheduled at once if fut is
  * already done. 0 or -1. */
 int cl_future_add_wakeup(FutureObject *fut, PyObject *task);
-
-/* loop.call_soon(fn, arg, context=ctx) through vectorcall (arg may be
- * NULL: call_soon(fn, context=ctx)), for loops that are not cloop's.
- * 0 or -1. */
-int cl_future_call_soon(cl_state *st, PyObject *loop, PyObject *fn,
-                        PyObject *arg, PyObject *ctx);
-
-/* The debug-mode thread check asyncio's call_soon makes. 0 or -1. */
-int cl_future_check_thread(LoopObject *loop);
-
-/* For a C ready entry that failed with the pending exception: sends it to
- * the loop's exception handler as asyncio's Handle would for the call
- * fn(*args) in ctx ('Exception in callback ...', with a Handle under
- * 'handle'; ctx NULL means the current context). Returns -1 (exception
- * kept) only for KeyboardInterrupt and SystemExit, else 0. */
-int cl_future_report_entry_error(LoopObject *loop, PyObject *fn,
-                                 PyObject *const *args, Py_ssize_t nargs,
-                                 PyObject *ctx);
 
 /* Slots Task reuses. */
 int cl_future_traverse(FutureObject *fut, visitproc visit, void *arg);

@@ -1,512 +1,15 @@
-/* task.c: cloop.Task: the step, the wake-up, cancellation.
+/* task.c: the cloop.Task type: creation (eager start included), the
+ * loop's create_task, the Python API, destruction.
  *
  * Owns: the Task's coroutine, context, name and the future it waits for
  * (fut_waiter); everything a Future owns through its FutureObject base.
- * Does not own: the ready ring. A scheduled step is a ring entry
- * (task_step_entry, task, exc) holding its own references.
- *
- * Semantics are asyncio's C Task (Modules/_asynciomodule.c) of the running
- * Python. On a cloop Loop a step or a wake-up is queued straight onto the
- * ready ring, and a Task waiting for a cloop Future is stored in that
- * future's callbacks as itself (future.h): no bound method, no Handle, no
- * call_soon through Python. On any other loop (asyncio's own, uvloop...)
- * steps go through loop.call_soon(task._Task__step, context=...) and
- * wake-ups through add_done_callback(task._Task__wakeup, context=...), as
- * asyncio's Task does. Foreign futures (asyncio's, or any object with
- * _asyncio_future_blocking) are awaited through their public methods.
- *
- * Invariant (asyncio's): while the task is pending, either fut_waiter is a
- * pending future whose callbacks will wake the task, or exactly one step
- * is scheduled, or the task is running its step.
+ * Stepping, waking up and cancelling are in taskstep.c.
  */
-#include <stdarg.h>
-
 #include "common.h"
+#include "futureiter.h"
 #include "task.h"
 #include "taskreg.h"
-
-static int task_step(TaskObject *task, PyObject *exc);
-
-/* ------------------------------------------------------------------ */
-/* Scheduling steps                                                    */
-
-/* Reports the pending exception of a failed ring entry as asyncio's
- * Handle would for task.<meth>(arg). -1 only for fatal exceptions. */
-static int
-report_entry_error(LoopObject *loop, TaskObject *task, PyObject *meth,
-                   PyObject *arg)
-{
-    if (cl_err_is_fatal()) {
-        return -1;
-    }
-    PyObject *exc = cl_err_fetch();
-    PyObject *fn = PyObject_GetAttr((PyObject *)task, meth);
-    if (fn == NULL) {
-        PyErr_Clear();
-        fn = Py_NewRef((PyObject *)task);
-    }
-    cl_err_restore(exc);
-    int rc = cl_future_report_entry_error(loop, fn, &arg, arg ? 1 : 0,
-                                          task->context);
-    Py_DECREF(fn);
-    return rc;
-}
-
-/* The ready-ring entry of a step: task.__step(exc) in the task's context. */
-static int
-task_step_entry(LoopObject *loop, PyObject *obj, PyObject *exc)
-{
-    TaskObject *task = (TaskObject *)obj;
-    PyObject *ctx = Py_NewRef(task->context);
-    int rc = PyContext_Enter(ctx);
-    if (rc == 0) {
-        rc = task_step(task, exc);
-        if (PyContext_Exit(ctx) < 0) {
-            rc = -1;
-        }
-    }
-    Py_DECREF(ctx);
-    if (CL_UNLIKELY(rc < 0)) {
-        return report_entry_error(loop, task, loop->state->str_task_step, exc);
-    }
-    return 0;
-}
-
-/* asyncio's call_soon(self.__step, exc, context=self._context). */
-static int
-schedule_step(TaskObject *task, PyObject *exc)
-{
-    FutureObject *fut = &task->fut;
-    if (CL_LIKELY(fut->cloop_loop)) {
-        LoopObject *loop = (LoopObject *)fut->loop;
-        if (cl_loop_check_closed(loop) < 0
-            || (loop->debug && cl_future_check_thread(loop) < 0)) {
-            return -1;
-        }
-        return cl_loop_push_ready(loop, task_step_entry,
-                                  Py_NewRef((PyObject *)task), Py_XNewRef(exc));
-    }
-    PyObject *step = PyObject_GetAttr((PyObject *)task, fut->state->str_task_step);
-    if (step == NULL) {
-        return -1;
-    }
-    int rc = cl_future_call_soon(fut->state, fut->loop, step, exc, task->context);
-    Py_DECREF(step);
-    return rc;
-}
-
-/* Schedules a step that throws RuntimeError(formatted message) into the
- * coroutine. */
-static int
-schedule_error(TaskObject *task, const char *format, ...)
-{
-    va_list vargs;
-    va_start(vargs, format);
-    PyObject *msg = PyUnicode_FromFormatV(format, vargs);
-    va_end(vargs);
-    if (msg == NULL) {
-        return -1;
-    }
-    PyObject *exc = PyObject_CallOneArg(PyExc_RuntimeError, msg);
-    Py_DECREF(msg);
-    if (exc == NULL) {
-        return -1;
-    }
-    int rc = schedule_step(task, exc);
-    Py_DECREF(exc);
-    return rc;
-}
-
-/* ------------------------------------------------------------------ */
-/* Cancellation                                                        */
-
-/* Task.cancel(msg): 1 if a cancellation was requested, 0 if the task is
- * done, -1 on error. */
-static int
-task_cancel(TaskObject *task, PyObject *msg)
-{
-    cl_state *st = task->fut.state;
-    task->fut.log_tb = 0;
-    if (task->fut.fut_state != CL_FUT_PENDING) {
-        return 0;
-    }
-    task->num_cancels_requested++;
-    if (task->fut_waiter != NULL) {
-        PyObject *waiter = Py_NewRef(task->fut_waiter);
-        int r;
-        if (Py_IS_TYPE(waiter, st->TaskType)) {
-            r = task_cancel((TaskObject *)waiter, msg);
-        }
-        else if (Py_IS_TYPE(waiter, st->FutureType)) {
-            r = cl_future_cancel((FutureObject *)waiter, msg);
-        }
-        else {
-            /* Positionally, as asyncio's C Task does. */
-            PyObject *res = PyObject_CallMethodOneArg(waiter, st->str_cancel, msg);
-            r = res ? PyObject_IsTrue(res) : -1;
-            Py_XDECREF(res);
-        }
-        Py_DECREF(waiter);
-        if (r != 0) {
-            return r; /* the waiter will wake us with CancelledError */
-        }
-    }
-    task->must_cancel = 1;
-    Py_XSETREF(task->fut.cancel_msg, Py_NewRef(msg));
-    return 1;
-}
-
-/* ------------------------------------------------------------------ */
-/* The step                                                            */
-
-/* The outcome of coro.throw(): PyIter_Send's three cases. */
-static PySendResult
-throw_status(PyObject **result)
-{
-    if (*result != NULL) {
-        return PYGEN_NEXT;
-    }
-    if (!PyErr_ExceptionMatches(PyExc_StopIteration)) {
-        return PYGEN_ERROR;
-    }
-    PyObject *exc = cl_err_fetch();
-    PyObject *value = ((PyStopIterationObject *)exc)->value;
-    *result = Py_NewRef(value ? value : Py_None);
-    Py_DECREF(exc);
-    return PYGEN_RETURN;
-}
-
-/* The coroutine returned; steals result. */
-static int
-task_returned(TaskObject *task, PyObject *result)
-{
-    int rc;
-    if (task->must_cancel) {
-        /* Cancelled right before the coroutine returned. */
-        task->must_cancel = 0;
-        rc = cl_future_cancel(&task->fut, task->fut.cancel_msg) < 0 ? -1 : 0;
-    }
-    else {
-        rc = cl_future_set_result(&task->fut, result);
-    }
-    Py_DECREF(result);
-    return rc;
-}
-
-/* The coroutine raised the pending exception. */
-static int
-task_raised(TaskObject *task)
-{
-    FutureObject *fut = &task->fut;
-    if (PyErr_ExceptionMatches(fut->state->CancelledError)) {
-        /* Kept to be re-raised by result(), as asyncio chains it. */
-        Py_XSETREF(fut->cancelled_exc, cl_err_fetch());
-        return cl_future_cancel(fut, NULL) < 0 ? -1 : 0;
-    }
-    PyObject *exc = cl_err_fetch();
-    if (cl_future_set_exception(fut, exc) < 0) {
-        Py_DECREF(exc);
-        return -1;
-    }
-    if (PyErr_GivenExceptionMatches(exc, PyExc_KeyboardInterrupt)
-        || PyErr_GivenExceptionMatches(exc, PyExc_SystemExit)) {
-        cl_err_restore(exc); /* stops the loop, as in asyncio */
-        return -1;
-    }
-    Py_DECREF(exc);
-    return 0;
-}
-
-/* A cloop Future or Task (exact type) was yielded; steals result. */
-static int
-wait_for_cloop_future(TaskObject *task, PyObject *result)
-{
-    FutureObject *wf = (FutureObject *)result;
-    if (wf->loop != task->fut.loop) {
-        int rc = schedule_error(task, "Task %R got Future %R attached to a "
-                                "different loop", task, result);
-        Py_DECREF(result);
-        return rc;
-    }
-    if (!wf->blocking) {
-        int rc = schedule_error(task, "yield was used instead of yield from "
-                                "in task %R with %R", task, result);
-        Py_DECREF(result);
-        return rc;
-    }
-    wf->blocking = 0;
-    if (cl_future_add_wakeup(wf, (PyObject *)task) < 0) {
-        Py_DECREF(result);
-        return -1;
-    }
-    Py_XSETREF(task->fut_waiter, result);
-    if (task->must_cancel) {
-        PyObject *msg = task->fut.cancel_msg ? task->fut.cancel_msg : Py_None;
-        int r = Py_IS_TYPE(result, task->fut.state->TaskType)
-                    ? task_cancel((TaskObject *)result, msg)
-                    : cl_future_cancel(wf, msg);
-        if (r < 0) {
-            return -1;
-        }
-        if (r) {
-            task->must_cancel = 0;
-        }
-    }
-    return 0;
-}
-
-/* futures._get_loop(fut): fut.get_loop() if it exists, else fut._loop. */
-static PyObject *
-foreign_future_loop(cl_state *st, PyObject *fut)
-{
-    PyObject *get_loop;
-    if (cl_getattr_optional(fut, st->str_get_loop, &get_loop) < 0) {
-        return NULL;
-    }
-    if (get_loop == NULL) {
-        return PyObject_GetAttr(fut, st->str_loop_attr);
-    }
-    PyObject *loop = PyObject_CallNoArgs(get_loop);
-    Py_DECREF(get_loop);
-    return loop;
-}
-
-/* result.add_done_callback(task.__wakeup, context=task.context). */
-static int
-add_foreign_wakeup(TaskObject *task, PyObject *result)
-{
-    cl_state *st = task->fut.state;
-    PyObject *wakeup = PyObject_GetAttr((PyObject *)task, st->str_task_wakeup);
-    if (wakeup == NULL) {
-        return -1;
-    }
-    PyObject *args[3] = {result, wakeup, task->context};
-    PyObject *res = PyObject_VectorcallMethod(st->str_add_done_callback, args,
-                                              2, st->kwnames_context);
-    Py_DECREF(wakeup);
-    if (res == NULL) {
-        return -1;
-    }
-    Py_DECREF(res);
-    return 0;
-}
-
-/* A future-like object that is not exactly a cloop Future was yielded
- * (blocking is its _asyncio_future_blocking); steals result. */
-static int
-wait_for_foreign_future(TaskObject *task, PyObject *result, int blocking)
-{
-    cl_state *st = task->fut.state;
-    PyObject *loop = foreign_future_loop(st, result);
-    if (loop == NULL) {
-        goto error;
-    }
-    Py_DECREF(loop); /* only its identity matters */
-    if (loop != task->fut.loop) {
-        int rc = schedule_error(task, "Task %R got Future %R attached to a "
-                                "different loop", task, result);
-        Py_DECREF(result);
-        return rc;
-    }
-    if (!blocking) {
-        int rc = schedule_error(task, "yield was used instead of yield from "
-                                "in task %R with %R", task, result);
-        Py_DECREF(result);
-        return rc;
-    }
-    if (PyObject_SetAttr(result, st->str_asyncio_future_blocking, Py_False) < 0
-        || add_foreign_wakeup(task, result) < 0) {
-        goto error;
-    }
-    Py_XSETREF(task->fut_waiter, result);
-    if (task->must_cancel) {
-        PyObject *msg = task->fut.cancel_msg ? task->fut.cancel_msg : Py_None;
-        PyObject *res = PyObject_CallMethodOneArg(result, st->str_cancel, msg);
-        int r = res ? PyObject_IsTrue(res) : -1;
-        Py_XDECREF(res);
-        if (r < 0) {
-            return -1;
-        }
-        if (r) {
-            task->must_cancel = 0;
-        }
-    }
-    return 0;
-error:
-    Py_DECREF(result);
-    return -1;
-}
-
-/* The coroutine yielded result; steals it. */
-static int
-task_yielded(TaskObject *task, PyObject *result)
-{
-    cl_state *st = task->fut.state;
-    if (CL_UNLIKELY(result == (PyObject *)task)) {
-        int rc = schedule_error(task, "Task cannot await on itself: %R", task);
-        Py_DECREF(result);
-        return rc;
-    }
-    if (CL_LIKELY(cl_future_check_exact(st, result))) {
-        return wait_for_cloop_future(task, result);
-    }
-    if (result == Py_None) {
-        /* A bare yield gives up one iteration of the loop. */
-        Py_DECREF(result);
-        return schedule_step(task, NULL);
-    }
-    PyObject *o;
-    if (cl_getattr_optional(result, st->str_asyncio_future_blocking, &o) < 0) {
-        Py_DECREF(result);
-        return -1;
-    }
-    if (o != NULL && o != Py_None) {
-        int blocking = PyObject_IsTrue(o);
-        Py_DECREF(o);
-        if (blocking < 0) {
-            Py_DECREF(result);
-            return -1;
-        }
-        return wait_for_foreign_future(task, result, blocking);
-    }
-    Py_XDECREF(o);
-    int rc;
-    if (PyGen_Check(result)) {
-        rc = schedule_error(task, "yield was used instead of yield from for "
-                            "generator in task %R with %R", task, result);
-    }
-    else {
-        rc = schedule_error(task, "Task got bad yield: %R", result);
-    }
-    Py_DECREF(result);
-    return rc;
-}
-
-/* One step without the current-task bookkeeping: send None into the
- * coroutine, or throw exc; then act on what it did. 0 or -1. */
-static int
-task_step_impl(TaskObject *task, PyObject *exc)
-{
-    FutureObject *fut = &task->fut;
-    cl_state *st = fut->state;
-    PyObject *own_exc = NULL;
-    if (CL_UNLIKELY(fut->fut_state != CL_FUT_PENDING)) {
-        PyErr_Format(st->InvalidStateError, "_step(): already done: %R %R",
-                     task, exc ? exc : Py_None);
-        return -1;
-    }
-    if (task->must_cancel) {
-        if (exc == NULL || !PyErr_GivenExceptionMatches(exc, st->CancelledError)) {
-            own_exc = cl_future_make_cancelled_error(fut);
-            if (own_exc == NULL) {
-                return -1;
-            }
-            exc = own_exc;
-        }
-        task->must_cancel = 0;
-    }
-    Py_CLEAR(task->fut_waiter);
-    if (CL_UNLIKELY(task->coro == NULL)) {
-        Py_XDECREF(own_exc);
-        PyErr_SetString(PyExc_RuntimeError, "uninitialized Task object");
-        return -1;
-    }
-    PyObject *coro = Py_NewRef(task->coro);
-    PyObject *result = NULL;
-    PySendResult status;
-    if (exc == NULL) {
-        status = PyIter_Send(coro, Py_None, &result);
-    }
-    else {
-        result = PyObject_CallMethodOneArg(coro, st->str_throw, exc);
-        status = throw_status(&result);
-    }
-    Py_DECREF(coro);
-    Py_XDECREF(own_exc);
-    switch (status) {
-    case PYGEN_RETURN:
-        return task_returned(task, result);
-    case PYGEN_ERROR:
-        return task_raised(task);
-    default:
-        return task_yielded(task, result);
-    }
-}
-
-/* A step with the task entered as its loop's current task. */
-static int
-task_step(TaskObject *task, PyObject *exc)
-{
-    cl_state *st = task->fut.state;
-    PyObject *loop = task->fut.loop;
-    if (CL_UNLIKELY(loop == NULL)) {
-        PyErr_SetString(PyExc_RuntimeError, "uninitialized Task object");
-        return -1;
-    }
-    Py_INCREF(loop);
-    int rc = cl_taskreg_enter(st, loop, (PyObject *)task);
-    if (CL_LIKELY(rc == 0)) {
-        rc = task_step_impl(task, exc);
-        PyObject *err = rc < 0 ? cl_err_fetch() : NULL;
-        if (cl_taskreg_leave(st, loop, (PyObject *)task) < 0) {
-            rc = -1;
-        }
-        cl_err_chain(err);
-    }
-    Py_DECREF(loop);
-    return rc;
-}
-
-/* ------------------------------------------------------------------ */
-/* Waking up                                                           */
-
-/* The future the task waited for is done: step with its outcome. */
-static int
-task_wakeup(TaskObject *task, PyObject *fut)
-{
-    cl_state *st = task->fut.state;
-    if (cl_future_check_exact(st, fut)) {
-        PyObject *out;
-        int r = cl_future_get_outcome((FutureObject *)fut, &out);
-        if (r >= 0) {
-            /* The result itself reaches the coroutine through the
-             * future's iterator, not through the step. */
-            int rc = task_step(task, r == 1 ? out : NULL);
-            Py_DECREF(out);
-            return rc;
-        }
-    }
-    else {
-        PyObject *res = PyObject_CallMethodNoArgs(fut, st->str_result);
-        if (res != NULL) {
-            Py_DECREF(res);
-            return task_step(task, NULL);
-        }
-    }
-    PyObject *exc = cl_err_fetch();
-    int rc = task_step(task, exc);
-    Py_DECREF(exc);
-    return rc;
-}
-
-int
-cl_task_wakeup_entry(LoopObject *loop, PyObject *obj, PyObject *fut)
-{
-    TaskObject *task = (TaskObject *)obj;
-    PyObject *ctx = Py_NewRef(task->context);
-    int rc = PyContext_Enter(ctx);
-    if (rc == 0) {
-        rc = task_wakeup(task, fut);
-        if (PyContext_Exit(ctx) < 0) {
-            rc = -1;
-        }
-    }
-    Py_DECREF(ctx);
-    if (CL_UNLIKELY(rc < 0)) {
-        return report_entry_error(loop, task, loop->state->str_task_wakeup, fut);
-    }
-    return 0;
-}
+#include "taskstep.h"
 
 /* ------------------------------------------------------------------ */
 /* Creation                                                            */
@@ -584,7 +87,7 @@ task_eager_start(TaskObject *task)
         Py_DECREF(prev);
         goto done;
     }
-    rc = task_step_impl(task, NULL);
+    rc = cl_taskstep_run_unentered(task, NULL);
     PyObject *err = rc < 0 ? cl_err_fetch() : NULL;
     PyObject *cur = cl_taskreg_swap(st, loop, prev);
     Py_DECREF(prev);
@@ -680,7 +183,7 @@ task_init(TaskObject *task, PyObject *coro, PyObject *loop, PyObject *name,
     (void)eager_start;
     (void)loop_is_running;
 #endif
-    if (schedule_step(task, NULL) < 0) {
+    if (cl_taskstep_schedule(task, NULL) < 0) {
         return -1;
     }
     return cl_taskreg_register(st, (PyObject *)task);
@@ -891,7 +394,7 @@ Task_cancel(TaskObject *task, PyObject *args, PyObject *kwds)
         || cl_future_check_alive(&task->fut) < 0) {
         return NULL;
     }
-    int rc = task_cancel(task, msg);
+    int rc = cl_taskstep_cancel(task, msg);
     return rc < 0 ? NULL : PyBool_FromLong(rc);
 }
 
@@ -1012,7 +515,7 @@ Task_step_meth(TaskObject *task, PyObject *const *args, Py_ssize_t nargs)
         return NULL;
     }
     PyObject *exc = nargs == 1 && args[0] != Py_None ? args[0] : NULL;
-    if (task_step(task, exc) < 0) {
+    if (cl_taskstep_run(task, exc) < 0) {
         return NULL;
     }
     Py_RETURN_NONE;
@@ -1022,7 +525,7 @@ Task_step_meth(TaskObject *task, PyObject *const *args, Py_ssize_t nargs)
 static PyObject *
 Task_wakeup_meth(TaskObject *task, PyObject *fut)
 {
-    if (task_wakeup(task, fut) < 0) {
+    if (cl_taskstep_wakeup(task, fut) < 0) {
         return NULL;
     }
     Py_RETURN_NONE;
@@ -1231,5 +734,5 @@ cl_task_init_state(PyObject *module, cl_state *st)
 void
 cl_task_clear_state(cl_state *st)
 {
-    cl_future_clear_freelist(st);
+    cl_futureiter_clear_freelist(st);
 }

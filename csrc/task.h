@@ -23,8 +23,4 @@ int cl_task_init_state(PyObject *module, cl_state *st);
 /* What module_clear must do besides dropping the state's objects. */
 void cl_task_clear_state(cl_state *st);
 
-/* The ready-ring function that wakes a Task (obj) up because the future
- * it awaited (arg) is done (see cl_ready_fn). */
-int cl_task_wakeup_entry(LoopObject *loop, PyObject *task, PyObject *fut);
-
 #endif /* CLOOP_TASK_H */

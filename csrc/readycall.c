@@ -1,0 +1,132 @@
+/* readycall.c: calling Python from C entries of the ready ring.
+ *
+ * A Task step, a Task wake-up and a Future's done-callback run on a cloop
+ * loop as C ready entries instead of Handles. This file holds what they
+ * share with asyncio's Handle: running a callable in its context, sending
+ * a failure to the loop's exception handler as Handle._run would, the
+ * debug-mode thread check of call_soon, and, for loops that are not
+ * cloop's, loop.call_soon(fn, arg, context=ctx) itself.
+ *
+ * Owns nothing: every function borrows its arguments.
+ */
+#include "common.h"
+#include "handle.h"
+#include "readycall.h"
+
+int
+cl_readycall_check_thread(LoopObject *loop)
+{
+    if (loop->running && PyThread_get_thread_ident() != loop->thread_id) {
+        PyErr_SetString(PyExc_RuntimeError,
+                        "Non-thread-safe operation invoked on an event loop "
+                        "other than the current one");
+        return -1;
+    }
+    return 0;
+}
+
+int
+cl_readycall_call_soon(cl_state *st, PyObject *loop, PyObject *fn,
+                    PyObject *arg, PyObject *ctx)
+{
+    PyObject *stack[4] = {loop, fn, arg, ctx};
+    size_t nargs = 3;
+    if (arg == NULL) {
+        stack[2] = ctx;
+        nargs = 2;
+    }
+    PyObject *res = PyObject_VectorcallMethod(st->str_call_soon, stack, nargs,
+                                              st->kwnames_context);
+    if (res == NULL) {
+        return -1;
+    }
+    Py_DECREF(res);
+    return 0;
+}
+
+/* asyncio's context for a failed callback fn(*args) run by handle h. */
+static PyObject *
+entry_error_context(LoopObject *loop, PyObject *h, PyObject *fn,
+                    PyObject *const *args, Py_ssize_t nargs, PyObject *exc)
+{
+    cl_state *st = loop->state;
+    PyObject *ctx = NULL, *msg = NULL, *src = NULL;
+    PyObject *targs = PyTuple_New(nargs);
+    if (targs == NULL) {
+        return NULL;
+    }
+    for (Py_ssize_t i = 0; i < nargs; i++) {
+        PyTuple_SET_ITEM(targs, i, Py_NewRef(args[i]));
+    }
+    src = PyObject_CallFunctionObjArgs(st->format_callback_source, fn, targs,
+                                       NULL);
+    if (src == NULL
+        || (msg = PyUnicode_FromFormat("Exception in callback %U", src)) == NULL
+        || (ctx = PyDict_New()) == NULL
+        || PyDict_SetItem(ctx, st->str_message, msg) < 0
+        || PyDict_SetItem(ctx, st->str_exception, exc) < 0
+        || PyDict_SetItem(ctx, st->str_handle, h) < 0) {
+        Py_CLEAR(ctx);
+    }
+    Py_XDECREF(msg);
+    Py_XDECREF(src);
+    Py_DECREF(targs);
+    return ctx;
+}
+
+int
+cl_readycall_report_error(LoopObject *loop, PyObject *fn,
+                             PyObject *const *args, Py_ssize_t nargs,
+                             PyObject *context)
+{
+    if (cl_err_is_fatal()) {
+        return -1;
+    }
+    PyObject *exc = cl_err_fetch();
+    PyObject *ctx = NULL, *res = NULL;
+    /* The Handle exists only for the report: custom exception handlers
+     * expect one under 'handle' (and 3.12 runs them in its context). */
+    PyObject *h = (PyObject *)cl_handle_new(loop->state->HandleType, loop, fn,
+                                            args, nargs, context);
+    if (h != NULL) {
+        ctx = entry_error_context(loop, h, fn, args, nargs, exc);
+    }
+    if (ctx != NULL) {
+        res = PyObject_CallMethodOneArg((PyObject *)loop,
+                                        loop->state->str_call_exception_handler,
+                                        ctx);
+    }
+    Py_XDECREF(h);
+    Py_XDECREF(ctx);
+    Py_DECREF(exc);
+    if (res == NULL) {
+        if (cl_err_is_fatal()) {
+            return -1;
+        }
+        PyErr_WriteUnraisable(fn);
+        return 0;
+    }
+    Py_DECREF(res);
+    return 0;
+}
+
+int
+cl_readycall_run_pair(LoopObject *loop, PyObject *fut, PyObject *entry)
+{
+    PyObject *fn = PyTuple_GET_ITEM(entry, 0);
+    PyObject *ctx = PyTuple_GET_ITEM(entry, 1);
+    if (PyContext_Enter(ctx) < 0) {
+        return cl_readycall_report_error(loop, fn, &fut, 1, NULL);
+    }
+    PyObject *res = PyObject_CallOneArg(fn, fut);
+    if (PyContext_Exit(ctx) < 0) {
+        Py_XDECREF(res);
+        res = NULL;
+    }
+    if (res == NULL) {
+        return cl_readycall_report_error(loop, fn, &fut, 1, ctx);
+    }
+    Py_DECREF(res);
+    return 0;
+}
+

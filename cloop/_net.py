@@ -54,6 +54,9 @@ _FROM_SELECTOR = ("_accept_connection2",)
 _ACCEPT_RESOURCE_ERRORS = (errno.EMFILE, errno.ENFILE, errno.ENOBUFS,
                            errno.ENOMEM)
 
+# Listening sockets whose plain connections csrc/server.c accepts.
+_C_ACCEPT_FAMILIES = (socket.AF_INET, socket.AF_INET6, socket.AF_UNIX)
+
 
 def _borrow(namespace, cls, names):
     for name in names:
@@ -307,9 +310,35 @@ class NetworkMixin:
                        ssl_shutdown_timeout=constants.SSL_SHUTDOWN_TIMEOUT):
         if sock.fileno() == -1:
             return  # closed while an accept retry was pending
+        if not sslcontext and sock.family in _C_ACCEPT_FAMILIES:
+            # Plain connections: the accept loop is C (csrc/server.c).
+            self._start_serving_c(protocol_factory, sock, server, backlog,
+                                  sock.family, sock.type, sock.proto)
+            return
         self._add_reader(sock.fileno(), self._accept_connection,
                          protocol_factory, sock, sslcontext, server, backlog,
                          ssl_handshake_timeout, ssl_shutdown_timeout)
+
+    def _accept_resource_error(self, exc, protocol_factory, sock, server,
+                               backlog, sslcontext=None,
+                               ssl_handshake_timeout=None,
+                               ssl_shutdown_timeout=None):
+        """accept() ran out of descriptors or memory: report it, stop
+        watching the socket (Linux keeps reporting it readable) and try
+        again after ACCEPT_RETRY_DELAY seconds, as asyncio does."""
+        self.call_exception_handler({
+            'message': 'socket.accept() out of system resource',
+            'exception': exc,
+            'socket': trsock.TransportSocket(sock),
+        })
+        self._remove_reader(sock.fileno())
+        if ssl_handshake_timeout is None:
+            ssl_handshake_timeout = constants.SSL_HANDSHAKE_TIMEOUT
+        if ssl_shutdown_timeout is None:
+            ssl_shutdown_timeout = constants.SSL_SHUTDOWN_TIMEOUT
+        self.call_later(constants.ACCEPT_RETRY_DELAY, self._start_serving,
+                        protocol_factory, sock, sslcontext, server, backlog,
+                        ssl_handshake_timeout, ssl_shutdown_timeout)
 
     def _accept_connection(
             self, protocol_factory, sock,
@@ -330,19 +359,9 @@ class NetworkMixin:
             except OSError as exc:
                 if exc.errno not in _ACCEPT_RESOURCE_ERRORS:
                     raise  # the loop reports it and goes on
-                # Out of descriptors or memory: Linux keeps reporting the
-                # socket readable, so stop watching it for a while.
-                self.call_exception_handler({
-                    'message': 'socket.accept() out of system resource',
-                    'exception': exc,
-                    'socket': trsock.TransportSocket(sock),
-                })
-                self._remove_reader(sock.fileno())
-                self.call_later(constants.ACCEPT_RETRY_DELAY,
-                                self._start_serving,
-                                protocol_factory, sock, sslcontext, server,
-                                backlog, ssl_handshake_timeout,
-                                ssl_shutdown_timeout)
+                self._accept_resource_error(
+                    exc, protocol_factory, sock, server, backlog, sslcontext,
+                    ssl_handshake_timeout, ssl_shutdown_timeout)
                 return
             extra = {'peername': addr}
             if sslcontext:

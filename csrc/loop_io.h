@@ -4,6 +4,7 @@
 #define CLOOP_LOOP_IO_H
 
 #include "loop.h"
+#include "server.h"
 #include "sock.h"
 
 /* Size of the loop's one read buffer (asyncio's max_size for a recv). */
@@ -73,6 +74,7 @@ PyObject *Loop__ensure_fd_no_transport(LoopObject *, PyObject *);
      "remove_reader(fd) -> bool"},                                          \
     {"remove_writer", (PyCFunction)Loop_remove_writer, METH_O,              \
      "remove_writer(fd) -> bool"},                                          \
-    CL_SOCK_METHODS
+    CL_SOCK_METHODS                                                         \
+    CL_SERVER_METHODS
 
 #endif /* CLOOP_LOOP_IO_H */

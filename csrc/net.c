@@ -7,6 +7,7 @@
 #include "common.h"
 #include "datagram.h"
 #include "net.h"
+#include "server.h"
 #include "sock.h"
 #include "stream.h"
 
@@ -65,7 +66,8 @@ cl_net_init_state(PyObject *module, cl_state *st)
         || import_attr(&ns->logger, "asyncio.log", "logger") < 0
         || cl_sock_init_state(module, st) < 0
         || cl_stream_init_state(module, st) < 0
-        || cl_datagram_init_state(module, st) < 0) {
+        || cl_datagram_init_state(module, st) < 0
+        || cl_server_init_state(module, st) < 0) {
         return -1;
     }
     return 0;
@@ -73,6 +75,7 @@ cl_net_init_state(PyObject *module, cl_state *st)
 
 #define CL_NET_OBJECTS(X)                                                   \
     X(SockOpType) X(SocketTransportType) X(DatagramTransportType)           \
+    X(AcceptorType)                                                         \
     X(socket_type) X(ssl_socket_type) X(TransportSocket)                    \
     X(BufferedProtocol) X(DatagramProtocol) X(logger)
 

@@ -27,6 +27,7 @@ typedef struct cl_net_state {
     PyTypeObject *SockOpType;
     PyTypeObject *SocketTransportType;
     PyTypeObject *DatagramTransportType;
+    PyTypeObject *AcceptorType;
     PyObject *socket_type;      /* socket.socket */
     PyObject *ssl_socket_type;  /* ssl.SSLSocket, or None without ssl */
     PyObject *TransportSocket;  /* asyncio.trsock.TransportSocket */

@@ -666,6 +666,28 @@ Stream__reset_empty_waiter(TransportObject *t, PyObject *unused)
     Py_RETURN_NONE;
 }
 
+PyObject *
+cl_stream_create(LoopObject *loop, PyObject *sock, PyObject *protocol,
+                 PyObject *waiter, PyObject *extra, PyObject *server)
+{
+    TransportObject *t = cl_transport_alloc(loop->state->net->SocketTransportType);
+    if (t == NULL) {
+        return NULL;
+    }
+    t->read_fn = stream_read_ready;
+    t->write_fn = stream_write_ready;
+    if (cl_transport_setup(t, loop, sock, protocol, extra, server) < 0
+        || set_protocol(t, protocol) < 0
+        || cl_transport_start(t, waiter) < 0) {
+        /* The caller still owns the socket: no unclosed-transport warning. */
+        Py_CLEAR(t->sock);
+        (void)cl_transport_clear(t);
+        Py_DECREF(t);
+        return NULL;
+    }
+    return (PyObject *)t;
+}
+
 /* SocketTransport._create(loop, sock, protocol, waiter=None, extra=None,
  * server=None): what asyncio's _SelectorSocketTransport(...) does. */
 static PyObject *
@@ -681,25 +703,10 @@ Stream__create(PyObject *type, PyObject *const *args, Py_ssize_t nargs)
     if (loop == NULL || cl_loop_check_closed(loop) < 0) {
         return NULL;
     }
-    PyObject *waiter = nargs > 3 ? args[3] : Py_None;
-    PyObject *extra = nargs > 4 ? args[4] : Py_None;
-    PyObject *server = nargs > 5 ? args[5] : Py_None;
-    TransportObject *t = cl_transport_alloc(loop->state->net->SocketTransportType);
-    if (t == NULL) {
-        return NULL;
-    }
-    t->read_fn = stream_read_ready;
-    t->write_fn = stream_write_ready;
-    if (cl_transport_setup(t, loop, args[1], args[2], extra, server) < 0
-        || set_protocol(t, args[2]) < 0
-        || cl_transport_start(t, waiter) < 0) {
-        /* The caller still owns the socket: no unclosed-transport warning. */
-        Py_CLEAR(t->sock);
-        (void)cl_transport_clear(t);
-        Py_DECREF(t);
-        return NULL;
-    }
-    return (PyObject *)t;
+    return cl_stream_create(loop, args[1], args[2],
+                            nargs > 3 ? args[3] : Py_None,
+                            nargs > 4 ? args[4] : Py_None,
+                            nargs > 5 ? args[5] : Py_None);
 }
 
 static PyMethodDef Stream_methods[] = {

@@ -833,48 +833,57 @@ def test_transport_sendfile(loop, tmp_path, run_until):
     run_until(loop, main())
 
 
-def test_emfile_on_accept_keeps_serving(loop, run_until):
+EMFILE_CHILD = r"""
+import asyncio, os, resource, socket, sys
+import importlib
+impl = importlib.import_module(sys.argv[1])
+loop = impl.new_event_loop()
+messages = []
+loop.set_exception_handler(lambda lp, ctx: messages.append(
+    (ctx["message"], getattr(ctx.get("exception"), "errno", None))))
+
+class Proto(asyncio.Protocol):
+    def connection_made(self, transport):
+        transport.write(b"welcome")
+        transport.close()
+
+async def main():
+    server = await loop.create_server(Proto, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    client = socket.socket()
+    client.setblocking(False)
+    # Use up every descriptor: the server's accept() fails with EMFILE.
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (64, hard))
+    fillers = []
+    try:
+        while True:
+            fillers.append(os.dup(0))
+    except OSError:
+        pass
+    await loop.sock_connect(client, ("127.0.0.1", port))
+    while not messages:
+        await asyncio.sleep(0.01)
+    for fd in fillers:
+        os.close(fd)
+    # The server accepts again after asyncio's retry delay.
+    data = await asyncio.wait_for(loop.sock_recv(client, 100), 30)
+    client.close()
+    server.close()
+    await server.wait_closed()
+    print(messages[0][0], messages[0][1] == 24, data.decode())
+
+loop.run_until_complete(main())
+loop.close()
+"""
+
+
+def test_emfile_on_accept_keeps_serving(impl, run_python):
     """accept() failing with EMFILE: reported, then the server carries on."""
-    contexts = []
-    loop.set_exception_handler(lambda lp, ctx: contexts.append(ctx))
-    accepted = []
-
-    def factory():
-        proto = Recorder(loop)
-        accepted.append(proto)
-        return proto
-
-    failures = [1]
-
-    class Flaky(socket.socket):
-        __slots__ = ()
-
-        def accept(self):
-            if failures:
-                failures.pop()
-                raise OSError(errno.EMFILE, "Too many open files")
-            return super().accept()
-
-    async def main():
-        server = await loop.create_server(factory, "127.0.0.1", 0)
-        lsock = server.sockets[0]._sock
-        lsock.__class__ = Flaky
-        try:
-            t, p = await loop.create_connection(lambda: Recorder(loop), "127.0.0.1",
-                                                lsock.getsockname()[1])
-            while not accepted:
-                await asyncio.sleep(0.05)
-        finally:
-            lsock.__class__ = socket.socket
-        t.close()
-        await p.done
-        await accepted[0].done
-        server.close()
-        await server.wait_closed()
-
-    run_until(loop, main())
-    assert contexts[0]["message"] == "socket.accept() out of system resource"
-    assert contexts[0]["exception"].errno == errno.EMFILE
+    result = run_python(EMFILE_CHILD, impl)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == \
+        "socket.accept() out of system resource True welcome"
 
 
 def test_closing_loop_with_live_transport_warns(loop_factory):

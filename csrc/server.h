@@ -1,0 +1,17 @@
+/* server.h: the accept loop of listening sockets (loop._start_serving). */
+#ifndef CLOOP_SERVER_H
+#define CLOOP_SERVER_H
+
+#include "loop.h"
+
+int cl_server_init_state(PyObject *module, cl_state *st);
+
+PyObject *Loop__start_serving_c(LoopObject *, PyObject *const *, Py_ssize_t);
+
+#define CL_SERVER_METHODS                                                   \
+    {"_start_serving_c", (PyCFunction)(void (*)(void))Loop__start_serving_c,\
+     METH_FASTCALL,                                                         \
+     "_start_serving_c(protocol_factory, sock, server, backlog, family, "   \
+     "type, proto): accept plain connections in C"},
+
+#endif /* CLOOP_SERVER_H */

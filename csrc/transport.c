@@ -2,11 +2,11 @@
  * socket transports (see transport.h for the layout and ownership rules).
  *
  * Owns: the lifecycle (setup, start, close, abort, fatal errors,
- * connection_lost exactly once), flow control (high/low water marks,
- * pause_writing/resume_writing), reading on/off, the write queue, extra
- * info, repr, the unclosed-transport ResourceWarning, and the attributes
- * asyncio code reads (_sock, _loop, _protocol_paused ...). Reading and
- * writing bytes are the concrete types' business (stream.c, datagram.c).
+ * connection_lost exactly once, the unclosed-transport ResourceWarning),
+ * flow control (high/low water marks, pause_writing/resume_writing),
+ * reading on/off and the write queue. The Python methods and attributes
+ * both types share are in transport_methods.c; reading and writing bytes
+ * are the concrete types' business (stream.c, datagram.c).
  */
 #include <string.h>
 #include <sys/socket.h>
@@ -17,9 +17,7 @@
 #include "loop_io.h"
 #include "transport.h"
 
-/* asyncio's constants.LOG_THRESHOLD_FOR_CONNLOST_WRITES is used by the
- * concrete types; the default limits are _FlowControlMixin's. */
-#define DEFAULT_HIGH_WATER (64 * 1024)
+/* asyncio's constants.LOG_THRESHOLD_FOR_CONNLOST_WRITES. */
 #define CL_LOG_THRESHOLD_FOR_CONNLOST_WRITES 5
 
 /* ------------------------------------------------------------------ */
@@ -126,8 +124,8 @@ cl_transport_stop_writing(TransportObject *t)
     }
 }
 
-static void
-forget_fd_owner(TransportObject *t)
+void
+cl_transport_forget_fd_owner(TransportObject *t)
 {
     if (t->owns_fd && t->loop != NULL) {
         cl_loop_io_clear_owner(t->loop, t->fd, (PyObject *)t);
@@ -349,7 +347,7 @@ keep_error(PyObject **err)
 static int
 close_socket(TransportObject *t)
 {
-    forget_fd_owner(t);
+    cl_transport_forget_fd_owner(t);
     PyObject *sock = t->sock;
     t->sock = NULL;
     if (sock == NULL) {
@@ -536,8 +534,8 @@ cl_transport_setup(TransportObject *t, LoopObject *loop, PyObject *sock,
 {
     t->ns = loop->state->net;
     t->loop = (LoopObject *)Py_NewRef(loop);
-    t->high_water = DEFAULT_HIGH_WATER;
-    t->low_water = DEFAULT_HIGH_WATER / 4;
+    t->high_water = CL_DEFAULT_HIGH_WATER;
+    t->low_water = CL_DEFAULT_HIGH_WATER / 4;
     t->fd = -1;
     if (extra == NULL || extra == Py_None) {
         t->extra = PyDict_New();
@@ -628,362 +626,7 @@ cl_transport_start(TransportObject *t, PyObject *waiter)
 }
 
 /* ------------------------------------------------------------------ */
-/* Methods                                                             */
-
-PyObject *
-Transport_get_extra_info(TransportObject *t, PyObject *const *args,
-                         Py_ssize_t nargs, PyObject *kwnames)
-{
-    static const char *const kwlist[] = {"name", "default", NULL};
-    PyObject *name = NULL, *dflt = Py_None;
-    Py_ssize_t nkw = kwnames ? PyTuple_GET_SIZE(kwnames) : 0;
-    if (nargs + nkw < 1 || nargs + nkw > 2 || nargs > 2) {
-        PyErr_SetString(PyExc_TypeError,
-                        "get_extra_info() takes 1 or 2 arguments");
-        return NULL;
-    }
-    if (nargs >= 1) {
-        name = args[0];
-    }
-    if (nargs == 2) {
-        dflt = args[1];
-    }
-    for (Py_ssize_t i = 0; i < nkw; i++) {
-        PyObject *k = PyTuple_GET_ITEM(kwnames, i);
-        if (PyUnicode_CompareWithASCIIString(k, kwlist[0]) == 0 && !name) {
-            name = args[nargs + i];
-        }
-        else if (PyUnicode_CompareWithASCIIString(k, kwlist[1]) == 0) {
-            dflt = args[nargs + i];
-        }
-        else {
-            PyErr_Format(PyExc_TypeError,
-                         "get_extra_info() got an unexpected keyword "
-                         "argument '%S'", k);
-            return NULL;
-        }
-    }
-    if (name == NULL) {
-        PyErr_SetString(PyExc_TypeError,
-                        "get_extra_info() missing required argument 'name'");
-        return NULL;
-    }
-    PyObject *v = PyDict_GetItemWithError(t->extra, name);
-    if (v == NULL && PyErr_Occurred()) {
-        return NULL;
-    }
-    return Py_NewRef(v ? v : dflt);
-}
-
-PyObject *
-Transport_is_closing(TransportObject *t, PyObject *unused)
-{
-    return PyBool_FromLong(t->closing);
-}
-
-PyObject *
-Transport_close(TransportObject *t, PyObject *unused)
-{
-    if (cl_transport_close(t) < 0) {
-        return NULL;
-    }
-    Py_RETURN_NONE;
-}
-
-PyObject *
-Transport_abort(TransportObject *t, PyObject *unused)
-{
-    if (cl_transport_force_close(t, NULL) < 0) {
-        return NULL;
-    }
-    Py_RETURN_NONE;
-}
-
-PyObject *
-Transport__force_close(TransportObject *t, PyObject *exc)
-{
-    if (cl_transport_force_close(t, exc == Py_None ? NULL : exc) < 0) {
-        return NULL;
-    }
-    Py_RETURN_NONE;
-}
-
-PyObject *
-Transport_get_protocol(TransportObject *t, PyObject *unused)
-{
-    return Py_NewRef(t->protocol ? t->protocol : Py_None);
-}
-
-PyObject *
-Transport_is_reading(TransportObject *t, PyObject *unused)
-{
-    return PyBool_FromLong(!t->closing && !t->paused);
-}
-
-PyObject *
-Transport_pause_reading(TransportObject *t, PyObject *unused)
-{
-    if (t->closing || t->paused) {
-        Py_RETURN_NONE;
-    }
-    t->paused = 1;
-    cl_transport_stop_reading(t);
-    if (t->loop != NULL && t->loop->debug) {
-        cl_net_log(t->loop, t->ns->str_debug, "%r pauses reading",
-                   (PyObject *)t);
-    }
-    Py_RETURN_NONE;
-}
-
-PyObject *
-Transport_resume_reading(TransportObject *t, PyObject *unused)
-{
-    if (t->closing || !t->paused) {
-        Py_RETURN_NONE;
-    }
-    t->paused = 0;
-    if (cl_transport_start_reading(t) < 0) {
-        return NULL;
-    }
-    if (t->loop != NULL && t->loop->debug) {
-        cl_net_log(t->loop, t->ns->str_debug, "%r resumes reading",
-                   (PyObject *)t);
-    }
-    Py_RETURN_NONE;
-}
-
-PyObject *
-Transport_get_write_buffer_size(TransportObject *t, PyObject *unused)
-{
-    return PyLong_FromSsize_t(t->wq.size);
-}
-
-PyObject *
-Transport_get_write_buffer_limits(TransportObject *t, PyObject *unused)
-{
-    return Py_BuildValue("(nn)", t->low_water, t->high_water);
-}
-
-static int
-limit_value(PyObject *obj, Py_ssize_t *out)
-{
-    *out = PyNumber_AsSsize_t(obj, PyExc_OverflowError);
-    return (*out == -1 && PyErr_Occurred()) ? -1 : 0;
-}
-
-PyObject *
-Transport_set_write_buffer_limits(TransportObject *t, PyObject *const *args,
-                                  Py_ssize_t nargs, PyObject *kwnames)
-{
-    PyObject *high = Py_None, *low = Py_None;
-    Py_ssize_t nkw = kwnames ? PyTuple_GET_SIZE(kwnames) : 0;
-    if (nargs > 2) {
-        PyErr_SetString(PyExc_TypeError,
-                        "set_write_buffer_limits() takes at most 2 arguments");
-        return NULL;
-    }
-    if (nargs >= 1) {
-        high = args[0];
-    }
-    if (nargs >= 2) {
-        low = args[1];
-    }
-    for (Py_ssize_t i = 0; i < nkw; i++) {
-        PyObject *k = PyTuple_GET_ITEM(kwnames, i);
-        if (PyUnicode_CompareWithASCIIString(k, "high") == 0) {
-            high = args[nargs + i];
-        }
-        else if (PyUnicode_CompareWithASCIIString(k, "low") == 0) {
-            low = args[nargs + i];
-        }
-        else {
-            PyErr_Format(PyExc_TypeError,
-                         "set_write_buffer_limits() got an unexpected "
-                         "keyword argument '%S'", k);
-            return NULL;
-        }
-    }
-    Py_ssize_t h, l;
-    if (high == Py_None) {
-        if (low == Py_None) {
-            h = DEFAULT_HIGH_WATER;
-        }
-        else {
-            if (limit_value(low, &l) < 0) {
-                return NULL;
-            }
-            h = 4 * l;
-        }
-    }
-    else if (limit_value(high, &h) < 0) {
-        return NULL;
-    }
-    if (low == Py_None) {
-        l = h >= 0 ? h / 4 : -((-h + 3) / 4); /* Python's floor division */
-    }
-    else if (limit_value(low, &l) < 0) {
-        return NULL;
-    }
-    if (!(h >= l && l >= 0)) {
-        PyObject *ph = PyLong_FromSsize_t(h), *pl = PyLong_FromSsize_t(l);
-        if (ph && pl) {
-            PyErr_Format(PyExc_ValueError,
-                         "high (%R) must be >= low (%R) must be >= 0", ph, pl);
-        }
-        Py_XDECREF(ph);
-        Py_XDECREF(pl);
-        return NULL;
-    }
-    t->high_water = h;
-    t->low_water = l;
-    if (cl_transport_maybe_pause_protocol(t) < 0) {
-        return NULL;
-    }
-    Py_RETURN_NONE;
-}
-
-/* sendfile on a transport hands its socket to sock_sendfile for a while:
- * asyncio takes the transport out of loop._transports meanwhile. */
-PyObject *
-Transport__set_fd_owner(TransportObject *t, PyObject *flag)
-{
-    int b = PyObject_IsTrue(flag);
-    if (b < 0) {
-        return NULL;
-    }
-    if (!b) {
-        forget_fd_owner(t);
-    }
-    else if (!t->owns_fd && t->loop != NULL && t->sock != NULL) {
-        if (cl_loop_io_set_owner(t->loop, t->fd, (PyObject *)t) < 0) {
-            return NULL;
-        }
-        t->owns_fd = 1;
-    }
-    Py_RETURN_NONE;
-}
-
-/* ------------------------------------------------------------------ */
-/* Attributes                                                          */
-
-static PyObject *
-or_none(PyObject *obj)
-{
-    return Py_NewRef(obj ? obj : Py_None);
-}
-
-PyObject *
-Transport_get_sock(TransportObject *t, void *c)
-{
-    return or_none(t->sock);
-}
-
-PyObject *
-Transport_get_sock_fd(TransportObject *t, void *c)
-{
-    return PyLong_FromLong(t->fd);
-}
-
-PyObject *
-Transport_get_loop(TransportObject *t, void *c)
-{
-    return or_none((PyObject *)t->loop);
-}
-
-PyObject *
-Transport_get_protocol_attr(TransportObject *t, void *c)
-{
-    return or_none(t->protocol);
-}
-
-PyObject *
-Transport_get_protocol_paused(TransportObject *t, void *c)
-{
-    return PyBool_FromLong(t->protocol_paused);
-}
-
-int
-Transport_set_protocol_paused(TransportObject *t, PyObject *v, void *c)
-{
-    int b = v ? PyObject_IsTrue(v) : 0;
-    if (b < 0) {
-        return -1;
-    }
-    t->protocol_paused = (char)b;
-    return 0;
-}
-
-PyObject *
-Transport_get_closing(TransportObject *t, void *c)
-{
-    return PyBool_FromLong(t->closing);
-}
-
-PyObject *
-Transport_get_conn_lost(TransportObject *t, void *c)
-{
-    return PyLong_FromSsize_t(t->conn_lost);
-}
-
-PyObject *
-Transport_get_paused(TransportObject *t, void *c)
-{
-    return PyBool_FromLong(t->paused);
-}
-
-PyObject *
-Transport_get_server(TransportObject *t, void *c)
-{
-    return or_none(t->server);
-}
-
-PyObject *
-Transport_get_extra(TransportObject *t, void *c)
-{
-    return or_none(t->extra);
-}
-
-PyObject *
-Transport_get_high_water(TransportObject *t, void *c)
-{
-    return PyLong_FromSsize_t(t->high_water);
-}
-
-PyObject *
-Transport_get_low_water(TransportObject *t, void *c)
-{
-    return PyLong_FromSsize_t(t->low_water);
-}
-
-/* ------------------------------------------------------------------ */
-/* Type plumbing                                                       */
-
-PyObject *
-cl_transport_repr(TransportObject *t)
-{
-    const char *name = Py_TYPE(t)->tp_name;
-    const char *dot = strrchr(name, '.');
-    if (dot != NULL) {
-        name = dot + 1;
-    }
-    const char *state = t->sock == NULL ? " closed"
-                        : t->closing    ? " closing"
-                                        : "";
-    if (t->loop == NULL || t->loop->closed) {
-        return PyUnicode_FromFormat("<%s%s fd=%d>", name, state, t->fd);
-    }
-    return PyUnicode_FromFormat(
-        "<%s%s fd=%d read=%s write=<%s, bufsize=%zd>>", name, state, t->fd,
-        cl_transport_is_watching(t, CL_POLL_READ) ? "polling" : "idle",
-        cl_transport_is_watching(t, CL_POLL_WRITE) ? "polling" : "idle",
-        t->wq.size);
-}
-
-TransportObject *
-cl_transport_alloc(PyTypeObject *tp)
-{
-    return (TransportObject *)tp->tp_alloc(tp, 0);
-}
+/* Lifetime                                                            */
 
 int
 cl_transport_traverse(TransportObject *t, visitproc visit, void *arg)
@@ -1007,7 +650,7 @@ cl_transport_traverse(TransportObject *t, visitproc visit, void *arg)
 int
 cl_transport_clear(TransportObject *t)
 {
-    forget_fd_owner(t);
+    cl_transport_forget_fd_owner(t);
     cl_wqueue_clear(&t->wq);
     Py_CLEAR(t->loop);
     Py_CLEAR(t->sock);
@@ -1060,41 +703,4 @@ cl_transport_dealloc(TransportObject *t)
     t->wq.items = NULL;
     tp->tp_free(t);
     Py_DECREF(tp);
-}
-
-int
-cl_transport_make_type(PyObject *module, PyType_Spec *spec,
-                       const char *asyncio_base, PyTypeObject **out)
-{
-    PyObject *mod = PyImport_ImportModule("asyncio.transports");
-    if (mod == NULL) {
-        return -1;
-    }
-    PyObject *mixin = PyObject_GetAttrString(mod, "_FlowControlMixin");
-    PyObject *base = PyObject_GetAttrString(mod, asyncio_base);
-    Py_DECREF(mod);
-    PyObject *bases = (mixin && base) ? PyTuple_Pack(2, mixin, base) : NULL;
-    int rc = -1;
-    if (bases == NULL) {
-        goto done;
-    }
-    /* The C struct reserves room for the bases' __slots__ (transport.h). */
-    Py_ssize_t expect = (Py_ssize_t)offsetof(TransportObject, ns);
-    if (((PyTypeObject *)mixin)->tp_basicsize != expect) {
-        PyErr_Format(PyExc_ImportError,
-                     "cloop: asyncio's _FlowControlMixin has an unexpected "
-                     "layout (%zd bytes, expected %zd)",
-                     ((PyTypeObject *)mixin)->tp_basicsize, expect);
-        goto done;
-    }
-    *out = (PyTypeObject *)PyType_FromModuleAndSpec(module, spec, bases);
-    if (*out == NULL) {
-        goto done;
-    }
-    rc = PyModule_AddType(module, *out);
-done:
-    Py_XDECREF(bases);
-    Py_XDECREF(mixin);
-    Py_XDECREF(base);
-    return rc;
 }

@@ -28,6 +28,9 @@
  * _protocol_paused, _high_water, _low_water) slots. */
 #define CL_ASYNCIO_TRANSPORT_SLOTS 5
 
+/* _FlowControlMixin's default high-water mark (low is a quarter). */
+#define CL_DEFAULT_HIGH_WATER (64 * 1024)
+
 /* One queued write: data[off:] still to send (to addr, for datagrams). */
 typedef struct {
     PyObject *data; /* owned bytes */
@@ -95,6 +98,9 @@ int cl_transport_close(TransportObject *t);
 int cl_transport_call_connection_lost(TransportObject *t, PyObject *exc);
 int cl_transport_maybe_pause_protocol(TransportObject *t);
 int cl_transport_maybe_resume_protocol(TransportObject *t);
+
+/* Stops recording t as its fd's owner in the loop. */
+void cl_transport_forget_fd_owner(TransportObject *t);
 
 /* Watching the fd. start_* are no-ops when already watching; the
  * transport's read_fn/write_fn run. 0 or -1. */

@@ -456,3 +456,33 @@ def test_getaddrinfo_error_propagates(loop, run_until):
                                    flags=socket.AI_NUMERICHOST)
 
     run_until(loop, main())
+
+
+@pytest.mark.cloop_only
+def test_numeric_getaddrinfo_does_not_use_the_executor(loop, run_until):
+    """asyncio resolves every address in the default executor; cloop resolves
+    numeric ones at once (they cannot block) and only names in the executor."""
+    import concurrent.futures
+
+    class NoThreads(concurrent.futures.ThreadPoolExecutor):
+        submitted = 0
+
+        def submit(self, *args, **kwargs):
+            NoThreads.submitted += 1
+            return super().submit(*args, **kwargs)
+
+    executor = NoThreads(max_workers=1)
+    loop.set_default_executor(executor)
+
+    async def main():
+        await loop.getaddrinfo("127.0.0.1", 80)
+        await loop.getaddrinfo("::1", "80", type=socket.SOCK_STREAM)
+        await loop.getaddrinfo(b"10.0.0.1", None)
+        assert NoThreads.submitted == 0
+        await loop.getaddrinfo("localhost", 80)
+        assert NoThreads.submitted == 1
+
+    try:
+        run_until(loop, main())
+    finally:
+        executor.shutdown(wait=True)

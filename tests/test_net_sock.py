@@ -486,3 +486,20 @@ def test_numeric_getaddrinfo_does_not_use_the_executor(loop, run_until):
         run_until(loop, main())
     finally:
         executor.shutdown(wait=True)
+
+
+def test_cancelled_sock_sendall_releases_the_buffer(loop, pair, run_until):
+    a, _ = pair
+    data = bytearray(16 * 1024 * 1024)
+
+    async def main():
+        task = asyncio.ensure_future(loop.sock_sendall(a, data))
+        await asyncio.sleep(0.01)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        await asyncio.sleep(0)
+        data.clear()  # BufferError if a view of it were still held
+
+    run_until(loop, main())
+    assert data == b""

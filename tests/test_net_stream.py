@@ -966,3 +966,52 @@ def test_abort_after_drained_close_is_a_no_op(loop, run_until):
         await close_all(server, srv)
 
     run_until(loop, main())
+
+
+def test_peer_reset_while_reading_reports_connection_lost(loop, run_until):
+    contexts = []
+    loop.set_exception_handler(lambda lp, ctx: contexts.append(ctx))
+
+    async def main():
+        srv, cli, server = await tcp_pair(loop)
+        sock = srv.transport.get_extra_info("socket")
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+        srv.transport.abort()
+        exc = await cli.done
+        await srv.done
+        server.close()
+        await server.wait_closed()
+        return exc
+
+    exc = run_until(loop, main())
+    assert isinstance(exc, ConnectionResetError)
+    # An OSError is only logged in debug mode, never sent to the handler.
+    assert contexts == []
+
+
+def test_pause_writing_error_goes_to_exception_handler(loop, run_until):
+    contexts = []
+    loop.set_exception_handler(lambda lp, ctx: contexts.append(ctx))
+
+    class BadFlow(Recorder):
+        def pause_writing(self):
+            raise ValueError("no pause")
+
+    async def main():
+        srv, cli, server = await tcp_pair(loop, None, lambda: BadFlow(loop))
+        srv.transport.pause_reading()
+        t = cli.transport
+        t.set_write_buffer_limits(high=0)
+        while t.get_write_buffer_size() == 0:
+            t.write(b"w" * 1024 * 1024)
+        srv.transport.resume_reading()
+        while t.get_write_buffer_size():
+            await asyncio.sleep(0)
+        await close_all(server, srv, cli)
+        return cli
+
+    cli = run_until(loop, main())
+    [ctx] = contexts
+    assert ctx["message"] == "protocol.pause_writing() failed"
+    assert isinstance(ctx["exception"], ValueError)
+    assert ctx["protocol"] is cli

@@ -149,7 +149,9 @@ failed:
     /* asyncio's _accept_connection2: the connection is dropped, and the
      * error shown in debug mode only. */
     if (cl_err_is_fatal()) {
+        PyObject *exc = cl_err_fetch();
         close_conn(conn);
+        cl_err_restore(exc);
         res = NULL;
     }
     else {

@@ -327,12 +327,16 @@ attempt(LoopObject *loop, sock_call *c, int retry, PyObject **res)
 /* ------------------------------------------------------------------ */
 /* SockOp: a pending operation                                         */
 
+/* Releases the held buffer; keeps a pending exception pending (releasing
+ * may run the exporter's code). */
 static void
 release_view(sock_call *c)
 {
     if (c->has_view) {
         c->has_view = 0;
+        PyObject *exc = cl_err_fetch();
         PyBuffer_Release(&c->view);
+        cl_err_restore(exc);
     }
 }
 

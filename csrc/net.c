@@ -61,8 +61,6 @@ cl_net_init_state(PyObject *module, cl_state *st)
                        "TransportSocket") < 0
         || import_attr(&ns->BufferedProtocol, "asyncio.protocols",
                        "BufferedProtocol") < 0
-        || import_attr(&ns->DatagramProtocol, "asyncio.protocols",
-                       "DatagramProtocol") < 0
         || import_attr(&ns->logger, "asyncio.log", "logger") < 0
         || cl_sock_init_state(module, st) < 0
         || cl_stream_init_state(module, st) < 0
@@ -77,7 +75,7 @@ cl_net_init_state(PyObject *module, cl_state *st)
     X(SockOpType) X(SocketTransportType) X(DatagramTransportType)           \
     X(AcceptorType)                                                         \
     X(socket_type) X(ssl_socket_type) X(TransportSocket)                    \
-    X(BufferedProtocol) X(DatagramProtocol) X(logger)
+    X(BufferedProtocol) X(logger)
 
 int
 cl_net_traverse_state(cl_state *st, visitproc visit, void *arg)

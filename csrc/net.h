@@ -32,7 +32,6 @@ typedef struct cl_net_state {
     PyObject *ssl_socket_type;  /* ssl.SSLSocket, or None without ssl */
     PyObject *TransportSocket;  /* asyncio.trsock.TransportSocket */
     PyObject *BufferedProtocol; /* asyncio.BufferedProtocol */
-    PyObject *DatagramProtocol; /* unused marker, kept for symmetry */
     PyObject *logger;           /* asyncio.log.logger */
 #define CL_NET_STR_FIELD(name) PyObject *str_##name;
     CL_NET_STRINGS(CL_NET_STR_FIELD)

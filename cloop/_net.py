@@ -30,6 +30,7 @@ import socket
 import sys
 from asyncio import (base_events, constants, exceptions, selector_events,
                      sslproto, trsock, unix_events)
+from asyncio.futures import isfuture
 from asyncio.log import logger
 
 from . import _cloop
@@ -129,28 +130,28 @@ class NetworkMixin:
     async def sock_recv(self, sock, n):
         """Receive up to n bytes from the non-blocking socket sock."""
         res = self._sock_recv(sock, n)
-        if res.__class__ is not bytes:
+        if res.__class__ is not bytes and isfuture(res):
             res = await res
         return res
 
     async def sock_recv_into(self, sock, buf):
         """Receive data into buf; returns the number of bytes received."""
         res = self._sock_recv_into(sock, buf)
-        if res.__class__ is not int:
+        if res.__class__ is not int and isfuture(res):
             res = await res
         return res
 
     async def sock_recvfrom(self, sock, bufsize):
         """Receive a datagram: (data, address)."""
         res = self._sock_recvfrom(sock, bufsize)
-        if res.__class__ is not tuple:
+        if res.__class__ is not tuple and isfuture(res):
             res = await res
         return res
 
     async def sock_recvfrom_into(self, sock, buf, nbytes=0):
         """Receive a datagram into buf: (nbytes, address)."""
         res = self._sock_recvfrom_into(sock, buf, nbytes)
-        if res.__class__ is not tuple:
+        if res.__class__ is not tuple and isfuture(res):
             res = await res
         return res
 
@@ -163,7 +164,7 @@ class NetworkMixin:
     async def sock_sendto(self, sock, data, address):
         """Send a datagram to address; returns the number of bytes sent."""
         res = self._sock_sendto(sock, data, address)
-        if res.__class__ is not int:
+        if res.__class__ is not int and isfuture(res):
             res = await res
         return res
 
@@ -186,7 +187,7 @@ class NetworkMixin:
     async def sock_accept(self, sock):
         """Accept a connection: (conn, address), conn non-blocking."""
         res = self._sock_accept(sock)
-        if res.__class__ is not tuple:
+        if res.__class__ is not tuple and isfuture(res):
             res = await res
         return res
 

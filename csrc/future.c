@@ -11,7 +11,7 @@
  * counts as retrieved, the 'exception was never retrieved' report. The
  * difference is only in how callbacks are scheduled on a cloop loop: as
  * C entries on the ready ring instead of Handles made by call_soon.
-
+ *
  * Its iterator is in futureiter.c; running a callback entry on the ready
  * ring in readycall.c.
  */

@@ -2,6 +2,11 @@
 
 Owns: the loop registry (name -> module and factory), importing a loop, and
 reading its version. It does not create loops for workloads; _worker.py does.
+
+"ceiling" is not a loop but is reported like one: the echo workloads' load
+run against a minimal echo server in C (_iobench.py, echo_ceiling.c). It has
+no factory; _worker.py handles it, and it only applies to workloads that
+define ceiling().
 """
 
 import importlib
@@ -15,7 +20,11 @@ LOOPS = {
     "rloop": ("rloop", "new_event_loop", "rloop"),
 }
 
-DEFAULT_LOOPS = list(LOOPS)
+CEILING = "ceiling"
+
+# Everything --loops accepts, in column order (which also fixes each one's colour).
+ALL_LOOPS = list(LOOPS) + [CEILING]
+DEFAULT_LOOPS = list(ALL_LOOPS)
 
 
 def load_factory(name):

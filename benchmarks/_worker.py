@@ -2,6 +2,7 @@
 
     python benchmarks/_worker.py --loop cloop --workload call_soon [--quick] [--size N]
     python benchmarks/_worker.py --loop cloop --probe
+    python benchmarks/_worker.py --loop ceiling --workload tcp_protocol_1k_c50
 
 Owns: one measurement in a fresh process. run.py starts this script once per
 (workload, loop, repeat) so that no loop's state, caches or heap shape leaks
@@ -14,6 +15,15 @@ pays for its own objects, then time one run with time.perf_counter. The
 workload returns how many operations it performed; ops/s is that count over
 the wall time of loop.run_until_complete(). The loop is closed afterwards.
 
+A workload may return (ops, seconds) instead of ops: the I/O workloads do,
+with the seconds of the client's own timed window (the client is another
+process; see _iobench.py), so that start-up, connecting and shutting down are
+not counted. Their WARMUP_SIZE is 0: the client warms up before its window
+instead of the worker running the workload twice.
+
+--loop ceiling runs the workload's ceiling() (the same client against a
+minimal C server) instead; no event loop is created.
+
 The last line on stdout is the result, a JSON object. Any failure exits
 non-zero with the traceback on stderr; run.py turns it into an error cell.
 """
@@ -21,9 +31,9 @@ non-zero with the traceback on stderr; run.py turns it into an error cell.
 import argparse
 import asyncio
 import gc
-import importlib
 import json
 import os
+import signal
 import sys
 import time
 
@@ -31,32 +41,55 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 if HERE not in sys.path:
     sys.path.insert(0, HERE)
 
-from _loops import load_factory  # noqa: E402
+from _loops import CEILING, load_factory  # noqa: E402
+from _workloads import resolve  # noqa: E402
 
 
-def load_workload(name):
-    return importlib.import_module("bench_" + name)
+def split_result(result, elapsed):
+    """A workload's return value -> (ops, seconds): ops alone, or (ops, its own seconds)."""
+    if isinstance(result, tuple) and len(result) == 2:
+        return result
+    return result, elapsed
 
 
-def measure(factory, workload, n, warmup_n, gc_mode):
+def measure(factory, workload, params, n, warmup_n, gc_mode):
     loop = factory()
     try:
         asyncio.set_event_loop(loop)
         if warmup_n:
-            loop.run_until_complete(workload.run(loop, warmup_n))
+            loop.run_until_complete(workload.run(loop, warmup_n, **params))
         gc.collect()
         gc.freeze()
         if gc_mode == "off":
             gc.disable()
         start = time.perf_counter()
-        ops = loop.run_until_complete(workload.run(loop, n))
+        result = loop.run_until_complete(workload.run(loop, n, **params))
         elapsed = time.perf_counter() - start
         gc.enable()
         gc.unfreeze()
-        return ops, elapsed
+        return split_result(result, elapsed)
     finally:
         asyncio.set_event_loop(None)
         loop.close()
+
+
+def measure_ceiling(workload, params, n):
+    start = time.perf_counter()
+    result = workload.ceiling(n, **params)
+    return split_result(result, time.perf_counter() - start)
+
+
+def probe_ceiling():
+    """Build the C client and server; say which compiler built them."""
+    import _iobench
+
+    _iobench.build_all()
+    return {
+        "loop": CEILING,
+        "version": "C epoll echo server, " + _iobench.compiler_version(),
+        "loop_class": "benchmarks/echo_ceiling.c",
+        "task_class": "-",
+    }
 
 
 def qualified_name(cls):
@@ -78,12 +111,20 @@ def probe(name, factory, version):
             "version": version,
             "loop_class": qualified_name(type(loop)),
             "task_class": qualified_name(type(task)),
+            "module_file": getattr(sys.modules.get(type(loop).__module__.split(".")[0]), "__file__", None),
         }
     finally:
         loop.close()
 
 
+def terminate(signum, frame):
+    # run.py sends SIGTERM to a worker that ran out of time: unwind through
+    # the finally blocks that kill the client and server processes.
+    raise SystemExit(f"terminated by signal {signum}")
+
+
 def main(argv=None):
+    signal.signal(signal.SIGTERM, terminate)
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--loop", required=True)
     parser.add_argument("--workload")
@@ -95,22 +136,43 @@ def main(argv=None):
                         help="only import the loop, create and close one, print its version")
     args = parser.parse_args(argv)
 
-    factory, version = load_factory(args.loop)
-    if args.probe:
-        print(json.dumps(probe(args.loop, factory, version)))
-        return 0
+    if args.loop == CEILING:
+        factory, version = None, None
+        if args.probe:
+            print(json.dumps(probe_ceiling()))
+            return 0
+    else:
+        factory, version = load_factory(args.loop)
+        if args.probe:
+            print(json.dumps(probe(args.loop, factory, version)))
+            return 0
     if not args.workload:
         parser.error("--workload is required unless --probe is given")
 
-    workload = load_workload(args.workload)
+    try:
+        workload, params = resolve(args.workload)
+    except KeyError:
+        parser.error(f"unknown workload {args.workload}")
     if args.size is not None:
         n = args.size
     else:
         n = workload.QUICK_SIZE if args.quick else workload.SIZE
-    warmup_n = min(workload.QUICK_SIZE, n)
-    ops, elapsed = measure(factory, workload, n, warmup_n, args.gc)
+    if getattr(workload, "KIND", "cpu") == "io":
+        import _iobench
+
+        _iobench.build_all()  # compile before anything is timed
+    if args.loop == CEILING:
+        if not callable(getattr(workload, "ceiling", None)):
+            raise RuntimeError(f"workload {args.workload} has no ceiling")
+        version = probe_ceiling()["version"]
+        ops, elapsed = measure_ceiling(workload, params, n)
+    else:
+        warmup_n = min(getattr(workload, "WARMUP_SIZE", workload.QUICK_SIZE), n)
+        ops, elapsed = measure(factory, workload, params, n, warmup_n, args.gc)
     if not isinstance(ops, int) or ops <= 0:
         raise RuntimeError(f"workload returned {ops!r}, expected a positive op count")
+    if not elapsed > 0:
+        raise RuntimeError(f"workload reported {elapsed!r} seconds")
     print(json.dumps({
         "loop": args.loop,
         "workload": args.workload,

@@ -1,8 +1,9 @@
 """Compare cloop with asyncio, uvloop and rloop on every workload in benchmarks/.
 
-    python benchmarks/run.py                      # all workloads, all installed loops, 5 repeats
-    python benchmarks/run.py --quick              # 1 repeat at small sizes (a smoke run)
+    python benchmarks/run.py                      # everything: 5 repeats (I/O: 3), ~8 minutes
+    python benchmarks/run.py --quick              # 1 repeat, small sizes, fewer I/O variants
     python benchmarks/run.py --loops cloop,asyncio --workloads call_soon,timers --repeat 9
+    python benchmarks/run.py --workloads tcp_protocol_1k_c50,udp_1k_c50 --io-repeat 5
     python benchmarks/run.py --out /tmp/bench     # write the results somewhere else
 
 Owns: choosing what to run, scheduling the runs, collecting and reporting the
@@ -12,11 +13,20 @@ interleaved: every repeat runs every workload on every loop, with the loop
 order rotated from one repeat to the next, so that a slow patch of the machine
 hits all loops alike. The median of the repeats is kept.
 
+CPU workloads run `--repeat` times, I/O workloads (KIND = "io": a server on
+the loop, the load from another process) `--io-repeat` times, since each one
+lasts a second or more. The "ceiling" column is not a loop: it is the echo
+workloads' load against a minimal echo server in C (echo_ceiling.c); it is
+measured, interleaved like a loop, only for workloads that define ceiling(),
+and shown as n/a elsewhere.
+
 Writes, in --out (default benchmarks/results/): latest.json (machine, loop
-versions, every sample and the medians), latest.md (the table in markdown) and
-latest.png (ratio to asyncio per workload, one bar per loop). A loop that does
-not import is reported as missing; a workload that fails on one loop becomes
-an error cell; neither stops the run.
+versions, every sample and the medians), latest.md (the table in markdown),
+latest.png (ratio to asyncio per workload, one bar per loop, CPU and I/O
+workloads in two panels) and README-section.md (the "Performance" section for
+the project README, made from this run). A loop that does not import is
+reported as missing; a workload that fails on one loop becomes an error cell;
+neither stops the run.
 """
 
 import argparse
@@ -25,53 +35,40 @@ import json
 import math
 import os
 import platform
+import shutil
 import statistics
 import subprocess
 import sys
+import sysconfig
+import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
 if HERE not in sys.path:
     sys.path.insert(0, HERE)
 
-from _loops import DEFAULT_LOOPS, LOOPS  # noqa: E402
+import _workloads  # noqa: E402
+from _loops import ALL_LOOPS, CEILING, DEFAULT_LOOPS  # noqa: E402
 
 WORKER = os.path.join(HERE, "_worker.py")
 DEFAULT_OUT = os.path.join(HERE, "results")
 
-# Workloads in the order the table shows them; any other bench_*.py file found
-# in this directory is appended in alphabetical order.
-ORDER = [
-    "call_soon",
-    "call_soon_burst",
-    "timers",
-    "future_roundtrip",
-    "task_gather",
-    "sleep0",
-    "gather_tree",
-    "gather_tree_taskgroup",
-    "queue_pingpong",
-]
-
 # The ratios the table and the JSON report: (numerator loop, denominator loop).
-RATIOS = [("cloop", "asyncio"), ("cloop", "uvloop")]
+RATIOS = [("cloop", "asyncio"), ("cloop", "uvloop"), ("cloop", CEILING)]
 
 # Environment variables that would slow one loop down and not another, or
 # change what is measured; the workers run without them.
 SCRUBBED_ENV = ("PYTHONASYNCIODEBUG", "PYTHONDEVMODE", "PYTHONMALLOC", "PYTHONTRACEMALLOC")
 
 
-def discover_workloads():
-    found = sorted(
-        name[len("bench_"):-len(".py")]
-        for name in os.listdir(HERE)
-        if name.startswith("bench_") and name.endswith(".py")
-    )
-    return [w for w in ORDER if w in found] + [w for w in found if w not in ORDER]
-
-
 def split_list(text):
     return [item.strip() for item in text.split(",") if item.strip()]
+
+
+# Set by main(): a directory holding a copy of this checkout's cloop package,
+# put on the workers' PYTHONPATH (see snapshot_cloop).
+CLOOP_SNAPSHOT = None
 
 
 def worker_env():
@@ -79,16 +76,66 @@ def worker_env():
     for name in SCRUBBED_ENV:
         env.pop(name, None)
     env["PYTHONHASHSEED"] = "0"
+    if CLOOP_SNAPSHOT:
+        # Appended: a PYTHONPATH already set (the sanitized build of the ASan
+        # test run) still comes first.
+        paths = [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
+        env["PYTHONPATH"] = os.pathsep.join(paths + [CLOOP_SNAPSHOT])
     return env
+
+
+def cloop_build_info():
+    """Which cloop build the workers import: the snapshot's source and the extension's hash."""
+    if not CLOOP_SNAPSHOT:
+        return {"source": "installed cloop"}
+    import hashlib
+
+    pkg = os.path.join(CLOOP_SNAPSHOT, "cloop")
+    ext = next(name for name in os.listdir(pkg) if name.startswith("_cloop") and not name.endswith(".py"))
+    with open(os.path.join(pkg, ext), "rb") as f:
+        digest = hashlib.sha256(f.read()).hexdigest()[:16]
+    return {"source": os.path.join(ROOT, "cloop"), "extension": ext, "extension_sha256": digest}
+
+
+def snapshot_cloop(dest):
+    """Copy this checkout's cloop package, if it is built for this Python, into dest.
+
+    The workers then import that copy, so that every measurement of a run uses
+    the same build even if the working tree is rebuilt meanwhile, and so that
+    the cloop measured is this checkout's whatever an editable install points
+    at. Returns dest, or None when there is no in-place build (then the
+    installed cloop is used).
+    """
+    src = os.path.join(ROOT, "cloop")
+    ext = "_cloop" + (sysconfig.get_config_var("EXT_SUFFIX") or ".so")
+    if not os.path.isfile(os.path.join(src, ext)):
+        return None
+    pkg = os.path.join(dest, "cloop")
+    os.makedirs(pkg)
+    for name in os.listdir(src):
+        if name.endswith((".py", ".pyi", ".typed")) or name == ext:
+            shutil.copy2(os.path.join(src, name), pkg)
+    return dest
 
 
 def run_worker(args, timeout):
     """Run _worker.py with `args`. Return (parsed JSON, None) or (None, error text)."""
     cmd = [sys.executable, WORKER] + args
-    try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=worker_env())
-    except subprocess.TimeoutExpired:
-        return None, f"timed out after {timeout:g} s"
+    with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                          env=worker_env()) as popen:
+        try:
+            stdout, stderr = popen.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            # SIGTERM first: the worker turns it into SystemExit, so that its
+            # finally blocks stop and reap the client and server processes.
+            popen.terminate()
+            try:
+                popen.communicate(timeout=5)
+            except subprocess.TimeoutExpired:
+                popen.kill()
+                popen.communicate()
+            return None, f"timed out after {timeout:g} s"
+    proc = subprocess.CompletedProcess(cmd, popen.returncode, stdout, stderr)
     if proc.returncode != 0:
         return None, describe_failure(proc)
     for line in reversed(proc.stdout.splitlines()):
@@ -210,16 +257,38 @@ class Progress:
             sys.stderr.flush()
 
 
-def measure_all(workloads, loops, repeat, quick, gc_mode, timeout):
-    """Run every (workload, loop) `repeat` times, interleaved. Return the results dict."""
-    results = {w: {l: {"samples": [], "errors": []} for l in loops} for w in workloads}
-    progress = Progress(repeat * len(workloads) * len(loops))
-    for rep in range(repeat):
+def applies(workload, loop):
+    """Whether `loop` is measured on `workload`: the ceiling only where the workload has one."""
+    return loop != CEILING or _workloads.has_ceiling(workload)
+
+
+def repeats_for(workload, repeat, io_repeat):
+    return io_repeat if _workloads.kind(workload) == "io" else repeat
+
+
+def na_cell():
+    return {"samples": [], "errors": [], "median": None, "na": True}
+
+
+def measure_all(workloads, loops, repeat, io_repeat, quick, gc_mode, timeout):
+    """Run every applicable (workload, loop) its number of repeats, interleaved. Return the results."""
+    results = {
+        w: {l: ({"samples": [], "errors": []} if applies(w, l) else na_cell()) for l in loops}
+        for w in workloads
+    }
+    reps = {w: repeats_for(w, repeat, io_repeat) for w in workloads}
+    total = sum(reps[w] * sum(applies(w, l) for l in loops) for w in workloads)
+    progress = Progress(total)
+    for rep in range(max(reps.values(), default=0)):
         # Rotate the loop order each repeat so no loop always runs first.
         shift = rep % len(loops) if loops else 0
         order = loops[shift:] + loops[:shift]
         for workload in workloads:
+            if rep >= reps[workload]:
+                continue
             for loop in order:
+                if not applies(workload, loop):
+                    continue
                 args = ["--loop", loop, "--workload", workload, "--gc", gc_mode]
                 if quick:
                     args.append("--quick")
@@ -234,10 +303,12 @@ def measure_all(workloads, loops, repeat, quick, gc_mode, timeout):
                     cell["ops"] = result["ops"]
                     cell["unit"] = result["unit"]
                     status = f"{human(result['ops_per_sec'])} {result['unit']}/s"
-                progress.update(f"rep {rep + 1}/{repeat}  {workload:<22} {loop:<8} {status}")
+                progress.update(f"rep {rep + 1}/{reps[workload]}  {workload:<22} {loop:<8} {status}")
     progress.finish()
     for per_loop in results.values():
         for cell in per_loop.values():
+            if cell.get("na"):
+                continue
             # A loop that failed even once is reported as an error: a crash
             # that happens one time in five is worth seeing.
             if cell["errors"] or not cell["samples"]:
@@ -246,6 +317,20 @@ def measure_all(workloads, loops, repeat, quick, gc_mode, timeout):
             else:
                 cell["median"] = statistics.median(cell["samples"])
     return results
+
+
+def workload_info(workloads):
+    """What the report says about each workload: kind, unit, parameters, whether it has a ceiling."""
+    info = {}
+    for name in workloads:
+        module, params = _workloads.resolve(name)
+        info[name] = {
+            "kind": getattr(module, "KIND", "cpu"),
+            "unit": getattr(module, "UNIT", "ops"),
+            "params": params,
+            "ceiling": _workloads.has_ceiling(name),
+        }
+    return info
 
 
 def compute_ratios(results, loops):
@@ -272,17 +357,21 @@ def table_rows(report):
     """The table as a header and rows of strings, shared by the text and markdown output."""
     loops = report["config"]["loops"]
     measured = report["config"]["loops_measured"]
-    header = ["workload"] + [f"{l} ops/s" for l in loops] + [f"{n}/{d}" for n, d in RATIOS]
+    ratios = [(n, d) for n, d in RATIOS if n in loops and d in loops]
+    header = (["workload", "one op is"] + [f"{l} ops/s" for l in loops]
+              + [f"{n}/{d}" for n, d in ratios])
     rows = []
     for workload, per_loop in report["results"].items():
-        row = [workload]
+        row = [workload, report["workloads"][workload]["unit"]]
         for loop in loops:
             cell = per_loop[loop]
-            if loop not in measured:
+            if cell.get("na"):
+                row.append("n/a")
+            elif loop not in measured:
                 row.append("missing")
             else:
                 row.append("error" if cell["median"] is None else human(cell["median"]))
-        for n, d in RATIOS:
+        for n, d in ratios:
             ratio = report["ratios"][workload][f"{n}/{d}"]
             row.append("-" if ratio is None else f"{ratio:.2f}x")
         rows.append(row)
@@ -300,7 +389,7 @@ def notes(report):
     measured = report["config"]["loops_measured"]
     for workload, per_loop in report["results"].items():
         for loop, cell in per_loop.items():
-            if loop in measured and cell["median"] is None:
+            if loop in measured and cell["median"] is None and not cell.get("na"):
                 lines.append(f"error {workload} on {loop}: {cell['error']}")
     return lines
 
@@ -310,7 +399,8 @@ def format_text(report):
     widths = [max(len(r[i]) for r in [header] + rows) for i in range(len(header))]
     out = []
     for i, row in enumerate([header] + rows):
-        cells = [row[0].ljust(widths[0])] + [c.rjust(w) for c, w in zip(row[1:], widths[1:])]
+        cells = ([row[0].ljust(widths[0]), row[1].ljust(widths[1])]
+                 + [c.rjust(w) for c, w in zip(row[2:], widths[2:])])
         out.append("  ".join(cells))
         if i == 0:
             out.append("  ".join("-" * w for w in widths))
@@ -318,15 +408,48 @@ def format_text(report):
     return "\n".join(out)
 
 
+def markdown_table(report):
+    header, rows = table_rows(report)
+    out = [
+        "| " + " | ".join(header) + " |",
+        "|" + "|".join(["---", "---"] + ["---:"] * (len(header) - 2)) + "|",
+    ]
+    out.extend("| " + " | ".join(row) + " |" for row in rows)
+    return out
+
+
+def method_lines(report):
+    """How the numbers were made, as markdown bullet points."""
+    c = report["config"]
+    quick = " at quick sizes" if c["quick"] else ""
+    lines = [
+        f"- CPU workloads: median of {c['repeat']} run(s){quick}; I/O workloads: median of "
+        f"{c['io_repeat']} run(s){quick}. A fresh process per measurement, loops interleaved, "
+        f"GC {c['gc']}.",
+    ]
+    if any(info["kind"] == "io" for info in report["workloads"].values()):
+        lines.append(
+            "- I/O workloads: the server runs on the loop under test; the load comes from another "
+            "process, `benchmarks/echo_client.c` (one C thread on epoll, N connections each in "
+            "strict ping-pong: send a message, wait for the whole echo, check it) or `wrk -t1` "
+            "for HTTP, all on loopback. One op is one message echoed (bytes = ops x message "
+            "size, each way) or one HTTP request; the rate is over the client's own timed window.")
+        lines.append(
+            "- `ceiling`: the same client against `benchmarks/echo_ceiling.c`, a minimal "
+            "single-threaded C epoll echo server with one reusable buffer; cloop/ceiling is the "
+            "share of it cloop reaches. n/a where there is no echo. The client and server share "
+            "the machine's cores, so the ceiling is the limit of this client on this machine, "
+            "not of the kernel.")
+    return lines
+
+
 def format_markdown(report):
     m = report["machine"]
-    c = report["config"]
     versions = "; ".join(
         f"{name} {info['version']} (`{info['loop_class']}`, tasks `{info['task_class']}`)"
         if info["status"] == "ok" else f"{name} missing"
         for name, info in m["loops"].items()
     )
-    header, rows = table_rows(report)
     out = [
         "# cloop benchmarks",
         "",
@@ -334,13 +457,10 @@ def format_markdown(report):
         f"- machine: {m['cpu_model']}, {m['cores']} cores ({m['usable_cores']} usable), {m['platform']}",
         f"- python: {m['python_implementation']} {m['python']}; commit {m['git_commit'] or 'unknown'}",
         f"- loops: {versions}",
-        f"- {c['repeat']} repeat(s){' at quick sizes' if c['quick'] else ''}, median of ops/s, "
-        f"GC {c['gc']}, a fresh process per measurement, loops interleaved",
-        "",
-        "| " + " | ".join(header) + " |",
-        "|" + "|".join(["---"] + ["---:"] * (len(header) - 1)) + "|",
     ]
-    out.extend("| " + " | ".join(row) + " |" for row in rows)
+    out.extend(method_lines(report))
+    out.append("")
+    out.extend(markdown_table(report))
     extra = notes(report)
     if extra:
         out.append("")
@@ -348,17 +468,79 @@ def format_markdown(report):
     return "\n".join(out) + "\n"
 
 
-def write_chart(report, path):
-    """Bar chart of each loop's median over asyncio's, per workload (log scale)."""
-    import matplotlib
+def geometric_mean(values):
+    values = [v for v in values if v]
+    return math.exp(sum(math.log(v) for v in values) / len(values)) if values else None
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
-    workloads = list(report["results"])
-    loops = report["config"]["loops_measured"]
-    fig, ax = plt.subplots(figsize=(max(8, 1.3 * len(workloads) + 2), 5.5))
+def summary_lines(report):
+    """A few sentences computed from the ratios of this run."""
+    lines = []
+    kinds = {w: info["kind"] for w, info in report["workloads"].items()}
+    for key, what in (("cloop/asyncio", "asyncio"), ("cloop/uvloop", "uvloop")):
+        for kind, label in (("cpu", "scheduling (CPU) workloads"), ("io", "I/O workloads")):
+            values = [report["ratios"][w].get(key) for w in kinds if kinds[w] == kind]
+            values = [v for v in values if v]
+            if values:
+                lines.append(f"- cloop vs {what}, {label}: geometric mean {geometric_mean(values):.2f}x "
+                             f"({min(values):.2f}x to {max(values):.2f}x, {len(values)} workloads)")
+    values = [r.get(f"cloop/{CEILING}") for r in report["ratios"].values()]
+    values = [v for v in values if v]
+    if values:
+        lines.append(f"- cloop reaches {min(values):.0%} to {max(values):.0%} of the C echo "
+                     f"ceiling (geometric mean {geometric_mean(values):.0%}, {len(values)} echo workloads)")
+    return lines
+
+
+def format_readme_section(report):
+    """The README's "Performance" section, from this run."""
+    m = report["machine"]
+    c = report["config"]
+    versions = ", ".join(
+        name if info["version"].startswith("python ") else f"{name} {info['version']}"
+        for name, info in m["loops"].items() if info["status"] == "ok" and name != CEILING)
+    date = report["created"].split("T")[0]
+    out = [
+        "## Performance",
+        "",
+        "![cloop against asyncio, uvloop, rloop and a C echo server](benchmarks/results/latest.png)",
+        "",
+        f"Measured on {date}: {m['cpu_model']}, {m['cores']} cores, {m['platform']}; "
+        f"{m['python_implementation']} {m['python']}; {versions}; "
+        f"commit {m['git_commit'] or 'unknown'}. Higher is better; only the ratios of one run "
+        "compare, never numbers from different machines.",
+        "",
+    ]
+    busy = busy_machine_note(m)
+    if busy:
+        out.extend([f"Note: {busy}.", ""])
+    summary = summary_lines(report)
+    if summary:
+        out.extend(summary + [""])
+    out.extend(markdown_table(report))
+    out.append("")
+    out.extend(method_lines(report))
+    errors = [line for line in notes(report) if line.startswith(("error", "missing"))]
+    out.extend(f"- {line}" for line in errors)
+    out.extend([
+        "",
+        "To reproduce (Debian or Ubuntu: `scripts/setup-system.sh` installs gcc and wrk):",
+        "",
+        "```",
+        "bash scripts/setup-system.sh",
+        "python benchmarks/run.py            # about 8 minutes; --quick for a smoke run",
+        "```",
+        "",
+        "It writes `benchmarks/results/latest.{json,md,png}` and this section "
+        "(`benchmarks/results/README-section.md`); every sample is in the JSON. "
+        "How each number is made: `benchmarks/README.md`.",
+    ])
+    if c["quick"]:
+        out.insert(2, "(A --quick run: one repeat at small sizes, a reduced set of I/O workloads.)\n")
+    return "\n".join(out) + "\n"
+
+
+def _plot_panel(ax, report, workloads, loops, title):
     width = 0.8 / max(1, len(loops))
     plotted = []
     for i, loop in enumerate(loops):
@@ -372,29 +554,60 @@ def write_chart(report, path):
                 ys.append(value / base)
         if xs:
             # A loop keeps its colour whichever loops are measured.
-            colour = f"C{list(LOOPS).index(loop)}" if loop in LOOPS else None
-            bars = ax.bar(xs, ys, width, label=loop, color=colour)
-            ax.bar_label(bars, labels=[f"{y:.2g}" for y in ys], fontsize=7, padding=1)
+            colour = f"C{ALL_LOOPS.index(loop)}" if loop in ALL_LOOPS else None
+            hatch = "//" if loop == CEILING else None
+            bars = ax.bar(xs, ys, width, label=loop, color=colour, hatch=hatch,
+                          edgecolor="white" if hatch else None, linewidth=0)
+            ax.bar_label(bars, labels=[f"{y:.2g}" for y in ys], fontsize=6, padding=1,
+                         rotation=90 if len(loops) > 4 else 0)
             plotted.extend(ys)
     ax.axhline(1.0, color="black", linewidth=0.8)
     if plotted:
+        from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
         ax.set_yscale("log")
         low, high = min(plotted + [1.0]), max(plotted + [1.0])
-        ax.set_ylim(low / 1.5, high * 1.6)
+        ax.set_ylim(low / 1.5, high * 2.0)
         ax.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
         ax.yaxis.set_major_formatter(FuncFormatter(lambda y, _: f"{y:g}x"))
         ax.yaxis.set_minor_formatter(NullFormatter())
         ax.grid(axis="y", which="major", alpha=0.3)
+    ax.set_xlim(-0.6, len(workloads) - 0.4)
     ax.set_xticks(range(len(workloads)))
-    ax.set_xticklabels(workloads, rotation=30, ha="right")
-    ax.set_ylabel("ops/s relative to asyncio (higher is better)")
-    m = report["machine"]
-    ax.set_title(f"cloop benchmarks: {m['cpu_model']}, Python {m['python']}", fontsize=10)
+    ax.set_xticklabels(workloads, rotation=30, ha="right", fontsize=8)
+    ax.set_ylabel("ops/s relative to asyncio")
+    ax.set_title(title, fontsize=9)
     if "asyncio" not in loops:
         ax.text(0.5, 0.5, "asyncio was not measured: no ratios", transform=ax.transAxes, ha="center")
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=7, ncol=len(loops), loc="upper left")
+
+
+def write_chart(report, path):
+    """Bars of each loop's median over asyncio's, per workload (log scale); CPU and I/O panels."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    loops = report["config"]["loops_measured"]
+    groups = []
+    for kind, title in (("cpu", "scheduling: tasks, futures, callbacks, timers (no I/O)"),
+                        ("io", "I/O: server on the loop, load from another process "
+                               "(echo_client.c, wrk); ceiling = C epoll echo server")):
+        names = [w for w, info in report["workloads"].items() if info["kind"] == kind]
+        if names:
+            shown = [l for l in loops if any(not report["results"][w][l].get("na") for w in names)]
+            groups.append((names, shown, title))
+    widest = max((len(names) * max(1, len(shown)) for names, shown, _ in groups), default=1)
+    fig, axes = plt.subplots(len(groups) or 1, 1, squeeze=False,
+                             figsize=(max(8, 0.28 * widest + 2), 5 * max(1, len(groups))))
+    for ax, (names, shown, title) in zip(axes[:, 0], groups):
+        _plot_panel(ax, report, names, shown, title)
+    m = report["machine"]
+    fig.suptitle(f"cloop benchmarks (higher is better): {m['cpu_model']}, {m['cores']} cores, "
+                 f"Python {m['python']}", fontsize=10)
     fig.tight_layout()
-    fig.savefig(path, dpi=110, format="png")  # path may end in .tmp
+    fig.savefig(path, dpi=100, format="png")  # path may end in .tmp
     plt.close(fig)
 
 
@@ -417,15 +630,19 @@ def parse_args(argv):
     parser = argparse.ArgumentParser(
         description="Compare cloop with asyncio, uvloop and rloop.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog="workloads: " + ", ".join(discover_workloads()),
+        epilog="workloads: " + ", ".join(_workloads.discover()),
     )
     parser.add_argument("--quick", action="store_true",
-                        help="1 repeat at each workload's small size (a smoke run)")
+                        help="1 repeat at each workload's small size, and only the I/O variants "
+                             "marked quick unless --workloads names others (a smoke run)")
     parser.add_argument("--loops", default=",".join(DEFAULT_LOOPS),
-                        help="comma-separated loops (default: %(default)s)")
+                        help="comma-separated loops, 'ceiling' included (default: %(default)s)")
     parser.add_argument("--workloads", default="all",
                         help="comma-separated workloads (default: all)")
-    parser.add_argument("--repeat", type=int, help="runs per (workload, loop) (default 5, 1 with --quick)")
+    parser.add_argument("--repeat", type=int,
+                        help="runs per (CPU workload, loop) (default 5, 1 with --quick)")
+    parser.add_argument("--io-repeat", type=int,
+                        help="runs per (I/O workload, loop) (default 3, 1 with --quick)")
     parser.add_argument("--out", default=DEFAULT_OUT, help="output directory (default: benchmarks/results)")
     parser.add_argument("--gc", choices=("on", "off"), default="on",
                         help="cyclic GC during the timed run (default on; the heap is collected and "
@@ -434,32 +651,49 @@ def parse_args(argv):
                         help="seconds before one measurement counts as hung (default 120, 20 with --quick)")
     args = parser.parse_args(argv)
 
-    available = discover_workloads()
-    args.workload_list = available if args.workloads == "all" else split_list(args.workloads)
+    available = _workloads.discover()
+    if args.workloads == "all":
+        args.workload_list = _workloads.discover(quick=args.quick)
+    else:
+        args.workload_list = split_list(args.workloads)
     unknown = [w for w in args.workload_list if w not in available]
     if unknown:
         parser.error(f"unknown workload(s) {', '.join(unknown)}; known: {', '.join(available)}")
     args.loop_list = split_list(args.loops)
-    unknown = [l for l in args.loop_list if l not in LOOPS]
+    unknown = [l for l in args.loop_list if l not in ALL_LOOPS]
     if unknown:
-        parser.error(f"unknown loop(s) {', '.join(unknown)}; known: {', '.join(LOOPS)}")
+        parser.error(f"unknown loop(s) {', '.join(unknown)}; known: {', '.join(ALL_LOOPS)}")
+    # Columns in the registry's order, whatever order --loops gave.
+    args.loop_list = [l for l in ALL_LOOPS if l in args.loop_list]
     if not args.loop_list or not args.workload_list:
         parser.error("nothing to run")
     if args.repeat is None:
         args.repeat = 1 if args.quick else 5
+    if args.io_repeat is None:
+        args.io_repeat = 1 if args.quick else 3
     if args.timeout is None:
         args.timeout = 20.0 if args.quick else 120.0
-    if args.repeat < 1:
-        parser.error("--repeat must be at least 1")
+    if args.repeat < 1 or args.io_repeat < 1:
+        parser.error("--repeat and --io-repeat must be at least 1")
     return args
 
 
 def main(argv=None):
+    global CLOOP_SNAPSHOT
     args = parse_args(argv)
     # Fail now, not after minutes of measuring, if the chart cannot be drawn.
     import matplotlib  # noqa: F401
 
     os.makedirs(args.out, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="cloop-bench-build-") as tmp:
+        CLOOP_SNAPSHOT = snapshot_cloop(tmp)
+        try:
+            return run(args)
+        finally:
+            CLOOP_SNAPSHOT = None
+
+
+def run(args):
     loop_info = probe_loops(args.loop_list, args.timeout)
     measured = [l for l in args.loop_list if loop_info[l]["status"] == "ok"]
     for name, info in loop_info.items():
@@ -468,23 +702,30 @@ def main(argv=None):
 
     load_start = load_average()
     started = time.monotonic()
-    results = measure_all(args.workload_list, measured, args.repeat, args.quick, args.gc, args.timeout)
+    results = measure_all(args.workload_list, measured, args.repeat, args.io_repeat, args.quick,
+                          args.gc, args.timeout)
     results = {
-        workload: {name: per_loop.get(name) or missing_cell(loop_info[name]) for name in args.loop_list}
+        workload: {
+            name: per_loop.get(name)
+            or (missing_cell(loop_info[name]) if applies(workload, name) else na_cell())
+            for name in args.loop_list
+        }
         for workload, per_loop in results.items()
     }
 
     machine = machine_info()
     machine["loops"] = loop_info
+    machine["cloop_build"] = cloop_build_info()
     machine["load_average_start"] = load_start
     machine["load_average_end"] = load_average()
     report = {
-        "schema": 1,
+        "schema": 2,
         "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "duration_seconds": round(time.monotonic() - started, 1),
         "machine": machine,
         "config": {
             "repeat": args.repeat,
+            "io_repeat": args.io_repeat,
             "quick": args.quick,
             "gc": args.gc,
             "loops": args.loop_list,
@@ -492,6 +733,7 @@ def main(argv=None):
             "workloads": args.workload_list,
             "metric": "ops_per_sec",
         },
+        "workloads": workload_info(args.workload_list),
         "results": results,
         "ratios": compute_ratios(results, measured),
     }
@@ -499,11 +741,13 @@ def main(argv=None):
     json_path = os.path.join(args.out, "latest.json")
     write_text(json_path, json.dumps(report, indent=2) + "\n")
     write_text(os.path.join(args.out, "latest.md"), format_markdown(report))
+    write_text(os.path.join(args.out, "README-section.md"), format_readme_section(report))
     png_path = os.path.join(args.out, "latest.png")
     write_atomic(png_path, lambda tmp: write_chart(report, tmp))
 
     print(format_text(report))
-    print(f"\nwrote {json_path}, latest.md, latest.png in {args.out}", file=sys.stderr)
+    print(f"\nwrote {json_path}, latest.md, latest.png, README-section.md in {args.out} "
+          f"({report['duration_seconds']:.0f} s)", file=sys.stderr)
     return 0
 
 

@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the tests, lessons and benchmarks need
 # (redis-server for the Redis lesson and client tests, wrk for the HTTP
-# benchmark, openssl for the TLS test certificate). Idempotent.
+# benchmark, gcc for cloop and the benchmarks' C echo client and server,
+# openssl for the TLS test certificate). Idempotent.
 set -euo pipefail
 
 need=()
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
 command -v gcc >/dev/null 2>&1 || need+=(gcc)
+command -v wrk >/dev/null 2>&1 || need+=(wrk)
 if [ "${#need[@]}" -gt 0 ]; then
     if [ "$(id -u)" -ne 0 ]; then
         echo "setup-system: need root to install: ${need[*]}" >&2

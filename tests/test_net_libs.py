@@ -17,10 +17,11 @@ import time
 
 import pytest
 
-aiohttp = pytest.importorskip("aiohttp", reason="aiohttp is in requirements-dev.txt")
-from aiohttp import web  # noqa: E402
-
-import redis.asyncio as aioredis  # noqa: E402
+# Both are in requirements-dev.txt: a missing one fails the module, it is
+# never skipped.
+import aiohttp
+import redis.asyncio as aioredis
+from aiohttp import web
 
 
 def free_tcp_port():

@@ -1015,3 +1015,22 @@ def test_pause_writing_error_goes_to_exception_handler(loop, run_until):
     assert ctx["message"] == "protocol.pause_writing() failed"
     assert isinstance(ctx["exception"], ValueError)
     assert ctx["protocol"] is cli
+
+
+@pytest.mark.cloop_only
+def test_python_accept_path(loop, run_until, monkeypatch):
+    """Families the C accept loop does not handle go through the Python one
+    (asyncio's _accept_connection); force it for TCP and check it serves."""
+    import cloop._net
+    monkeypatch.setattr(cloop._net, "_C_ACCEPT_FAMILIES", ())
+
+    async def main():
+        srv, cli, server = await tcp_pair(loop, Echo)
+        cli.transport.write(b"via python accept")
+        assert await cli.wait_for_bytes(17) == b"via python accept"
+        cli.transport.close()
+        await cli.done
+        server.close()
+        await server.wait_closed()
+
+    run_until(loop, main())

@@ -379,6 +379,21 @@ def test_bad_arguments_are_refused(loop, run):
     assert run(main()) == "ok"
 
 
+def test_debug_mode(loop, run, caplog):
+    loop.set_debug(True)
+    loop.slow_callback_duration = 60  # only the subprocess logging is of interest
+
+    async def main():
+        proc = await py("import sys; print(sys.stdin.read())", stdin=PIPE, stdout=PIPE)
+        out, _ = await proc.communicate(b"debug")
+        shell = await asyncio.create_subprocess_shell("exit 0")
+        return out, proc.returncode, await shell.wait()
+
+    with caplog.at_level("DEBUG", logger="asyncio"):
+        assert run(main()) == (b"debug\n", 0, 0)
+    assert any("run shell command" in r.getMessage() for r in caplog.records)
+
+
 def test_many_processes_at_once(loop, run):
     async def one(i):
         proc = await py(f"import sys; print({i}); sys.exit({i % 7})", stdout=PIPE)

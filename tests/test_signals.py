@@ -316,15 +316,16 @@ def test_closed_loop_refuses_handlers(loop):
 # Ctrl-C, in a child Python
 
 
-def spawn(impl, tmp_path, code, how="runner"):
-    """Start a child running `code`; under `python -m cloop` when how is
-    "main" and impl is cloop, else as a plain script."""
+def spawn(impl, tmp_path, code, how="runner", args=()):
+    """Start a child running `code` with argv [..., *args, impl]; under
+    `python -m cloop` when how is "main" and impl is cloop, else as a plain
+    script."""
     script = tmp_path / "script.py"
     script.write_text(textwrap.dedent(code))
     if how == "main" and impl == "cloop":
-        argv = [sys.executable, "-m", "cloop", str(script), impl]
+        argv = [sys.executable, "-m", "cloop", str(script), *args, impl]
     else:
-        argv = [sys.executable, str(script), impl]
+        argv = [sys.executable, str(script), *args, impl]
     return subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             stdin=subprocess.DEVNULL, env=subprocess_env(),
                             cwd=str(tmp_path))
@@ -444,7 +445,9 @@ def test_first_ctrl_c_cancels_the_main_task(impl, tmp_path):
     assert out.split() == ["cancelled", "KeyboardInterrupt", "closed"]
 
 
-def test_second_ctrl_c_raises_keyboard_interrupt(impl, tmp_path):
+@pytest.mark.parametrize("entry", ["Runner", "run"])
+def test_second_ctrl_c_raises_keyboard_interrupt(impl, tmp_path, entry):
+    """entry "run" is cloop.run() on cloop and asyncio.run() on asyncio."""
     proc = spawn(impl, tmp_path, RUNNER_PRELUDE + """
     async def main():
         check_loop()
@@ -457,9 +460,12 @@ def test_second_ctrl_c_raises_keyboard_interrupt(impl, tmp_path):
         await asyncio.sleep(3600)
         print("not reached", flush=True)
 
-    with asyncio.Runner(loop_factory=factory) as runner:
-        runner.run(main())
-    """)
+    if sys.argv[-2] == "run":
+        (cloop.run if impl == "cloop" else asyncio.run)(main())
+    else:
+        with asyncio.Runner(loop_factory=factory) as runner:
+            runner.run(main())
+    """, args=(entry,))
     wait_for_line(proc, "ready")
     interrupt(proc)
     wait_for_line(proc, "cancelled")

@@ -445,11 +445,14 @@ def method_lines(report):
 
 def format_markdown(report):
     m = report["machine"]
-    versions = "; ".join(
-        f"{name} {info['version']} (`{info['loop_class']}`, tasks `{info['task_class']}`)"
-        if info["status"] == "ok" else f"{name} missing"
-        for name, info in m["loops"].items()
-    )
+    def describe(name, info):
+        if info["status"] != "ok":
+            return f"{name} missing"
+        if name == CEILING:
+            return f"{name}: {info['version']} (`{info['loop_class']}`)"
+        return f"{name} {info['version']} (`{info['loop_class']}`, tasks `{info['task_class']}`)"
+
+    versions = "; ".join(describe(name, info) for name, info in m["loops"].items())
     out = [
         "# cloop benchmarks",
         "",
@@ -600,7 +603,7 @@ def write_chart(report, path):
             groups.append((names, shown, title))
     widest = max((len(names) * max(1, len(shown)) for names, shown, _ in groups), default=1)
     fig, axes = plt.subplots(len(groups) or 1, 1, squeeze=False,
-                             figsize=(max(8, 0.28 * widest + 2), 5 * max(1, len(groups))))
+                             figsize=(max(10, 0.17 * widest + 2), 5 * max(1, len(groups))))
     for ax, (names, shown, title) in zip(axes[:, 0], groups):
         _plot_panel(ax, report, names, shown, title)
     m = report["machine"]
@@ -647,6 +650,9 @@ def parse_args(argv):
     parser.add_argument("--gc", choices=("on", "off"), default="on",
                         help="cyclic GC during the timed run (default on; the heap is collected and "
                              "frozen just before timing either way)")
+    parser.add_argument("--rerender", action="store_true",
+                        help="measure nothing: rewrite latest.md, latest.png and README-section.md "
+                             "from the latest.json in --out")
     parser.add_argument("--timeout", type=float,
                         help="seconds before one measurement counts as hung (default 120, 20 with --quick)")
     args = parser.parse_args(argv)
@@ -685,6 +691,11 @@ def main(argv=None):
     import matplotlib  # noqa: F401
 
     os.makedirs(args.out, exist_ok=True)
+    if args.rerender:
+        with open(os.path.join(args.out, "latest.json")) as f:
+            report = json.load(f)
+        write_outputs(report, args.out)
+        return 0
     with tempfile.TemporaryDirectory(prefix="cloop-bench-build-") as tmp:
         CLOOP_SNAPSHOT = snapshot_cloop(tmp)
         try:
@@ -701,6 +712,7 @@ def run(args):
             print(f"loop {name} is missing: {info['error']}", file=sys.stderr)
 
     load_start = load_average()
+    commit = git_commit()  # before measuring: the tree may change during the run
     started = time.monotonic()
     results = measure_all(args.workload_list, measured, args.repeat, args.io_repeat, args.quick,
                           args.gc, args.timeout)
@@ -714,6 +726,7 @@ def run(args):
     }
 
     machine = machine_info()
+    machine["git_commit"] = commit
     machine["loops"] = loop_info
     machine["cloop_build"] = cloop_build_info()
     machine["load_average_start"] = load_start
@@ -738,17 +751,19 @@ def run(args):
         "ratios": compute_ratios(results, measured),
     }
 
-    json_path = os.path.join(args.out, "latest.json")
-    write_text(json_path, json.dumps(report, indent=2) + "\n")
-    write_text(os.path.join(args.out, "latest.md"), format_markdown(report))
-    write_text(os.path.join(args.out, "README-section.md"), format_readme_section(report))
-    png_path = os.path.join(args.out, "latest.png")
-    write_atomic(png_path, lambda tmp: write_chart(report, tmp))
-
-    print(format_text(report))
-    print(f"\nwrote {json_path}, latest.md, latest.png, README-section.md in {args.out} "
-          f"({report['duration_seconds']:.0f} s)", file=sys.stderr)
+    write_text(os.path.join(args.out, "latest.json"), json.dumps(report, indent=2) + "\n")
+    write_outputs(report, args.out)
     return 0
+
+
+def write_outputs(report, out):
+    """Write the table, the chart and the README section of a report, and print the table."""
+    write_text(os.path.join(out, "latest.md"), format_markdown(report))
+    write_text(os.path.join(out, "README-section.md"), format_readme_section(report))
+    write_atomic(os.path.join(out, "latest.png"), lambda tmp: write_chart(report, tmp))
+    print(format_text(report))
+    print(f"\nwrote latest.json, latest.md, latest.png, README-section.md in {out} "
+          f"(measured in {report['duration_seconds']:.0f} s)", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,85 @@
+"""Every CPython test the cloop subclasses leave out, with the reason.
+
+Kept short and honest: a test is listed only when it asserts a CPython
+internal that cloop documents as different (README "Task and Future"), pokes
+BaseEventLoop's private machinery that cloop's C loop does not have
+(asyncio-compat.md section 4.1), or hits a cloop bug (reason "cloop bug:
+...", each one reported, never left silently).
+
+SKIPS maps the name of a module of tests/cpython to {test: reason}. A key is
+a test method name, applied to every cloop class of that module that has
+it, or "Class.test_method" for one class. A reason made with since() or
+until() applies on some Python versions only. Each module calls
+check_used() at its end, so an entry that no longer matches any test fails
+loudly instead of lingering.
+"""
+import sys
+import unittest
+
+
+class _Versioned(str):
+    applies = True
+
+
+def since(version, reason):
+    """reason, applying on Python >= version only."""
+    r = _Versioned(reason)
+    r.applies = sys.version_info >= version
+    return r
+
+
+def until(version, reason):
+    """reason, applying on Python < version only."""
+    r = _Versioned(reason)
+    r.applies = sys.version_info < version
+    return r
+
+
+# The one difference cloop documents (README, "Task and Future"): its Task
+# and Future are not subclasses of asyncio's, so isinstance() is false.
+NOT_ASYNCIO_SUBCLASS = ("asserts isinstance(..., asyncio.Future/Task); cloop's "
+                        "types are not subclasses (README: the one known "
+                        "difference)")
+
+SKIPS = {
+    "test_tasks": {
+        # gather() of nothing returns loop.create_future(), a cloop.Future.
+        "CloopFutureGatherTests.test_constructor_empty_sequence_use_global_loop":
+            NOT_ASYNCIO_SUBCLASS,
+        "CloopFutureGatherTests.test_constructor_empty_sequence_use_running_loop":
+            NOT_ASYNCIO_SUBCLASS,
+    },
+}
+
+
+_used = {}
+
+
+def _applicable(module):
+    for key, reason in SKIPS.get(module, {}).items():
+        if getattr(reason, "applies", True):
+            yield key, str(reason)
+
+
+def apply(cls, module):
+    """Replace the listed tests of cls by skipped ones (with the reason)."""
+    used = _used.setdefault(module, set())
+    for key, reason in _applicable(module):
+        owner, _, name = key.rpartition(".")
+        if owner and owner != cls.__name__:
+            continue
+        func = getattr(cls, name, None)
+        if func is None:
+            continue
+        setattr(cls, name, unittest.skip(reason)(func))
+        used.add(key)
+
+
+def check_used(module):
+    """Raise if an entry of SKIPS[module] for this Python matched no test."""
+    stale = sorted(k for k, _ in _applicable(module)
+                   if k not in _used.get(module, set()))
+    if stale:
+        raise AssertionError(
+            f"tests/cpython/skips.py: entries for {module} match no test "
+            f"on Python {sys.version_info[:2]}: {stale}")

@@ -1,0 +1,140 @@
+"""Plumbing shared by the modules of tests/cpython.
+
+* ``test_asyncio``: CPython's ``test.test_asyncio`` package of the running
+  interpreter; a clear ImportError (never a skip) when it is missing.
+* ``CloopCase``: the mixin every adapted class puts first. It arms a
+  per-test watchdog (a broken Task or Future usually hangs rather than
+  fails) and applies the skip list of skips.py.
+* ``CloopIsolatedAsyncio``: runs an ``IsolatedAsyncioTestCase`` on a cloop
+  loop (``loop_factory`` on 3.13, the runner hook before).
+"""
+import asyncio
+import faulthandler
+import os
+import signal
+import sys
+import sysconfig
+import unittest
+
+import cloop
+
+from . import skips
+
+
+def _import_test_asyncio():
+    try:
+        import test.test_asyncio
+        from test.test_asyncio import utils
+    except ImportError as exc:
+        where = os.path.join(sysconfig.get_path("stdlib"), "test", "test_asyncio")
+        raise ImportError(
+            f"CPython's test package test.test_asyncio is missing for "
+            f"{sys.executable} (expected in {where}): these tests run "
+            f"CPython's own asyncio tests against cloop and need it; install "
+            f"the interpreter with its test suite (a pyenv build has it)"
+        ) from exc
+    return test.test_asyncio, utils
+
+
+test_asyncio, test_utils = _import_test_asyncio()
+
+PY312 = sys.version_info >= (3, 12)
+PY313 = sys.version_info >= (3, 13)
+
+# Seconds a single test may take before the watchdog interrupts it (an
+# exception in the main thread), and before a hard stop: faulthandler dumps
+# every thread's stack and exits the process, for a hang the exception
+# cannot break (a test that swallows it, a loop stuck outside Python code).
+WATCHDOG_SECONDS = int(os.environ.get("CLOOP_CPYTHON_TEST_TIMEOUT", "30"))
+HARD_STOP_SECONDS = WATCHDOG_SECONDS + 30
+
+
+class WatchdogTimeout(SystemExit):
+    """Raised in the main thread when a test runs past WATCHDOG_SECONDS.
+
+    A SystemExit, so that an event loop does not hand it to its exception
+    handler and go on (asyncio and cloop propagate SystemExit out of
+    run_until_complete), while unittest still records it as the test's
+    error and runs the next test.
+    """
+
+
+def _on_alarm(signum, frame):
+    raise WatchdogTimeout(
+        f"test still running after {WATCHDOG_SECONDS}s (watchdog); "
+        f"stack of the main thread when it fired is in the traceback")
+
+
+def tearDownModule():
+    # As CPython's test_asyncio modules do.
+    asyncio.set_event_loop_policy(None)
+
+
+class CloopCase:
+    """First base of every adapted class: watchdog and skip list.
+
+    ``skips_module`` names the entry of skips.SKIPS to apply; the skip list
+    is applied when the class is defined (__init_subclass__), so the
+    reasons show in unittest's output as ordinary skips.
+    """
+
+    skips_module = None
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if cls.skips_module is not None:
+            skips.apply(cls, cls.skips_module)
+
+    def run(self, result=None):
+        previous = signal.signal(signal.SIGALRM, _on_alarm)
+        signal.alarm(WATCHDOG_SECONDS)
+        faulthandler.dump_traceback_later(HARD_STOP_SECONDS, exit=True)
+        try:
+            return super().run(result)
+        finally:
+            signal.alarm(0)
+            faulthandler.cancel_dump_traceback_later()
+            signal.signal(signal.SIGALRM, previous)
+
+
+class CloopIsolatedAsyncio(CloopCase):
+    """An IsolatedAsyncioTestCase whose loop is a cloop loop.
+
+    3.13 has IsolatedAsyncioTestCase.loop_factory; 3.11 and 3.12 build
+    their asyncio.Runner in _setupAsyncioRunner, which is given the factory
+    here (asyncio-compat.md section 4.1, row IATC).
+    """
+
+    loop_factory = staticmethod(cloop.new_event_loop)
+
+    if not PY313:
+        def _setupAsyncioRunner(self):
+            assert self._asyncioRunner is None
+            self._asyncioRunner = asyncio.Runner(
+                debug=True, loop_factory=self.loop_factory)
+
+    async def test_zz_cloop_harness_runs_on_cloop(self):
+        # Not CPython's: checks that the injection above took effect.
+        self.assertIsInstance(asyncio.get_running_loop(), cloop.Loop)
+        self.assertIs(type(asyncio.current_task()), cloop.Task)
+        self.assertIs(type(asyncio.get_running_loop().create_future()),
+                      cloop.Future)
+
+
+class CloopPolicyCase(CloopCase):
+    """A class whose setUp builds its loop with asyncio.new_event_loop():
+    cloop's policy is installed for the whole test (setUp and tearDown
+    included), so that loop, and any other the test makes that way, is a
+    cloop loop."""
+
+    def run(self, result=None):
+        saved = asyncio.events._event_loop_policy
+        asyncio.set_event_loop_policy(cloop.EventLoopPolicy())
+        try:
+            return super().run(result)
+        finally:
+            asyncio.set_event_loop_policy(saved)
+
+    def test_zz_cloop_harness_runs_on_cloop(self):
+        # Not CPython's: checks that the policy above took effect.
+        self.assertIsInstance(self.loop, cloop.Loop)

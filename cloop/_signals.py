@@ -144,7 +144,7 @@ class SignalMixin:
     def _read_signals(self):
         """Reader callback: one byte per delivered signal."""
         if self._signal_socks is None:
-            return  # closed by a callback that ran earlier in this iteration
+            return  # the socketpair is gone (the loop was closed)
         rsock = self._signal_socks[0]
         while True:
             try:

@@ -7,20 +7,23 @@ NetworkMixin is a base of cloop.Loop. The hot paths are C:
   the C method returns in that case;
 * the stream and datagram transports (csrc/stream.c, csrc/datagram.c) read
   into the loop's one buffer and call the protocol straight from the epoll
-  event.
+  event;
+* listening sockets accept plain connections in C (csrc/server.c): socket,
+  protocol and transport without a Task per connection.
 
 What is orchestration rather than a hot path is asyncio's own code, taken
 from the running Python's asyncio as cloop.Loop does for its other methods:
 create_connection (happy eyeballs through asyncio.staggered), create_server
 (and asyncio's Server object), create_unix_connection/server,
 connect_accepted_socket, create_datagram_endpoint, sendfile, start_tls (with
-asyncio.sslproto.SSLProtocol over cloop's transport) and sock_sendfile's
-fallback. Their semantics, messages and version differences are therefore
-asyncio's exactly. They reach cloop through the hooks below, which are
-cloop's own: _make_socket_transport, _make_ssl_transport,
-_make_datagram_transport, _start_serving/_stop_serving (the accept loop),
-_sendfile_native/_sock_sendfile_native (os.sendfile), getaddrinfo (with a
-fast path for numeric addresses) and the sock_* methods.
+asyncio.sslproto.SSLProtocol over cloop's transport), sock_sendfile's
+fallback and the TLS server handshake (_accept_connection2). Their
+semantics, messages and version differences are therefore asyncio's
+exactly. They reach cloop through the hooks below, which are cloop's own:
+_make_socket_transport, _make_ssl_transport, _make_datagram_transport,
+_start_serving/_stop_serving, _sendfile_native/_sock_sendfile_native
+(os.sendfile), getaddrinfo (numeric addresses resolved at once, without the
+executor) and the sock_* methods.
 """
 import errno
 import functools

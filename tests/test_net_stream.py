@@ -153,7 +153,7 @@ def test_extra_info(loop, run_until):
 
 
 def test_large_writes_are_buffered_and_delivered(loop, run_until):
-    payload = os.urandom(8 * 1024 * 1024)
+    payload = os.urandom(24 * 1024 * 1024)  # more than the kernel buffers hold
 
     async def main():
         srv, cli, server = await tcp_pair(loop)

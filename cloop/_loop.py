@@ -9,6 +9,8 @@ are asyncio's exactly, version by version. They only touch the attributes
 this class provides (_debug, _closed, _thread_id, _current_handle, ...).
 """
 import asyncio
+import os
+import signal
 import sys
 import threading
 import weakref
@@ -83,8 +85,10 @@ class Loop(_cloop.Loop, NetworkMixin, SignalMixin, ProcessMixin,
         sys.set_asyncgen_hooks(firstiter=self._asyncgen_firstiter_hook,
                                finalizer=self._asyncgen_finalizer_hook)
         events._set_running_loop(self)
+        self._install_signal_wakeup()
 
     def _run_forever_cleanup(self):
+        self._remove_signal_wakeup()
         self._stopping = False
         self._thread_id = None
         events._set_running_loop(None)
@@ -92,6 +96,37 @@ class Loop(_cloop.Loop, NetworkMixin, SignalMixin, ProcessMixin,
         if self._old_agen_hooks is not None:
             sys.set_asyncgen_hooks(*self._old_agen_hooks)
             self._old_agen_hooks = None
+
+    # A signal that arrives just before the loop blocks in epoll_wait would
+    # otherwise wait for the next event: Python runs its handler (Runner's
+    # Ctrl-C handler, KeyboardInterrupt) only once the loop wakes. While a
+    # loop runs on the main thread and nobody else set a wakeup fd, the C
+    # signal handler also writes to a pipe the loop watches.
+    _own_wakeup_fd = None
+
+    def _install_signal_wakeup(self):
+        if threading.current_thread() is not threading.main_thread():
+            return
+        fd = self._signal_wakeup_fd()
+        try:
+            old = signal.set_wakeup_fd(fd, warn_on_full_buffer=False)
+        except ValueError:  # not the main interpreter
+            return
+        if old != -1:  # someone else's (add_signal_handler's) already wakes us
+            signal.set_wakeup_fd(old)
+            return
+        self._own_wakeup_fd = fd
+        _wakeup_fds.add(fd)
+
+    def _remove_signal_wakeup(self):
+        fd = self._own_wakeup_fd
+        if fd is None:
+            return
+        self._own_wakeup_fd = None
+        _wakeup_fds.discard(fd)
+        current = signal.set_wakeup_fd(-1)
+        if current != fd:  # replaced while running (add_signal_handler): keep it
+            signal.set_wakeup_fd(current)
 
     def run_forever(self):
         """Run until stop() is called."""
@@ -139,6 +174,27 @@ class Loop(_cloop.Loop, NetworkMixin, SignalMixin, ProcessMixin,
 def new_event_loop():
     """Return a new cloop event loop."""
     return Loop()
+
+
+# The signal pipes currently set as the process's wakeup fd by running loops.
+_wakeup_fds = set()
+
+
+def _forget_wakeup_fd_after_fork():
+    """A forked child must not wake its parent's loop with its signals."""
+    if not _wakeup_fds:
+        return
+    fds = set(_wakeup_fds)
+    _wakeup_fds.clear()
+    try:
+        old = signal.set_wakeup_fd(-1)
+        if old not in fds:
+            signal.set_wakeup_fd(old)
+    except ValueError:
+        pass
+
+
+os.register_at_fork(after_in_child=_forget_wakeup_fd_after_fork)
 
 
 # The most recent loop (for dump_tasks() outside a running loop), and the

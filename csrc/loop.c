@@ -418,6 +418,9 @@ poll_io(LoopObject *self, int timeout_ms)
         return -1;
     }
     CL_STAT_ADD(&self->stats, io_events, (uint64_t)n);
+    if (self->poller.signalled && PyErr_CheckSignals() < 0) {
+        return -1; /* a signal woke us: run its Python handler now */
+    }
     return cl_loop_io_dispatch(self, n);
 }
 
@@ -557,6 +560,20 @@ Loop_stats_raw(LoopObject *self, PyObject *const *args, Py_ssize_t nargs)
                              self->poller.nwatched);
 }
 
+/* The write end of the loop's signal pipe, for signal.set_wakeup_fd. */
+static PyObject *
+Loop_signal_wakeup_fd(LoopObject *self, PyObject *unused)
+{
+    if (cl_loop_check_closed(self) < 0) {
+        return NULL;
+    }
+    int fd = cl_poller_signal_fd(&self->poller);
+    if (fd < 0) {
+        return PyErr_SetFromErrno(PyExc_OSError);
+    }
+    return PyLong_FromLong(fd);
+}
+
 /* (entries started, entry being run or None) for the blocking watchdog;
  * read with the GIL held, so the pair is consistent. */
 static PyObject *
@@ -634,10 +651,14 @@ static PyObject *
 Loop_close_core(LoopObject *self, PyObject *unused)
 {
     self->closed = 1;
+    /* The epoll fd is closed before the watchers are dropped, so no
+     * EPOLL_CTL_DEL is issued: in a forked child that closes an inherited
+     * loop, a DEL would unregister the fds from the epoll instance the
+     * parent's loop still uses. */
+    cl_poller_close(&self->poller);
     clear_ready(self);
     clear_timers(self);
     cl_loop_io_clear(self);
-    cl_poller_close(&self->poller);
     Py_CLEAR(self->current_handle);
     Py_RETURN_NONE;
 }
@@ -652,6 +673,7 @@ Loop_new(PyTypeObject *tp, PyObject *args, PyObject *kwds)
     self->state = cl_state_from_type(tp);
     cl_timerheap_init(&self->timers);
     self->poller.epfd = self->poller.wakefd = -1;
+    self->poller.sigfd[0] = self->poller.sigfd[1] = -1;
     self->clock_resolution = cl_clock_resolution();
     self->slow_callback_duration = 0.1;
     if (self->state == NULL) {
@@ -687,6 +709,9 @@ Loop_traverse(LoopObject *self, visitproc visit, void *arg)
 static int
 Loop_clear(LoopObject *self)
 {
+    /* As in close: no EPOLL_CTL_DEL on an epoll fd that may be shared with
+     * a forked parent. An unreachable loop will never poll again. */
+    cl_poller_close(&self->poller);
     clear_ready(self);
     clear_timers(self);
     cl_loop_io_clear(self);
@@ -875,6 +900,8 @@ static PyMethodDef Loop_methods[] = {
     {"_stats_raw", (PyCFunction)(void (*)(void))Loop_stats_raw, METH_FASTCALL,
      "_stats_raw(reset=False) -> dict of the loop's counters"},
     {"_blocking_probe", (PyCFunction)Loop_blocking_probe, METH_NOARGS, NULL},
+    {"_signal_wakeup_fd", (PyCFunction)Loop_signal_wakeup_fd, METH_NOARGS,
+     NULL},
     CL_LOOP_IO_METHODS
     {NULL}};
 

@@ -2,7 +2,9 @@
  *
  * Owns the epoll fd, the eventfd and the interest table; closes both fds
  * exactly once in cl_poller_close. */
+#define _GNU_SOURCE /* pipe2 */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -19,6 +21,7 @@ cl_poller_init(cl_poller *p)
     memset(p, 0, sizeof(*p));
     p->epfd = -1;
     p->wakefd = -1;
+    p->sigfd[0] = p->sigfd[1] = -1;
     p->epfd = epoll_create1(EPOLL_CLOEXEC);
     if (p->epfd < 0) {
         return -1;
@@ -56,6 +59,12 @@ cl_poller_close(cl_poller *p)
     if (p->wakefd >= 0) {
         close(p->wakefd);
         p->wakefd = -1;
+    }
+    for (int i = 0; i < 2; i++) {
+        if (p->sigfd[i] >= 0) {
+            close(p->sigfd[i]);
+            p->sigfd[i] = -1;
+        }
     }
     free(p->masks);
     free(p->events);
@@ -165,11 +174,70 @@ maybe_grow_events(cl_poller *p, int n)
 }
 
 int
+cl_poller_signal_fd(cl_poller *p)
+{
+    if (p->sigfd[1] >= 0) {
+        return p->sigfd[1];
+    }
+    if (p->epfd < 0) {
+        errno = EBADF;
+        return -1;
+    }
+    int fds[2];
+    if (pipe2(fds, O_NONBLOCK | O_CLOEXEC) < 0) {
+        return -1;
+    }
+    struct epoll_event ev = {.events = EPOLLIN, .data.fd = fds[0]};
+    if (epoll_ctl(p->epfd, EPOLL_CTL_ADD, fds[0], &ev) < 0) {
+        int saved = errno;
+        close(fds[0]);
+        close(fds[1]);
+        errno = saved;
+        return -1;
+    }
+    p->sigfd[0] = fds[0];
+    p->sigfd[1] = fds[1];
+    return fds[1];
+}
+
+static void
+drain_pipe(int fd)
+{
+    char buf[256];
+    while (read(fd, buf, sizeof(buf)) > 0) {
+    }
+}
+
+/* Consumes the events of the internal fds and removes them from the
+ * array, keeping the others in order. Returns the remaining count. */
+static int
+take_internal_events(cl_poller *p, int n)
+{
+    int kept = 0;
+    for (int i = 0; i < n; i++) {
+        int fd = p->events[i].data.fd;
+        if (fd == p->wakefd) {
+            cl_poller_drain(p);
+        }
+        else if (fd == p->sigfd[0] && fd >= 0) {
+            drain_pipe(fd);
+            p->signalled = 1;
+        }
+        else {
+            p->events[kept++] = p->events[i];
+        }
+    }
+    return kept;
+}
+
+int
 cl_poller_wait(cl_poller *p, int timeout_ms)
 {
+    p->signalled = 0;
     int n = epoll_wait(p->epfd, p->events, p->maxevents, timeout_ms);
     if (n > 0) {
         maybe_grow_events(p, n);
+        n = take_internal_events(p, n);
     }
     return n;
 }

@@ -7,7 +7,9 @@
  *
  * Invariants: masks[fd] is the event mask registered with epoll for fd
  * (0 = not registered); the waker fd is registered for EPOLLIN from init
- * until close and never appears in masks.
+ * until close and never appears in masks; so is the signal pipe's read end
+ * once opened. Events on these two internal fds are consumed by
+ * cl_poller_wait and never reach the caller: it sees `signalled` instead.
  */
 #ifndef CLOOP_POLLER_H
 #define CLOOP_POLLER_H
@@ -21,6 +23,8 @@
 typedef struct {
     int epfd;                  /* owned, -1 once closed */
     int wakefd;                /* owned eventfd, -1 once closed */
+    int sigfd[2];              /* owned signal pipe (read, write) or -1 */
+    char signalled;            /* the last wait saw a byte on the pipe */
     unsigned char *masks;      /* CL_POLL_* per fd */
     int nmasks;                /* length of masks */
     int nwatched;              /* fds with a non-zero mask */
@@ -42,6 +46,11 @@ unsigned cl_poller_get(const cl_poller *p, int fd);
  * p->events, or -1 with errno (EINTR when a signal interrupted the wait).
  * Does not take or release the GIL: the caller does. */
 int cl_poller_wait(cl_poller *p, int timeout_ms);
+
+/* Opens (once) a pipe whose write end can be given to
+ * signal.set_wakeup_fd, so that a signal arriving just before the loop
+ * blocks still wakes it. Returns the write end, or -1 with errno. */
+int cl_poller_signal_fd(cl_poller *p);
 
 /* Wakes a thread blocked in cl_poller_wait; safe from any thread. */
 int cl_poller_wake(cl_poller *p);

@@ -586,3 +586,58 @@ def test_forked_child_does_not_signal_the_parent_loop(impl, run_python):
     res = run_python(textwrap.dedent(code), impl)
     assert res.returncode == 0, res.stderr
     assert res.stdout.split() == ["child", "exit", "0"], res.stderr
+
+
+def test_closing_an_inherited_loop_in_a_child_leaves_the_parent_loop_working(
+        impl, run_python):
+    # The child shares the parent's epoll instance: closing the loop there
+    # must not unregister the parent's fds from it.
+    code = RUNNER_PRELUDE + """
+    import os
+
+    loop = factory()
+    r, w = os.pipe()
+    fired = loop.create_future()
+    loop.add_reader(r, lambda: fired.done() or fired.set_result(os.read(r, 10)))
+    pid = os.fork()
+    if pid == 0:
+        loop.close()
+        os._exit(0)
+    os.waitpid(pid, 0)
+    os.write(w, b"ping")
+    loop.call_later(10, loop.stop)
+    print(loop.run_until_complete(fired).decode())
+    loop.remove_reader(r)
+    loop.close()
+    """
+    res = run_python(textwrap.dedent(code), impl)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.split() == ["ping"], res.stderr
+
+
+@pytest.mark.cloop_only
+def test_running_loop_wakes_on_signals_through_the_wakeup_fd(impl, run_python):
+    # While a cloop loop runs on the main thread with no wakeup fd set by
+    # anyone else, signals are also written to a pipe the loop watches (so a
+    # signal just before epoll_wait still wakes it); the previous wakeup fd
+    # comes back when the loop stops, and one set by someone else is kept.
+    code = RUNNER_PRELUDE + """
+    async def probe():
+        fd = signal.set_wakeup_fd(-1)
+        signal.set_wakeup_fd(fd)
+        return fd
+
+    loop = factory()
+    print(signal.set_wakeup_fd(-1), loop.run_until_complete(probe()) > 2,
+          signal.set_wakeup_fd(-1))
+    import socket
+    a, b = socket.socketpair()
+    a.setblocking(False)
+    signal.set_wakeup_fd(a.fileno())
+    print(loop.run_until_complete(probe()) == a.fileno(),
+          signal.set_wakeup_fd(-1) == a.fileno())
+    loop.close()
+    """
+    res = run_python(textwrap.dedent(code), impl)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.split() == ["-1", "True", "-1", "True", "True"], res.stderr

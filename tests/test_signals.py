@@ -20,6 +20,7 @@ import time
 
 import pytest
 
+from leakcheck import no_leaks  # noqa: F401 (autouse fixture)
 from conftest import SUBPROCESS_TIMEOUT, subprocess_env
 
 SIGNALS = (signal.SIGUSR1, signal.SIGUSR2, signal.SIGINT, signal.SIGHUP)
@@ -37,37 +38,6 @@ def restore_signals():
     signal.set_wakeup_fd(wakeup)
 
 
-@pytest.fixture(scope="module", autouse=True)
-def no_leaks():
-    """No file descriptor and no child process outlives the module."""
-    before = set(os.listdir("/proc/self/fd"))
-    yield
-    gc.collect()
-    check_no_zombies()
-    leaked = set(os.listdir("/proc/self/fd")) - before
-    assert not leaked, describe_fds(leaked)
-
-
-def check_no_zombies(timeout=10.0):
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            pid, status = os.waitpid(-1, os.WNOHANG)
-        except ChildProcessError:
-            return
-        assert pid == 0, f"child {pid} was left unreaped (status {status})"
-        assert time.monotonic() < deadline, "a child process is still running"
-        time.sleep(0.05)
-
-
-def describe_fds(fds):
-    out = []
-    for fd in sorted(fds, key=int):
-        try:
-            out.append(f"{fd} -> {os.readlink(f'/proc/self/fd/{fd}')}")
-        except OSError:
-            out.append(fd)
-    return "leaked fds: " + ", ".join(out)
 
 
 def wakeup_fd():

@@ -5,8 +5,10 @@
 * ``CloopCase``: the mixin every adapted class puts first. It arms a
   per-test watchdog (a broken Task or Future usually hangs rather than
   fails) and applies the skip list of skips.py.
+* ``CloopPolicyCase``: cloop's policy for the duration of each test, for
+  classes that make their loop with ``asyncio.new_event_loop()``.
 * ``CloopIsolatedAsyncio``: runs an ``IsolatedAsyncioTestCase`` on a cloop
-  loop (``loop_factory`` on 3.13, the runner hook before).
+  loop (the same policy; see its docstring).
 """
 import asyncio
 import faulthandler
@@ -14,7 +16,6 @@ import os
 import signal
 import sys
 import sysconfig
-import unittest
 
 import cloop
 
@@ -38,8 +39,6 @@ def _import_test_asyncio():
 
 test_asyncio, test_utils = _import_test_asyncio()
 
-PY312 = sys.version_info >= (3, 12)
-PY313 = sys.version_info >= (3, 13)
 
 # Seconds a single test may take before the watchdog interrupts it (an
 # exception in the main thread), and before a hard stop: faulthandler dumps
@@ -97,35 +96,11 @@ class CloopCase:
             signal.signal(signal.SIGALRM, previous)
 
 
-class CloopIsolatedAsyncio(CloopCase):
-    """An IsolatedAsyncioTestCase whose loop is a cloop loop.
-
-    3.13 has IsolatedAsyncioTestCase.loop_factory; 3.11 and 3.12 build
-    their asyncio.Runner in _setupAsyncioRunner, which is given the factory
-    here (asyncio-compat.md section 4.1, row IATC).
-    """
-
-    loop_factory = staticmethod(cloop.new_event_loop)
-
-    if not PY313:
-        def _setupAsyncioRunner(self):
-            assert self._asyncioRunner is None
-            self._asyncioRunner = asyncio.Runner(
-                debug=True, loop_factory=self.loop_factory)
-
-    async def test_zz_cloop_harness_runs_on_cloop(self):
-        # Not CPython's: checks that the injection above took effect.
-        self.assertIsInstance(asyncio.get_running_loop(), cloop.Loop)
-        self.assertIs(type(asyncio.current_task()), cloop.Task)
-        self.assertIs(type(asyncio.get_running_loop().create_future()),
-                      cloop.Future)
-
-
 class CloopPolicyCase(CloopCase):
-    """A class whose setUp builds its loop with asyncio.new_event_loop():
-    cloop's policy is installed for the whole test (setUp and tearDown
-    included), so that loop, and any other the test makes that way, is a
-    cloop loop."""
+    """cloop's event loop policy installed for the whole test (setUp and
+    tearDown included): a class whose setUp builds its loop with
+    asyncio.new_event_loop() gets a cloop loop, and so does any loop the
+    test makes or asks for that way (asyncio.get_event_loop() included)."""
 
     def run(self, result=None):
         saved = asyncio.events._event_loop_policy
@@ -136,5 +111,23 @@ class CloopPolicyCase(CloopCase):
             asyncio.set_event_loop_policy(saved)
 
     def test_zz_cloop_harness_runs_on_cloop(self):
-        # Not CPython's: checks that the policy above took effect.
+        # Not CPython's: checks that the policy took effect.
         self.assertIsInstance(self.loop, cloop.Loop)
+
+
+class CloopIsolatedAsyncio(CloopPolicyCase):
+    """An IsolatedAsyncioTestCase on a cloop loop.
+
+    Its asyncio.Runner is built as in CPython's own runs (no loop_factory),
+    so it makes its loop with asyncio.new_event_loop(), a cloop loop under
+    the policy, and sets it as the current loop, exactly as stock asyncio
+    does; a loop_factory would leave no current loop, and the tests that
+    call asyncio.get_event_loop() outside the loop would get another one.
+    """
+
+    async def test_zz_cloop_harness_runs_on_cloop(self):
+        # Not CPython's: checks that the policy took effect.
+        self.assertIsInstance(asyncio.get_running_loop(), cloop.Loop)
+        self.assertIs(type(asyncio.current_task()), cloop.Task)
+        self.assertIs(type(asyncio.get_running_loop().create_future()),
+                      cloop.Future)

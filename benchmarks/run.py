@@ -67,9 +67,11 @@ def split_list(text):
     return [item.strip() for item in text.split(",") if item.strip()]
 
 
-# Set by main(): a directory holding a copy of this checkout's cloop package,
-# put on the workers' PYTHONPATH (see snapshot_cloop).
+# Set by main(): a directory holding this checkout's cloop, built for the
+# running Python, put on the workers' PYTHONPATH (see prepare_cloop), and
+# what the report says about it.
 CLOOP_SNAPSHOT = None
+CLOOP_BUILD = {"source": "installed cloop"}
 
 
 def worker_env():
@@ -85,38 +87,62 @@ def worker_env():
     return env
 
 
-def cloop_build_info():
-    """Which cloop build the workers import: the snapshot's source and the extension's hash."""
-    if not CLOOP_SNAPSHOT:
-        return {"source": "installed cloop"}
+def file_digest(path):
     import hashlib
 
-    pkg = os.path.join(CLOOP_SNAPSHOT, "cloop")
-    ext = next(name for name in os.listdir(pkg) if name.startswith("_cloop") and not name.endswith(".py"))
-    with open(os.path.join(pkg, ext), "rb") as f:
-        digest = hashlib.sha256(f.read()).hexdigest()[:16]
-    return {"source": os.path.join(ROOT, "cloop"), "extension": ext, "extension_sha256": digest}
+    with open(path, "rb") as f:
+        return hashlib.sha256(f.read()).hexdigest()[:16]
 
 
-def snapshot_cloop(dest):
-    """Copy this checkout's cloop package, if it is built for this Python, into dest.
-
-    The workers then import that copy, so that every measurement of a run uses
-    the same build even if the working tree is rebuilt meanwhile, and so that
-    the cloop measured is this checkout's whatever an editable install points
-    at. Returns dest, or None when there is no in-place build (then the
-    installed cloop is used).
-    """
+def copy_cloop_python(dest):
+    """Copy the cloop package's Python files into dest/cloop; return that folder."""
     src = os.path.join(ROOT, "cloop")
-    ext = "_cloop" + (sysconfig.get_config_var("EXT_SUFFIX") or ".so")
-    if not os.path.isfile(os.path.join(src, ext)):
-        return None
     pkg = os.path.join(dest, "cloop")
     os.makedirs(pkg)
     for name in os.listdir(src):
-        if name.endswith((".py", ".pyi", ".typed")) or name == ext:
+        if name.endswith((".py", ".pyi", ".typed")):
             shutil.copy2(os.path.join(src, name), pkg)
-    return dest
+    return pkg
+
+
+def prepare_cloop(dest):
+    """Make the cloop that the workers import: this checkout's, built now into dest.
+
+    Returns (path for PYTHONPATH or None, description). Building (a few
+    seconds) rather than using the in-place build means that the numbers
+    belong to the sources of this checkout, even when the in-place build is
+    stale or is rebuilt during the run, and whatever an editable install
+    points at. A cloop already on PYTHONPATH (the ASan test run's sanitized
+    build) is left to win. If the build fails, the in-place build is copied,
+    and the report says so.
+    """
+    for entry in os.environ.get("PYTHONPATH", "").split(os.pathsep):
+        if entry and os.path.isdir(os.path.join(entry, "cloop")):
+            return None, {"source": f"PYTHONPATH ({os.path.join(entry, 'cloop')})"}
+    setup = os.path.join(ROOT, "setup.py")
+    ext = "_cloop" + (sysconfig.get_config_var("EXT_SUFFIX") or ".so")
+    if not os.path.isfile(setup):
+        return None, {"source": "installed cloop"}
+    pkg = copy_cloop_python(dest)
+    env = dict(os.environ)
+    for name in ("CLOOP_DEBUG", "CLOOP_SANITIZE", "CLOOP_NO_STATS"):
+        env.pop(name, None)
+    proc = subprocess.run(
+        [sys.executable, setup, "-q", "build_ext", "--build-lib", dest,
+         "--build-temp", os.path.join(dest, "build-temp"), "--force"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
+    shutil.rmtree(os.path.join(dest, "build-temp"), ignore_errors=True)
+    if proc.returncode == 0 and os.path.isfile(os.path.join(pkg, ext)):
+        return dest, {"source": f"built from {ROOT} (csrc/, cloop/) at the start of the run",
+                      "extension": ext, "extension_sha256": file_digest(os.path.join(pkg, ext))}
+    error = (proc.stderr.strip().splitlines() or [f"exit status {proc.returncode}"])[-1]
+    print(f"building cloop failed ({error}); using the in-place build", file=sys.stderr)
+    in_place = os.path.join(ROOT, "cloop", ext)
+    if not os.path.isfile(in_place):
+        return None, {"source": "installed cloop", "build_error": error}
+    shutil.copy2(in_place, pkg)
+    return dest, {"source": f"in-place build {in_place} (building failed)", "build_error": error,
+                  "extension": ext, "extension_sha256": file_digest(in_place)}
 
 
 def run_worker(args, timeout):
@@ -384,6 +410,9 @@ def notes(report):
     busy = busy_machine_note(report["machine"])
     if busy:
         lines.append("warning: " + busy)
+    build = report["machine"].get("cloop_build") or {}
+    if build.get("build_error"):
+        lines.append(f"warning: building cloop failed ({build['build_error']}); measured {build['source']}")
     for loop, info in report["machine"]["loops"].items():
         if info["status"] != "ok":
             lines.append(f"missing loop {loop}: {info['error']}")
@@ -636,7 +665,7 @@ def parse_args(argv):
 
 
 def main(argv=None):
-    global CLOOP_SNAPSHOT
+    global CLOOP_SNAPSHOT, CLOOP_BUILD
     args = parse_args(argv)
     # Fail now, not after minutes of measuring, if the chart cannot be drawn.
     import matplotlib  # noqa: F401  (the chart itself is drawn by _chart.py)
@@ -648,7 +677,8 @@ def main(argv=None):
         write_outputs(report, args.out)
         return 0
     with tempfile.TemporaryDirectory(prefix="cloop-bench-build-") as tmp:
-        CLOOP_SNAPSHOT = snapshot_cloop(tmp)
+        if "cloop" in args.loop_list:
+            CLOOP_SNAPSHOT, CLOOP_BUILD = prepare_cloop(tmp)
         try:
             return run(args)
         finally:
@@ -679,7 +709,7 @@ def run(args):
     machine = machine_info()
     machine["git_commit"] = commit
     machine["loops"] = loop_info
-    machine["cloop_build"] = cloop_build_info()
+    machine["cloop_build"] = CLOOP_BUILD
     machine["load_average_start"] = load_start
     machine["load_average_end"] = load_average()
     report = {

@@ -40,6 +40,12 @@ MODULES = {
     "test_streams": (3, 11),
     "test_sock_lowlevel": (3, 11),
     "test_server": (3, 11),
+    "test_sendfile": (3, 11),
+    "test_buffered_proto": (3, 11),
+    "test_sslproto": (3, 11),
+    "test_ssl": (3, 11),
+    "test_subprocess": (3, 11),
+    "test_threads": (3, 11),
 }
 
 # Last resort only: the per-test watchdog in the subprocess fires first.

@@ -22,6 +22,11 @@ class CloopTask_CloopFuture_Tests(support.CloopCase, test_tasks.BaseTaskTests,
     Task = cloop.Task
     Future = cloop.Future
 
+    # CPython runs this one on its C Task only: deleting a C-level
+    # attribute must raise AttributeError, not crash.
+    test_del__log_destroy_pending_segfault = (
+        test_tasks.CTask_CFuture_Tests.test_del__log_destroy_pending_segfault)
+
 
 @test_tasks.add_subclass_tests
 class CloopTask_CloopFuture_SubclassTests(support.CloopCase,

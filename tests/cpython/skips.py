@@ -8,31 +8,12 @@ BaseEventLoop's private machinery that cloop's C loop does not have
 
 SKIPS maps the name of a module of tests/cpython to {test: reason}. A key is
 a test method name, applied to every cloop class of that module that has
-it, or "Class.test_method" for one class. A reason made with since() or
-until() applies on some Python versions only. Each module calls
-check_used() at its end, so an entry that no longer matches any test fails
-loudly instead of lingering.
+it, or "Class.test_method" for one class. Each module calls check_used()
+at its end, so an entry that no longer matches any test fails loudly
+instead of lingering.
 """
 import sys
 import unittest
-
-
-class _Versioned(str):
-    applies = True
-
-
-def since(version, reason):
-    """reason, applying on Python >= version only."""
-    r = _Versioned(reason)
-    r.applies = sys.version_info >= version
-    return r
-
-
-def until(version, reason):
-    """reason, applying on Python < version only."""
-    r = _Versioned(reason)
-    r.applies = sys.version_info < version
-    return r
 
 
 # The one difference cloop documents (README, "Task and Future"): its Task
@@ -64,16 +45,10 @@ SKIPS = {
 _used = {}
 
 
-def _applicable(module):
-    for key, reason in SKIPS.get(module, {}).items():
-        if getattr(reason, "applies", True):
-            yield key, str(reason)
-
-
 def apply(cls, module):
     """Replace the listed tests of cls by skipped ones (with the reason)."""
     used = _used.setdefault(module, set())
-    for key, reason in _applicable(module):
+    for key, reason in SKIPS.get(module, {}).items():
         owner, _, name = key.rpartition(".")
         if owner and owner != cls.__name__:
             continue
@@ -85,9 +60,8 @@ def apply(cls, module):
 
 
 def check_used(module):
-    """Raise if an entry of SKIPS[module] for this Python matched no test."""
-    stale = sorted(k for k, _ in _applicable(module)
-                   if k not in _used.get(module, set()))
+    """Raise if an entry of SKIPS[module] matched no test."""
+    stale = sorted(set(SKIPS.get(module, {})) - _used.get(module, set()))
     if stale:
         raise AssertionError(
             f"tests/cpython/skips.py: entries for {module} match no test "

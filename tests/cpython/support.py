@@ -85,6 +85,9 @@ class CloopCase:
             skips.apply(cls, cls.skips_module)
 
     def run(self, result=None):
+        # (The few CPython tests that use SIGALRM themselves, through
+        # loop.add_signal_handler and setitimer, replace the alarm for
+        # their duration; the hard stop still covers them.)
         previous = signal.signal(signal.SIGALRM, _on_alarm)
         signal.alarm(WATCHDOG_SECONDS)
         faulthandler.dump_traceback_later(HARD_STOP_SECONDS, exit=True)

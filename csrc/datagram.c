@@ -142,17 +142,7 @@ dgram_read_ready(LoopObject *loop, PyObject *obj, PyObject *unused)
     if (t->conn_lost || !cl_transport_is_watching(t, CL_POLL_READ)) {
         return 0;
     }
-    if (cl_transport_enter(t) < 0) {
-        return cl_transport_report(t, "_read_ready()");
-    }
-    Py_INCREF(t);
-    int rc = read_one(t, loop);
-    if (cl_transport_exit(t) < 0) {
-        rc = -1;
-    }
-    rc = rc < 0 ? cl_transport_report(t, "_read_ready()") : 0;
-    Py_DECREF(t);
-    return rc;
+    return cl_transport_run(t, loop, read_one, "_read_ready()");
 }
 
 /* ------------------------------------------------------------------ */
@@ -206,7 +196,7 @@ send_one(TransportObject *t, PyObject *data, const char *buf,
 }
 
 static int
-sendto_ready(TransportObject *t)
+sendto_ready(TransportObject *t, LoopObject *unused)
 {
     while (t->wq.len > 0) {
         cl_wentry *e = cl_wqueue_at(&t->wq, 0);
@@ -250,17 +240,7 @@ dgram_write_ready(LoopObject *loop, PyObject *obj, PyObject *unused)
     if (!cl_transport_is_watching(t, CL_POLL_WRITE)) {
         return 0;
     }
-    if (cl_transport_enter(t) < 0) {
-        return cl_transport_report(t, "_sendto_ready()");
-    }
-    Py_INCREF(t);
-    int rc = sendto_ready(t);
-    if (cl_transport_exit(t) < 0) {
-        rc = -1;
-    }
-    rc = rc < 0 ? cl_transport_report(t, "_sendto_ready()") : 0;
-    Py_DECREF(t);
-    return rc;
+    return cl_transport_run(t, loop, sendto_ready, "_sendto_ready()");
 }
 
 static PyObject *

@@ -199,14 +199,8 @@ stream_read_ready(LoopObject *loop, PyObject *obj, PyObject *unused)
     if (t->conn_lost || !cl_transport_is_watching(t, CL_POLL_READ)) {
         return 0; /* paused or closed after the event was queued */
     }
-    if (cl_transport_enter(t) < 0) {
-        return cl_transport_report(t, "_read_ready()");
-    }
-    int rc = t->buffered ? read_buffered(t, loop) : read_data(t, loop);
-    if (cl_transport_exit(t) < 0) {
-        rc = -1;
-    }
-    return rc < 0 ? cl_transport_report(t, "_read_ready()") : 0;
+    return cl_transport_run(t, loop, t->buffered ? read_buffered : read_data,
+                            "_read_ready()");
 }
 
 /* ------------------------------------------------------------------ */
@@ -287,7 +281,7 @@ shutdown_write(TransportObject *t)
 }
 
 static int
-write_ready(TransportObject *t)
+write_ready(TransportObject *t, LoopObject *unused)
 {
     if (t->conn_lost) {
         return 0;
@@ -339,17 +333,7 @@ stream_write_ready(LoopObject *loop, PyObject *obj, PyObject *unused)
     if (!cl_transport_is_watching(t, CL_POLL_WRITE)) {
         return 0;
     }
-    if (cl_transport_enter(t) < 0) {
-        return cl_transport_report(t, "_write_ready()");
-    }
-    Py_INCREF(t);
-    int rc = write_ready(t);
-    if (cl_transport_exit(t) < 0) {
-        rc = -1;
-    }
-    rc = rc < 0 ? cl_transport_report(t, "_write_ready()") : 0;
-    Py_DECREF(t);
-    return rc;
+    return cl_transport_run(t, loop, write_ready, "_write_ready()");
 }
 
 /* Queues view[off:] of data. */

@@ -253,6 +253,23 @@ cl_transport_fatal_error(TransportObject *t, const char *message)
 /* ------------------------------------------------------------------ */
 /* Closing                                                             */
 
+int
+cl_transport_run(TransportObject *t, LoopObject *loop, cl_transport_fn fn,
+                 const char *what)
+{
+    if (cl_transport_enter(t) < 0) {
+        return cl_transport_report(t, what);
+    }
+    Py_INCREF(t);
+    int rc = fn(t, loop);
+    if (cl_transport_exit(t) < 0) {
+        rc = -1;
+    }
+    rc = rc < 0 ? cl_transport_report(t, what) : 0;
+    Py_DECREF(t);
+    return rc;
+}
+
 static int
 conn_lost_entry(LoopObject *loop, PyObject *obj, PyObject *exc)
 {

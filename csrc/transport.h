@@ -126,6 +126,14 @@ int cl_transport_exit(TransportObject *t);
  * loop. */
 int cl_transport_report(TransportObject *t, const char *what);
 
+/* The body of a ready-ring function: runs fn(t, loop) inside the
+ * transport's context, holding a reference to t, and reports a failure as
+ * asyncio reports an exception in the transport method `what`. Returns what
+ * a cl_ready_fn returns. */
+typedef int (*cl_transport_fn)(TransportObject *t, LoopObject *loop);
+int cl_transport_run(TransportObject *t, LoopObject *loop, cl_transport_fn fn,
+                     const char *what);
+
 /* The write queue. push steals data and addr. */
 int cl_wqueue_push(cl_wqueue *q, PyObject *data, Py_ssize_t off,
                    PyObject *addr);

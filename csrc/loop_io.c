@@ -422,11 +422,7 @@ cl_loop_io_dispatch(LoopObject *self, int n)
 {
     for (int i = 0; i < n; i++) {
         struct epoll_event *ev = &self->poller.events[i];
-        int fd = ev->data.fd;
-        if (fd == self->poller.wakefd) {
-            cl_poller_drain(&self->poller);
-            continue;
-        }
+        int fd = ev->data.fd; /* never an internal fd: the poller took those */
         if (fd >= self->nwatchers) {
             continue;
         }

@@ -35,7 +35,7 @@ get_state(PyObject *module)
     X(format_callback_source) X(extract_stack)                             \
     X(str_call_exception_handler) X(str_check_callback)                    \
     X(str_log_slow_callback) X(str_message) X(str_exception)               \
-    X(str_handle) X(str_source_traceback) X(str_fileno)                    \
+    X(str_handle) X(str_source_traceback)                                  \
     CL_TASK_STATE_OBJECTS(X)
 
 static int
@@ -66,7 +66,6 @@ intern_strings(cl_state *st)
     INTERN(str_exception, "exception");
     INTERN(str_handle, "handle");
     INTERN(str_source_traceback, "source_traceback");
-    INTERN(str_fileno, "fileno");
 #undef INTERN
     return 0;
 }

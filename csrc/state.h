@@ -30,7 +30,6 @@ typedef struct cl_state {
     PyObject *str_exception;
     PyObject *str_handle;
     PyObject *str_source_traceback;
-    PyObject *str_fileno;
 
     /* Task and Future (future.c, task.c, taskreg.c); see
      * CL_TASK_STATE_OBJECTS below. */

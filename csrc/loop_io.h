@@ -9,6 +9,10 @@
 
 /* Size of the loop's one read buffer (asyncio's max_size for a recv). */
 #define CL_READ_BUFSIZE (256 * 1024)
+/* Reads expected to be at least this big go straight into a bytes object
+ * rather than through the read buffer: copying the chunk out of the buffer
+ * would cost more than sizing the object (a shrink, or an ioctl). */
+#define CL_DIRECT_READ_MIN (16 * 1024)
 
 /* Watches fd for `which` (CL_POLL_READ or CL_POLL_WRITE) with a C watcher:
  * when fd is ready the ready ring runs fn(loop, obj, NULL). Takes a new

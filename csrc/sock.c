@@ -110,7 +110,7 @@ recv_raw(LoopObject *loop, sock_call *c, PyObject **res)
     }
     PyObject *bytes = NULL;
     char *buf;
-    if (c->n <= CL_READ_BUFSIZE) {
+    if (c->n < CL_DIRECT_READ_MIN) {
         buf = cl_loop_io_readbuf(loop);
         if (buf == NULL) {
             return -1;

@@ -12,6 +12,7 @@
  * queued by reference, other buffers are copied when they must wait.
  */
 #include <errno.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 
@@ -83,14 +84,79 @@ recv_some(int fd, void *buf, size_t len)
     return n;
 }
 
-static int
-read_data(TransportObject *t, LoopObject *loop)
+/* Reads of at least CL_DIRECT_READ_MIN bytes switch a transport to direct
+ * reads for its next CL_DIRECT_READ_SPAN reads: recv() straight into a
+ * bytes object sized with FIONREAD, one ioctl instead of copying a big
+ * chunk out of the shared buffer. A span rather than a flag because a big
+ * message often arrives as a full segment and a short tail. */
+#define CL_DIRECT_READ_SPAN 8
+
+/* recv()s straight into a new bytes object of the size FIONREAD reports.
+ * The byte count with *data set, -2 would block, -1 with an exception; 0
+ * when nothing is pending (EOF or an error to come): the caller then reads
+ * through the shared buffer, which reports those. */
+static ssize_t
+recv_direct(TransportObject *t, PyObject **data)
 {
+    int avail = 0;
+    if (ioctl(t->fd, FIONREAD, &avail) < 0 || avail <= 0) {
+        return 0;
+    }
+    size_t len = avail < CL_READ_BUFSIZE ? (size_t)avail : CL_READ_BUFSIZE;
+    PyObject *bytes = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)len);
+    if (bytes == NULL) {
+        return -1;
+    }
+    ssize_t n = recv_some(t->fd, PyBytes_AS_STRING(bytes), len);
+    if (n <= 0) {
+        Py_DECREF(bytes);
+        return n;
+    }
+    if ((size_t)n < len && _PyBytes_Resize(&bytes, n) < 0) {
+        return -1;
+    }
+    *data = bytes;
+    return n;
+}
+
+/* One read as a new bytes object: the byte count with *data set, 0 at EOF,
+ * -2 would block, -1 with an exception. */
+static ssize_t
+recv_bytes(TransportObject *t, LoopObject *loop, PyObject **data)
+{
+    *data = NULL;
+    if (t->direct_reads > 0) {
+        t->direct_reads--;
+        ssize_t n = recv_direct(t, data);
+        if (n != 0) {
+            if (n >= CL_DIRECT_READ_MIN) {
+                t->direct_reads = CL_DIRECT_READ_SPAN;
+            }
+            return n;
+        }
+    }
     char *buf = cl_loop_io_readbuf(loop);
     if (buf == NULL) {
         return -1;
     }
     ssize_t n = recv_some(t->fd, buf, CL_READ_BUFSIZE);
+    if (n > 0) {
+        *data = PyBytes_FromStringAndSize(buf, n);
+        if (*data == NULL) {
+            return -1;
+        }
+        if (n >= CL_DIRECT_READ_MIN) {
+            t->direct_reads = CL_DIRECT_READ_SPAN;
+        }
+    }
+    return n;
+}
+
+static int
+read_data(TransportObject *t, LoopObject *loop)
+{
+    PyObject *data;
+    ssize_t n = recv_bytes(t, loop, &data);
     if (n == -2) {
         return 0;
     }
@@ -103,10 +169,6 @@ read_data(TransportObject *t, LoopObject *loop)
     }
     if (n == 0) {
         return on_eof(t);
-    }
-    PyObject *data = PyBytes_FromStringAndSize(buf, n);
-    if (data == NULL) {
-        return -1;
     }
     PyObject *proto = Py_NewRef(t->protocol);
     PyObject *res = PyObject_CallMethodOneArg(proto, t->ns->str_data_received,

@@ -76,6 +76,7 @@ typedef struct TransportObject {
     char buffered;           /* the protocol is a BufferedProtocol */
     char connected;          /* datagram: has a peer (send, not sendto) */
     char owns_fd;            /* recorded as the fd's owner in the loop */
+    char direct_reads;       /* stream.c: reads left in direct mode */
 } TransportObject;
 
 /* Sets t up as asyncio's _SelectorTransport.__init__ does (extra info,

@@ -59,6 +59,27 @@ def test_sock_recv_large_buffer_and_eof(loop, pair, run_until):
     assert run_until(loop, main()) == (b"x" * 1000, b"")
 
 
+def test_sock_recv_mid_sized_requests(loop, pair, run_until):
+    # Requests of 16 KiB and more read straight into the result on cloop.
+    a, b = pair
+    chunk = os.urandom(40000)
+
+    async def main():
+        b.sendall(chunk)
+        got = b""
+        while len(got) < len(chunk):
+            got += await loop.sock_recv(a, 65536)
+        b.send(b"tail")
+        tail = await loop.sock_recv(a, 32768)
+        b.shutdown(socket.SHUT_WR)
+        eof = await loop.sock_recv(a, 65536)
+        return got, tail, eof
+
+    got, tail, eof = run_until(loop, main())
+    assert (got == chunk, tail, eof) == (True, b"tail", b"")
+    assert type(got) is bytes and type(tail) is bytes
+
+
 def test_sock_recv_into(loop, pair, run_until):
     a, b = pair
     buf = bytearray(10)

@@ -171,6 +171,28 @@ def test_large_writes_are_buffered_and_delivered(loop, run_until):
     run_until(loop, main())
 
 
+def test_big_then_small_chunks_then_eof(loop, run_until):
+    # Big reads switch cloop's transport to reading straight into bytes
+    # objects; small chunks and the EOF after them must still come through.
+    big = os.urandom(300 * 1024)
+
+    async def main():
+        srv, cli, server = await tcp_pair(loop)
+        cli.transport.write(big)
+        assert await srv.wait_for_bytes(len(big)) == big
+        for i in range(20):
+            cli.transport.write(b"%d;" % i)
+            await srv.wait_for_bytes(len(big) + 1)
+        expected = big + b"".join(b"%d;" % i for i in range(20))
+        assert await srv.wait_for_bytes(len(expected)) == expected
+        cli.transport.write_eof()
+        await srv.done
+        assert srv.events == ["made", "eof", ("lost", None)]
+        await close_all(server, srv, cli)
+
+    run_until(loop, main())
+
+
 def test_writelines(loop, run_until):
     async def main():
         srv, cli, server = await tcp_pair(loop)

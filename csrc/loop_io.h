@@ -13,6 +13,10 @@
  * rather than through the read buffer: copying the chunk out of the buffer
  * would cost more than sizing the object (a shrink, or an ioctl). */
 #define CL_DIRECT_READ_MIN (16 * 1024)
+/* sock_recv(n) allocates n bytes up front only up to this size: larger
+ * blocks are past glibc's default mmap threshold (128 KiB), where each
+ * allocation would cost mmap, mremap and munmap. */
+#define CL_DIRECT_RECV_MAX (64 * 1024)
 
 /* Watches fd for `which` (CL_POLL_READ or CL_POLL_WRITE) with a C watcher:
  * when fd is ready the ready ring runs fn(loop, obj, NULL). Takes a new

@@ -110,7 +110,9 @@ recv_raw(LoopObject *loop, sock_call *c, PyObject **res)
     }
     PyObject *bytes = NULL;
     char *buf;
-    if (c->n < CL_DIRECT_READ_MIN) {
+    int direct = c->n > CL_READ_BUFSIZE
+                 || (c->n >= CL_DIRECT_READ_MIN && c->n <= CL_DIRECT_RECV_MAX);
+    if (!direct) {
         buf = cl_loop_io_readbuf(loop);
         if (buf == NULL) {
             return -1;

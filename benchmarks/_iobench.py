@@ -9,8 +9,13 @@ bench_*.py files.
 The load always comes from another process, so that the loop under test
 only serves: echo_client is one C thread on epoll doing strict ping-pong on
 CONNS connections (see its banner), wrk is wrk. Both measure their own time:
-the workload returns (ops, seconds) from the client's timed window, which
-leaves out process start-up, connecting, a short warm-up and shutting down.
+the workload returns (ops, seconds, server_cpu) from the client's timed
+window, which leaves out process start-up, connecting, a short warm-up and
+shutting down. server_cpu is the CPU seconds the server process spent in that
+window: echo_client reads it from /proc for the pid in $ECHO_SERVER_PID (the
+worker itself, or the C ceiling server); for wrk it is the worker's own
+time.process_time() around wrk's whole run (see run_wrk). When the client
+cannot read it, it is None.
 
 Processes started here are killed in `finally` blocks; the C programs also
 die with their parent (PR_SET_PDEATHSIG) and the client has an alarm, so
@@ -107,13 +112,14 @@ def client_command(mode, address, size, conns, duration_ms):
 
 
 def parse_client(stdout, stderr, returncode):
+    """echo_client's output -> (messages, seconds, server CPU seconds or None)."""
     if returncode != 0:
         lines = [l for l in stderr.strip().splitlines() if l.strip()]
         raise RuntimeError(lines[-1] if lines else f"echo_client exited with status {returncode}")
     result = json.loads(stdout.strip().splitlines()[-1])
     if result["messages"] <= 0 or result["seconds"] <= 0:
         raise RuntimeError(f"echo_client measured nothing: {result}")
-    return result["messages"], result["seconds"]
+    return result["messages"], result["seconds"], result.get("server_cpu")
 
 
 def kill(proc):
@@ -141,17 +147,28 @@ async def wait_process(proc, timeout):
     return proc.communicate()
 
 
-def _start(cmd, stdin=subprocess.DEVNULL):
+def _start(cmd, stdin=subprocess.DEVNULL, env=None):
     return subprocess.Popen(cmd, stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, env=helper_env())
+                            text=True, env=env or helper_env())
+
+
+def client_env(server_pid):
+    """The client's environment, naming the process whose CPU time it reads."""
+    env = helper_env()
+    env["ECHO_SERVER_PID"] = str(server_pid)
+    return env
 
 
 async def run_echo_client(mode, address, size, conns, duration_ms):
-    """Run echo_client against a server on the running loop. Return (messages, seconds)."""
+    """Run echo_client against a server on the running loop.
+
+    Return (messages, seconds, server CPU seconds or None). The server is
+    this process: the worker running the loop under test.
+    """
     cmd = client_command(mode, address, size, conns, duration_ms)
     proc = None
     try:
-        proc = _start(cmd)
+        proc = _start(cmd, env=client_env(os.getpid()))
         stdout, stderr = await wait_process(proc, timeout=duration_ms / 1000 + 30)
         return parse_client(stdout, stderr, proc.returncode)
     finally:
@@ -169,7 +186,7 @@ def socket_dir():
 
 
 def echo_ceiling(mode, duration_ms, size, conns):
-    """Run echo_client against echo_ceiling.c. Return (messages, seconds)."""
+    """Run echo_client against echo_ceiling.c. Return (messages, seconds, server CPU seconds)."""
     server = None
     with socket_dir() as tmp:
         try:
@@ -186,7 +203,7 @@ def echo_ceiling(mode, duration_ms, size, conns):
             if mode != "unix":
                 address = f"{HOST}:{line[1]}"
             client = subprocess.run(client_command(mode, address, size, conns, duration_ms),
-                                    capture_output=True, text=True, env=helper_env(),
+                                    capture_output=True, text=True, env=client_env(server.pid),
                                     timeout=duration_ms / 1000 + 30)
             return parse_client(client.stdout, client.stderr, client.returncode)
         finally:
@@ -243,15 +260,27 @@ def parse_wrk(text):
 
 
 async def run_wrk(url, conns, seconds):
-    """Run wrk -t1 against url for `seconds` (whole seconds). Return (requests, seconds)."""
+    """Run wrk -t1 against url for `seconds` (whole seconds).
+
+    Return (requests, seconds, server CPU seconds). The server is this
+    process; its CPU time is taken from wrk's start to its exit, since wrk
+    cannot mark its window for us. That is honest because wrk counts every
+    request its threads complete, from their creation (before they connect)
+    to their join, so every request served is in the count; the CPU outside
+    that span is closing the connections after wrk exits and waking up from
+    the 50 Hz poll of wait_process: well under 1% of the serving.
+    """
     cmd = [wrk_binary(), "-t1", f"-c{conns}", f"-d{seconds}s", url]
     proc = None
     try:
         proc = _start(cmd)
+        # After Popen returned, so that forking wrk is not counted.
+        cpu_start = time.process_time()
         stdout, stderr = await wait_process(proc, timeout=seconds + 30)
+        server_cpu = time.process_time() - cpu_start
         if proc.returncode != 0:
             raise RuntimeError(f"wrk exited with status {proc.returncode}: {stderr.strip()[-300:]}")
-        return parse_wrk(stdout)
+        return (*parse_wrk(stdout), server_cpu)
     finally:
         kill(proc)
 

@@ -19,7 +19,12 @@ A workload may return (ops, seconds) instead of ops: the I/O workloads do,
 with the seconds of the client's own timed window (the client is another
 process; see _iobench.py), so that start-up, connecting and shutting down are
 not counted. Their WARMUP_SIZE is 0: the client warms up before its window
-instead of the worker running the workload twice.
+instead of the worker running the workload twice. They may also return
+(ops, seconds, server_cpu): the CPU seconds the server process spent in that
+window (None if it could not be read). The JSON line then has cpu_per_op,
+server_cpu / ops: where the client or the wake-up latency limits the
+throughput of every server alike, the CPU a server spends per message still
+tells them apart.
 
 --loop ceiling runs the workload's ceiling() (the same client against a
 minimal C server) instead; no event loop is created.
@@ -46,10 +51,25 @@ from _workloads import resolve  # noqa: E402
 
 
 def split_result(result, elapsed):
-    """A workload's return value -> (ops, seconds): ops alone, or (ops, its own seconds)."""
-    if isinstance(result, tuple) and len(result) == 2:
+    """A workload's return value -> (ops, seconds, server CPU seconds or None).
+
+    It is ops alone (timed by the worker), (ops, its own seconds), or
+    (ops, its own seconds, the server's CPU seconds in that time).
+    """
+    if isinstance(result, tuple) and len(result) == 3:
         return result
-    return result, elapsed
+    if isinstance(result, tuple) and len(result) == 2:
+        return (*result, None)
+    return result, elapsed, None
+
+
+def cpu_per_op(server_cpu, ops):
+    """Server CPU seconds per op, or None when the CPU time is unknown."""
+    if server_cpu is None:
+        return None
+    if server_cpu < 0:
+        raise RuntimeError(f"workload reported {server_cpu!r} s of server CPU")
+    return server_cpu / ops
 
 
 def measure(factory, workload, params, n, warmup_n, gc_mode):
@@ -165,10 +185,10 @@ def main(argv=None):
         if not callable(getattr(workload, "ceiling", None)):
             raise RuntimeError(f"workload {args.workload} has no ceiling")
         version = probe_ceiling()["version"]
-        ops, elapsed = measure_ceiling(workload, params, n)
+        ops, elapsed, server_cpu = measure_ceiling(workload, params, n)
     else:
         warmup_n = min(getattr(workload, "WARMUP_SIZE", workload.QUICK_SIZE), n)
-        ops, elapsed = measure(factory, workload, params, n, warmup_n, args.gc)
+        ops, elapsed, server_cpu = measure(factory, workload, params, n, warmup_n, args.gc)
     if not isinstance(ops, int) or ops <= 0:
         raise RuntimeError(f"workload returned {ops!r}, expected a positive op count")
     if not elapsed > 0:
@@ -182,6 +202,8 @@ def main(argv=None):
         "unit": getattr(workload, "UNIT", "ops"),
         "seconds": elapsed,
         "ops_per_sec": ops / elapsed,
+        "server_cpu": server_cpu,
+        "cpu_per_op": cpu_per_op(server_cpu, ops),
     }))
     return 0
 

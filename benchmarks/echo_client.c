@@ -16,6 +16,13 @@
  * flight are completed (so the server never sees a connection reset in the
  * middle of a message) and then every connection is closed.
  *
+ * If the environment variable ECHO_SERVER_PID names the server's process, the
+ * line also has "server_cpu": the seconds that process spent on a CPU during
+ * the timed window (all its threads, user and system), read from /proc just
+ * before and just after the window. Throughput alone cannot tell two servers
+ * apart when this client or the wake-up latency is the limit; the server's
+ * CPU per message still can. Without the variable there is no such field.
+ *
  * One thread, one epoll instance, level-triggered, nonblocking sockets, so
  * that the client costs far less CPU per message than any Python server and is
  * not what is measured. Exits with status 1 and a message on stderr on any
@@ -29,6 +36,7 @@
  * and exits when its parent dies (PR_SET_PDEATHSIG).
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
@@ -86,6 +94,81 @@ static double now(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+/* The server's CPU time ("server_cpu"). The first field of
+ * /proc/PID/task/TID/schedstat is a thread's time on a CPU in nanoseconds;
+ * summed over the threads it is the process's, exact enough for a 200 ms
+ * window. A thread that exits during the window takes its time out of the
+ * sum (its whole life's, not only the window's share): a known error, small
+ * since the servers measured here run one thread. Kernels without scheduler
+ * statistics print zeros there; then utime + stime of /proc/PID/stat is used
+ * (all threads, exited ones included, but in clock ticks of 10 ms or so). */
+enum cpu_source { CPU_NONE, CPU_SCHEDSTAT, CPU_STAT };
+
+static int schedstat_seconds(pid_t pid, double *seconds)
+{
+    char dirpath[64], path[384];
+    snprintf(dirpath, sizeof dirpath, "/proc/%d/task", (int)pid);
+    DIR *dir = opendir(dirpath);
+    if (!dir)
+        return -1;
+    unsigned long long sum = 0;
+    struct dirent *d;
+    while ((d = readdir(dir)) != NULL) {
+        if (d->d_name[0] == '.')
+            continue;
+        snprintf(path, sizeof path, "%s/%s/schedstat", dirpath, d->d_name);
+        FILE *f = fopen(path, "r");
+        if (!f)
+            continue; /* the thread exited since readdir */
+        unsigned long long ns;
+        if (fscanf(f, "%llu", &ns) == 1)
+            sum += ns;
+        fclose(f);
+    }
+    closedir(dir);
+    if (sum == 0)
+        return -1; /* no scheduler statistics: a live server has run */
+    *seconds = sum * 1e-9;
+    return 0;
+}
+
+static int stat_seconds(pid_t pid, double *seconds)
+{
+    char path[64], text[1024];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    size_t n = fread(text, 1, sizeof text - 1, f);
+    fclose(f);
+    text[n] = '\0';
+    /* Fields 14 and 15; the command name (field 2) may hold spaces and
+     * parentheses, so count from the last ')'. */
+    char *p = strrchr(text, ')');
+    unsigned long utime, stime;
+    if (!p || sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu",
+                     &utime, &stime) != 2)
+        return -1;
+    *seconds = (double)(utime + stime) / (double)sysconf(_SC_CLK_TCK);
+    return 0;
+}
+
+/* Reads the server's CPU seconds with *source, or picks the first source
+ * that works if *source is CPU_NONE; both readings of a window must come
+ * from the same source. */
+static int server_cpu(pid_t pid, enum cpu_source *source, double *seconds)
+{
+    if (*source != CPU_STAT && schedstat_seconds(pid, seconds) == 0) {
+        *source = CPU_SCHEDSTAT;
+        return 0;
+    }
+    if (*source != CPU_SCHEDSTAT && stat_seconds(pid, seconds) == 0) {
+        *source = CPU_STAT;
+        return 0;
+    }
+    return -1;
 }
 
 static void set_events(struct conn *c, int want_out)
@@ -349,10 +432,18 @@ int main(int argc, char **argv)
     counting = 1;
     counted = 0;
     lost = 0;
+    const char *pid_text = getenv("ECHO_SERVER_PID");
+    pid_t pid = pid_text ? (pid_t)atoi(pid_text) : 0;
+    enum cpu_source source = CPU_NONE;
+    double cpu_start = 0, cpu_end = 0;
+    int have_cpu = pid > 0 && server_cpu(pid, &source, &cpu_start) == 0;
     double start = now();
     run_until(start + duration, 5.0);
     double seconds = now() - start;
     long long messages = counted;
+    have_cpu = have_cpu && server_cpu(pid, &source, &cpu_end) == 0;
+    if (pid_text && !have_cpu)
+        fprintf(stderr, "echo_client: cannot read the CPU time of process %s\n", pid_text);
 
     /* Finish the messages in flight, then close. */
     stopping = 1;
@@ -366,7 +457,10 @@ int main(int argc, char **argv)
     if (messages <= 0)
         die("no message completed in %.3f s", seconds);
     printf("{\"messages\": %lld, \"seconds\": %.6f, \"lost\": %lld, \"size\": %zu, "
-           "\"conns\": %d, \"mode\": \"%s\"}\n",
+           "\"conns\": %d, \"mode\": \"%s\"",
            messages, seconds, lost, size, nconns, argv[1]);
+    if (have_cpu)
+        printf(", \"server_cpu\": %.9f", cpu_end - cpu_start);
+    printf("}\n");
     return 0;
 }

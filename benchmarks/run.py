@@ -20,8 +20,15 @@ workloads' load against a minimal echo server in C (echo_ceiling.c); it is
 measured, interleaved like a loop, only for workloads that define ceiling(),
 and shown as n/a elsewhere.
 
+For the I/O workloads a second figure is kept: the server's CPU time per op
+(cpu_per_op, from the worker: the server process's CPU seconds during the
+client's timed window over the ops in it), median over the repeats like
+ops/s, in a second table. On 2 cores many echo cells are limited by the
+client or by wake-up latency, so every server reaches about the same ops/s;
+the CPU each one spends per message still tells them apart.
+
 Writes, in --out (default benchmarks/results/): latest.json (machine, loop
-versions, every sample and the medians), latest.md (the table in markdown),
+versions, every sample and the medians), latest.md (the tables in markdown),
 latest.png (ratio to asyncio per workload, one bar per loop, CPU and I/O
 workloads in two panels) and README-section.md (the "Performance" section for
 the project README, made from this run). A loop that does not import is
@@ -57,6 +64,11 @@ DEFAULT_OUT = os.path.join(HERE, "results")
 
 # The ratios the table and the JSON report: (numerator loop, denominator loop).
 RATIOS = [("cloop", "asyncio"), ("cloop", "uvloop"), ("cloop", CEILING)]
+
+# The server CPU table's ratios: the other loop's CPU per op over cloop's,
+# so that, as in the ops/s table, more than 1 means cloop is better.
+CPU_RATIOS = ["asyncio", "uvloop"]
+CPU_TITLE = "Server CPU per message (µs, lower is better)"
 
 # Environment variables that would slow one loop down and not another, or
 # change what is measured; the workers run without them.
@@ -330,6 +342,9 @@ def measure_all(workloads, loops, repeat, io_repeat, quick, gc_mode, timeout):
                     cell["ops"] = result["ops"]
                     cell["unit"] = result["unit"]
                     status = f"{human(result['ops_per_sec'])} {result['unit']}/s"
+                    if result.get("cpu_per_op") is not None:
+                        cell.setdefault("cpu_per_op_samples", []).append(result["cpu_per_op"])
+                        status += f", server CPU {micro(result['cpu_per_op'])} µs/op"
                 progress.update(f"rep {rep + 1}/{reps[workload]}  {workload:<22} {loop:<8} {status}")
     progress.finish()
     for per_loop in results.values():
@@ -343,6 +358,8 @@ def measure_all(workloads, loops, repeat, io_repeat, quick, gc_mode, timeout):
                 cell["error"] = cell["errors"][0] if cell["errors"] else "no samples"
             else:
                 cell["median"] = statistics.median(cell["samples"])
+            cpu = cell.get("cpu_per_op_samples")
+            cell["cpu_per_op"] = statistics.median(cpu) if cpu and cell["median"] else None
     return results
 
 
@@ -369,6 +386,29 @@ def compute_ratios(results, loops):
             b = per_loop.get(den, {}).get("median")
             ratios[workload][f"{num}/{den}"] = a / b if a and b else None
     return ratios
+
+
+def compute_cpu_ratios(results, workload_kinds):
+    """{I/O workload: {"<loop>/cloop": that loop's CPU per op over cloop's, or None}}."""
+    return {
+        workload: {f"{other}/cloop": cpu_ratio(per_loop, other) for other in CPU_RATIOS}
+        for workload, per_loop in results.items() if workload_kinds.get(workload) == "io"
+    }
+
+
+def cpu_ratio(per_loop, other):
+    """other's server CPU per op over cloop's (> 1: cloop uses less), or None."""
+    mine = per_loop.get("cloop", {}).get("cpu_per_op")
+    theirs = per_loop.get(other, {}).get("cpu_per_op")
+    return theirs / mine if mine and theirs else None
+
+
+def micro(seconds):
+    """Seconds as microseconds with three significant digits or so."""
+    value = seconds * 1e6
+    if value >= 100:
+        return f"{value:.0f}"
+    return f"{value:.1f}" if value >= 10 else f"{value:.2f}"
 
 
 def human(value):
@@ -424,28 +464,92 @@ def notes(report):
     return lines
 
 
-def format_text(report):
-    header, rows = table_rows(report)
+def io_workloads(report):
+    return [w for w in report["results"] if report["workloads"][w]["kind"] == "io"]
+
+
+def has_cpu_figures(report):
+    """Whether any cell has a server CPU figure (a report from before them has none)."""
+    return any(cell.get("cpu_per_op") is not None
+               for per_loop in report["results"].values() for cell in per_loop.values())
+
+
+def cpu_table_rows(report):
+    """The server CPU table (I/O workloads only) as a header and rows of strings.
+
+    A report written before this figure existed has no cpu_per_op: n/a.
+    """
+    loops = report["config"]["loops"]
+    measured = report["config"]["loops_measured"]
+    others = [o for o in CPU_RATIOS if "cloop" in loops and o in loops]
+    header = ["workload"] + loops + [f"cloop vs {o}" for o in others]
+    rows = []
+    for workload in io_workloads(report):
+        per_loop = report["results"][workload]
+        row = [workload]
+        for loop in loops:
+            cell = per_loop[loop]
+            if cell.get("na"):
+                row.append("n/a")
+            elif loop not in measured:
+                row.append("missing")
+            elif cell["median"] is None:
+                row.append("error")
+            else:
+                cpu = cell.get("cpu_per_op")
+                row.append("n/a" if cpu is None else micro(cpu))
+        for other in others:
+            ratio = cpu_ratio(per_loop, other)
+            row.append("-" if ratio is None else f"{ratio:.2f}x")
+        rows.append(row)
+    return header, rows
+
+
+def aligned_table(header, rows, text_columns):
+    """A plain-text table: the first text_columns columns left-aligned, the rest right-aligned."""
     widths = [max(len(r[i]) for r in [header] + rows) for i in range(len(header))]
     out = []
     for i, row in enumerate([header] + rows):
-        cells = ([row[0].ljust(widths[0]), row[1].ljust(widths[1])]
-                 + [c.rjust(w) for c, w in zip(row[2:], widths[2:])])
+        cells = [c.ljust(w) if j < text_columns else c.rjust(w)
+                 for j, (c, w) in enumerate(zip(row, widths))]
         out.append("  ".join(cells))
         if i == 0:
             out.append("  ".join("-" * w for w in widths))
+    return out
+
+
+def format_text(report):
+    out = aligned_table(*table_rows(report), text_columns=2)
+    header, rows = cpu_table_rows(report)
+    if rows:
+        out.extend(["", CPU_TITLE + ":"] + aligned_table(header, rows, text_columns=1))
     out.extend(notes(report))
     return "\n".join(out)
 
 
-def markdown_table(report):
-    header, rows = table_rows(report)
+def markdown_rows(header, rows, text_columns):
     out = [
         "| " + " | ".join(header) + " |",
-        "|" + "|".join(["---", "---"] + ["---:"] * (len(header) - 2)) + "|",
+        "|" + "|".join(["---"] * text_columns + ["---:"] * (len(header) - text_columns)) + "|",
     ]
     out.extend("| " + " | ".join(row) + " |" for row in rows)
     return out
+
+
+def markdown_table(report):
+    return markdown_rows(*table_rows(report), text_columns=2)
+
+
+def cpu_markdown(report):
+    """The server CPU table with its title and what it means, or [] without I/O workloads."""
+    header, rows = cpu_table_rows(report)
+    if not rows:
+        return []
+    missing = "" if has_cpu_figures(report) else " (not measured by the run that wrote this report)"
+    return ["", f"**{CPU_TITLE}**{missing}: the server process's CPU "
+                "time (all threads, user and system) during the client's timed window, over the "
+                "ops in it. `cloop vs X` is X's figure over cloop's: more than 1 means cloop uses "
+                "less CPU per message.", ""] + markdown_rows(header, rows, text_columns=1)
 
 
 def method_lines(report):
@@ -470,6 +574,13 @@ def method_lines(report):
             "share of it cloop reaches. n/a where there is no echo. The client and server share "
             "the machine's cores, so the ceiling is the limit of this client on this machine, "
             "not of the kernel.")
+    if has_cpu_figures(report):
+        lines.append(
+            "- Server CPU per message: CPU time of the server process (the worker running the "
+            "loop, or the C ceiling server) during the client's timed window, read by the echo "
+            "client from `/proc/PID/task/*/schedstat`, over the messages in the window; for "
+            "HTTP the worker's own CPU time around wrk's run. Where the client or the wake-up "
+            "latency caps every server at the same ops/s, this still tells them apart.")
     return lines
 
 
@@ -494,6 +605,7 @@ def format_markdown(report):
     out.extend(method_lines(report))
     out.append("")
     out.extend(markdown_table(report))
+    out.extend(cpu_markdown(report))
     extra = notes(report)
     if extra:
         out.append("")
@@ -517,6 +629,13 @@ def summary_lines(report):
             if values:
                 lines.append(f"- cloop vs {what}, {label}: geometric mean {geometric_mean(values):.2f}x "
                              f"({min(values):.2f}x to {max(values):.2f}x, {len(values)} workloads)")
+    for other in CPU_RATIOS:
+        values = [cpu_ratio(report["results"][w], other) for w in io_workloads(report)]
+        values = [v for v in values if v]
+        if values:
+            lines.append(f"- server CPU per message, {other} over cloop (more than 1: cloop uses "
+                         f"less): geometric mean {geometric_mean(values):.2f}x ({min(values):.2f}x "
+                         f"to {max(values):.2f}x, {len(values)} I/O workloads)")
     values = [r.get(f"cloop/{CEILING}") for r in report["ratios"].values()]
     values = [v for v in values if v]
     if values:
@@ -540,8 +659,8 @@ def format_readme_section(report):
         "",
         f"Measured on {date}: {m['cpu_model']}, {m['cores']} cores, {m['platform']}; "
         f"{m['python_implementation']} {m['python']}; {versions}; "
-        f"commit {m['git_commit'] or 'unknown'}. Higher is better; only the ratios of one run "
-        "compare, never numbers from different machines.",
+        f"commit {m['git_commit'] or 'unknown'}. Higher ops/s is better, lower CPU per message "
+        "too; only the ratios of one run compare, never numbers from different machines.",
         "",
     ]
     busy = busy_machine_note(m)
@@ -551,6 +670,7 @@ def format_readme_section(report):
     if summary:
         out.extend(summary + [""])
     out.extend(markdown_table(report))
+    out.extend(cpu_markdown(report))
     out.append("")
     out.extend(method_lines(report))
     errors = [line for line in notes(report) if line.startswith(("error", "missing"))]
@@ -713,7 +833,7 @@ def run(args):
     machine["load_average_start"] = load_start
     machine["load_average_end"] = load_average()
     report = {
-        "schema": 2,
+        "schema": 3,
         "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "duration_seconds": round(time.monotonic() - started, 1),
         "machine": machine,
@@ -726,10 +846,12 @@ def run(args):
             "loops_measured": measured,
             "workloads": args.workload_list,
             "metric": "ops_per_sec",
+            "cpu_metric": "cpu_per_op: server CPU seconds per op in the client's window (I/O)",
         },
         "workloads": workload_info(args.workload_list),
         "results": results,
         "ratios": compute_ratios(results, measured),
+        "cpu_ratios": compute_cpu_ratios(results, {w: _workloads.kind(w) for w in results}),
     }
 
     write_text(os.path.join(args.out, "latest.json"), json.dumps(report, indent=2) + "\n")

@@ -44,6 +44,21 @@ def import_impl(impl):
     raise ValueError(f"unknown loop implementation {impl!r}")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def no_fd_outlives_the_suite():
+    """No file descriptor opened during the run is still open at its end.
+
+    Modules that open processes and pipes also check per module (leakcheck).
+    """
+    from leakcheck import describe_fds
+
+    before = set(os.listdir("/proc/self/fd"))
+    yield
+    gc.collect()
+    leaked = set(os.listdir("/proc/self/fd")) - before
+    assert not leaked, describe_fds(leaked)
+
+
 def pytest_generate_tests(metafunc):
     if "impl" in metafunc.fixturenames:
         if metafunc.definition.get_closest_marker("cloop_only"):

@@ -6,6 +6,8 @@ import sys
 
 import pytest
 
+from leakcheck import no_leaks  # noqa: F401 (autouse fixture)
+
 
 class DgramRecorder(asyncio.DatagramProtocol):
     def __init__(self, loop):

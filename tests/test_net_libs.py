@@ -17,6 +17,8 @@ import time
 
 import pytest
 
+from leakcheck import no_leaks  # noqa: F401 (autouse fixture)
+
 # Both are in requirements-dev.txt: a missing one fails the module, it is
 # never skipped.
 import aiohttp

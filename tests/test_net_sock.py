@@ -8,6 +8,8 @@ import ssl
 
 import pytest
 
+from leakcheck import no_leaks  # noqa: F401 (autouse fixture)
+
 
 @pytest.fixture
 def pair():

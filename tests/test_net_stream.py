@@ -10,6 +10,8 @@ import warnings
 
 import pytest
 
+from leakcheck import no_leaks  # noqa: F401 (autouse fixture)
+
 PY312 = sys.version_info >= (3, 12)
 
 

@@ -12,6 +12,8 @@ import subprocess
 
 import pytest
 
+from leakcheck import no_leaks  # noqa: F401 (autouse fixture)
+
 
 @pytest.fixture(scope="module")
 def cert(tmp_path_factory):

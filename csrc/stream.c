@@ -294,7 +294,12 @@ send_iov(int fd, struct iovec *iov, int cnt)
     msg.msg_iov = iov;
     msg.msg_iovlen = (size_t)cnt;
     ssize_t n;
-    while ((n = sendmsg(fd, &msg, MSG_NOSIGNAL)) < 0 && errno == EINTR) {
+    /* One buffer (every write()): send() skips sendmsg's copying in of the
+     * message header and iovec. */
+    while ((n = cnt == 1 ? send(fd, iov[0].iov_base, iov[0].iov_len,
+                                MSG_NOSIGNAL)
+                         : sendmsg(fd, &msg, MSG_NOSIGNAL)) < 0
+           && errno == EINTR) {
         if (PyErr_CheckSignals() < 0) {
             return -1;
         }

@@ -44,6 +44,7 @@ cl_handle_new(PyTypeObject *tp, LoopObject *loop, PyObject *callback,
     h->cancelled = 0;
     h->scheduled = 0;
     PyObject_GC_Track(h);
+    CL_DEBUG_COUNT(loop->state, handles, 1);
 
     if (context == NULL || context == Py_None) {
         h->context = PyContext_CopyCurrent();
@@ -108,6 +109,7 @@ Handle_dealloc(HandleObject *h)
         PyObject_ClearWeakRefs((PyObject *)h);
     }
     (void)Handle_clear(h);
+    CL_DEBUG_COUNT(cl_state_from_type(tp), handles, -1);
     tp->tp_free(h);
     Py_DECREF(tp);
 }

@@ -134,6 +134,7 @@ add_watch(LoopObject *self, int fd, unsigned which, PyObject *obj,
     cl_ready_fn oldfn = *fnslot;
     *slot = obj;
     *fnslot = fn;
+    CL_DEBUG_COUNT(self->state, watchers, old == NULL);
     release_watcher(old, oldfn);
     return 0;
 }
@@ -165,6 +166,7 @@ remove_watch(LoopObject *self, int fd, unsigned which)
     if (old == NULL) {
         return 0;
     }
+    CL_DEBUG_COUNT(self->state, watchers, -1);
     release_watcher(old, oldfn);
     return 1;
 }
@@ -470,6 +472,7 @@ cl_loop_io_clear(LoopObject *self)
         w->reader = w->writer = NULL;
         w->read_fn = w->write_fn = NULL;
         w->transport = NULL;
+        CL_DEBUG_COUNT(self->state, watchers, -((r != NULL) + (wr != NULL)));
         if (self->poller.epfd >= 0 && (r || wr)) {
             (void)cl_poller_set(&self->poller, fd, 0);
         }

@@ -5,6 +5,7 @@
  * released here in traverse/clear.
  */
 #include "common.h"
+#include "debugcount.h"
 #include "handle.h"
 #include "loop.h"
 #include "task.h"
@@ -116,6 +117,10 @@ module_free(void *module)
     (void)module_clear((PyObject *)module);
 }
 
+static PyMethodDef module_methods[] = {
+    CL_DEBUGCOUNT_METHODS
+    {NULL, NULL, 0, NULL}};
+
 static PyModuleDef_Slot module_slots[] = {
     {Py_mod_exec, module_exec},
 #if CL_PY312
@@ -128,6 +133,7 @@ static struct PyModuleDef cloop_module = {
     .m_name = "cloop._cloop",
     .m_doc = "The C core of cloop: event loop, handles, Task and Future.",
     .m_size = sizeof(cl_state),
+    .m_methods = module_methods,
     .m_slots = module_slots,
     .m_traverse = module_traverse,
     .m_clear = module_clear,

@@ -718,6 +718,7 @@ cl_transport_dealloc(TransportObject *t)
     (void)cl_transport_clear(t);
     PyMem_Free(t->wq.items);
     t->wq.items = NULL;
+    CL_DEBUG_COUNT(cl_state_from_type(tp), transports, -1);
     tp->tp_free(t);
     Py_DECREF(tp);
 }

@@ -367,7 +367,11 @@ cl_transport_repr(TransportObject *t)
 TransportObject *
 cl_transport_alloc(PyTypeObject *tp)
 {
-    return (TransportObject *)tp->tp_alloc(tp, 0);
+    TransportObject *t = (TransportObject *)tp->tp_alloc(tp, 0);
+    if (t != NULL) {
+        CL_DEBUG_COUNT(cl_state_from_type(tp), transports, 1);
+    }
+    return t;
 }
 
 int

@@ -59,6 +59,49 @@ def no_fd_outlives_the_suite():
     assert not leaked, describe_fds(leaked)
 
 
+_COUNTS_BEFORE = pytest.StashKey()
+
+
+def _debug_counts():
+    """cloop's live C-object counters (CLOOP_DEBUG builds), else None."""
+    try:
+        from cloop import _cloop
+    except ImportError:
+        return None
+    return _cloop._debug_counts()
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_teardown(item, nextitem):
+    """In a CLOOP_DEBUG build (the sanitizer run): every Handle, transport and
+    fd watcher a test created is gone once the test and its fixtures are.
+
+    A hook wrapper rather than a fixture: it runs after every fixture is torn
+    down and after pytest's log capture has dropped the test's records (a
+    logged traceback holds the frames that hold handles). A leak fails the
+    test's teardown.
+    """
+    before = item.stash.get(_COUNTS_BEFORE, None)
+    result = yield
+    if before is None:
+        return result
+    item.funcargs.clear()  # pytest drops these itself only after this hook
+    after = _debug_counts()
+    if after != before:
+        gc.collect()  # cycles: a transport and its protocol, a handle's callback
+        after = _debug_counts()
+    leaked = {k: after[k] - before[k] for k in after if after[k] != before[k]}
+    assert not leaked, f"C objects left alive by the test (count delta): {leaked}"
+    return result
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    counts = _debug_counts()
+    if counts is not None:
+        item.stash[_COUNTS_BEFORE] = counts
+
+
 def pytest_generate_tests(metafunc):
     if "impl" in metafunc.fixturenames:
         if metafunc.definition.get_closest_marker("cloop_only"):

@@ -1,9 +1,9 @@
 /* datagram.c: the datagram socket transport (asyncio's
  * _SelectorDatagramTransport).
  *
- * A readable fd gives one datagram per event: recvfrom() into the loop's
- * read buffer, an exact-size bytes object and the sender's address
- * (sockaddr.c) to protocol.datagram_received. sendto() sends at once and
+ * A readable fd gives up to CL_DGRAM_BATCH datagrams per event, each
+ * recvfrom() into the loop's read buffer, an exact-size bytes object and
+ * the sender's address (sockaddr.c) to protocol.datagram_received. sendto() sends at once and
  * queues (bytes, address) pairs only when the kernel refuses; OSErrors go
  * to protocol.error_received, as in asyncio.
  *
@@ -110,6 +110,8 @@ recv_datagram(TransportObject *t, LoopObject *loop, PyObject **data,
     return 1;
 }
 
+/* Reads one datagram and hands it to the protocol: 1 delivered, 0 none
+ * was there (or an OSError went to error_received), -1 error. */
 static int
 read_one(TransportObject *t, LoopObject *loop)
 {
@@ -132,6 +134,29 @@ read_one(TransportObject *t, LoopObject *loop)
         return -1; /* reported as an exception in the callback */
     }
     Py_DECREF(res);
+    return 1;
+}
+
+/* Datagrams read per readable event, as libuv (so uvloop) reads them: with
+ * many peers sending, one poll per datagram costs more than the datagram.
+ * The transport is checked between datagrams, so pause_reading() or
+ * close() in datagram_received stops the batch as it stops asyncio's next
+ * read. */
+#define CL_DGRAM_BATCH 32
+
+static int
+read_batch(TransportObject *t, LoopObject *loop)
+{
+    for (int i = 0; i < CL_DGRAM_BATCH; i++) {
+        int r = read_one(t, loop);
+        if (r <= 0) {
+            return r;
+        }
+        if (t->conn_lost || t->closing
+            || !cl_transport_is_watching(t, CL_POLL_READ)) {
+            break;
+        }
+    }
     return 0;
 }
 
@@ -142,7 +167,7 @@ dgram_read_ready(LoopObject *loop, PyObject *obj, PyObject *unused)
     if (t->conn_lost || !cl_transport_is_watching(t, CL_POLL_READ)) {
         return 0;
     }
-    return cl_transport_run(t, loop, read_one, "_read_ready()");
+    return cl_transport_run(t, loop, read_batch, "_read_ready()");
 }
 
 /* ------------------------------------------------------------------ */

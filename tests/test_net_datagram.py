@@ -225,3 +225,45 @@ def test_datagram_write_buffer_and_limits(loop, run_until):
         await p.lost
 
     run_until(loop, main())
+
+
+class StopAfterFirst(DgramRecorder):
+    """Pauses (or closes) the transport in the first datagram_received."""
+
+    def __init__(self, loop, how):
+        super().__init__(loop)
+        self.how = how
+        self.order = []
+
+    def datagram_received(self, data, addr):
+        self.order.append(data)
+        if len(self.order) == 1:
+            getattr(self.transport, self.how)()
+
+
+@pytest.mark.parametrize("how", ["pause_reading", "close"])
+def test_no_datagram_after_pause_or_close_in_the_callback(loop, run_until, how):
+    # cloop reads several queued datagrams per readable event; pausing or
+    # closing from datagram_received must still stop delivery at once.
+    async def main():
+        st, sp = await loop.create_datagram_endpoint(
+            lambda: StopAfterFirst(loop, how), local_addr=("127.0.0.1", 0))
+        if how == "pause_reading" and not hasattr(st, "pause_reading"):
+            st.close()
+            pytest.skip("this asyncio's datagram transport has no pause_reading")
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as peer:
+            for i in range(10):
+                peer.sendto(b"%d" % i, st.get_extra_info("sockname"))
+            for _ in range(5):
+                await asyncio.sleep(0.01)
+            assert sp.order == [b"0"]
+            if how == "pause_reading":
+                assert not st.is_reading()
+                st.resume_reading()
+                while len(sp.order) < 10:
+                    await asyncio.sleep(0.01)
+                assert sp.order == [b"%d" % i for i in range(10)]
+                st.close()
+        assert await sp.lost is None
+
+    run_until(loop, main())

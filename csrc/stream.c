@@ -192,7 +192,11 @@ get_protocol_buffer(TransportObject *t, PyObject *proto, Py_buffer *view,
     static const char get_msg[] =
         "Fatal error: protocol.get_buffer() call failed.";
     *ok = 0;
-    PyObject *buf = PyObject_CallMethod(proto, "get_buffer", "i", -1);
+    PyObject *size_hint = PyLong_FromLong(-1); /* a cached small int */
+    PyObject *buf = size_hint == NULL ? NULL
+                    : PyObject_CallMethodOneArg(proto, t->ns->str_get_buffer,
+                                                size_hint);
+    Py_XDECREF(size_hint);
     if (buf == NULL) {
         return cl_transport_fatal_error(t, get_msg);
     }
@@ -241,8 +245,11 @@ read_buffered(TransportObject *t, LoopObject *loop)
         rc = on_eof(t);
     }
     else {
-        PyObject *res = PyObject_CallMethod(proto, "buffer_updated", "n",
-                                            (Py_ssize_t)n);
+        PyObject *nbytes = PyLong_FromSsize_t((Py_ssize_t)n);
+        PyObject *res = nbytes == NULL ? NULL
+                        : PyObject_CallMethodOneArg(
+                              proto, t->ns->str_buffer_updated, nbytes);
+        Py_XDECREF(nbytes);
         if (res == NULL) {
             rc = cl_transport_fatal_error(
                 t, "Fatal error: protocol.buffer_updated() call failed.");

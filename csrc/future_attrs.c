@@ -1,0 +1,206 @@
+/* future_attrs.c: cloop.Future's attributes (the getset table).
+ *
+ * asyncio's private attributes that libraries, debuggers and the course
+ * read or set on a Future: _state, _asyncio_future_blocking,
+ * _log_traceback, _loop, _callbacks, _result, _exception,
+ * _source_traceback, _cancel_message. Each reads the C fields future.c
+ * owns; none changes a future's state except the setters asyncio allows.
+ */
+#include "common.h"
+#include "future.h"
+#include "future_attrs.h"
+#include "task.h"
+
+static PyObject *
+Future_get_state(FutureObject *fut, void *c)
+{
+    if (cl_future_check_alive(fut) < 0) {
+        return NULL;
+    }
+    switch (fut->fut_state) {
+    case CL_FUT_CANCELLED:
+        return PyUnicode_FromString("CANCELLED");
+    case CL_FUT_FINISHED:
+        return PyUnicode_FromString("FINISHED");
+    default:
+        return PyUnicode_FromString("PENDING");
+    }
+}
+
+static PyObject *
+Future_get_blocking(FutureObject *fut, void *c)
+{
+    return PyBool_FromLong(fut->blocking);
+}
+
+static int
+Future_set_blocking(FutureObject *fut, PyObject *value, void *c)
+{
+    if (cl_future_check_alive(fut) < 0) {
+        return -1;
+    }
+    if (value == NULL) {
+        PyErr_SetString(PyExc_AttributeError, "cannot delete attribute");
+        return -1;
+    }
+    int b = PyObject_IsTrue(value);
+    if (b < 0) {
+        return -1;
+    }
+    fut->blocking = (char)b;
+    return 0;
+}
+
+static PyObject *
+Future_get_log_traceback(FutureObject *fut, void *c)
+{
+    if (cl_future_check_alive(fut) < 0) {
+        return NULL;
+    }
+    return PyBool_FromLong(fut->log_tb);
+}
+
+static int
+Future_set_log_traceback(FutureObject *fut, PyObject *value, void *c)
+{
+    if (value == NULL) {
+        PyErr_SetString(PyExc_AttributeError, "cannot delete attribute");
+        return -1;
+    }
+    int b = PyObject_IsTrue(value);
+    if (b < 0) {
+        return -1;
+    }
+    if (b) {
+        PyErr_SetString(PyExc_ValueError,
+                        "_log_traceback can only be set to False");
+        return -1;
+    }
+    fut->log_tb = 0;
+    return 0;
+}
+
+static PyObject *
+or_none(PyObject *o)
+{
+    return Py_NewRef(o ? o : Py_None);
+}
+
+static PyObject *
+Future_get_loop_attr(FutureObject *fut, void *c)
+{
+    return or_none(fut->loop);
+}
+
+/* An entry as asyncio shows it in _callbacks: (fn, context). */
+static PyObject *
+entry_as_pair(FutureObject *fut, PyObject *entry)
+{
+    if (PyTuple_CheckExact(entry)) {
+        return Py_NewRef(entry);
+    }
+    PyObject *fn = PyObject_GetAttr(entry, fut->state->str_task_wakeup);
+    if (fn == NULL) {
+        return NULL;
+    }
+    PyObject *ctx = ((TaskObject *)entry)->context;
+    PyObject *pair = PyTuple_Pack(2, fn, ctx ? ctx : Py_None);
+    Py_DECREF(fn);
+    return pair;
+}
+
+static int
+append_pair(FutureObject *fut, PyObject *list, PyObject *entry)
+{
+    PyObject *pair = entry_as_pair(fut, entry);
+    if (pair == NULL) {
+        return -1;
+    }
+    int rc = PyList_Append(list, pair);
+    Py_DECREF(pair);
+    return rc;
+}
+
+/* None when there are no callbacks, as asyncio's C Future. */
+static PyObject *
+Future_get_callbacks(FutureObject *fut, void *c)
+{
+    if (cl_future_check_alive(fut) < 0) {
+        return NULL;
+    }
+    Py_ssize_t n = fut->callbacks ? PyList_GET_SIZE(fut->callbacks) : 0;
+    if (fut->cb0 == NULL && n == 0) {
+        Py_RETURN_NONE;
+    }
+    PyObject *list = PyList_New(0);
+    if (list == NULL
+        || (fut->cb0 != NULL && append_pair(fut, list, fut->cb0) < 0)) {
+        goto error;
+    }
+    for (Py_ssize_t i = 0; fut->callbacks && i < PyList_GET_SIZE(fut->callbacks); i++) {
+        if (append_pair(fut, list, PyList_GET_ITEM(fut->callbacks, i)) < 0) {
+            goto error;
+        }
+    }
+    return list;
+error:
+    Py_XDECREF(list);
+    return NULL;
+}
+
+static PyObject *
+Future_get_result_attr(FutureObject *fut, void *c)
+{
+    if (cl_future_check_alive(fut) < 0) {
+        return NULL;
+    }
+    return or_none(fut->result);
+}
+
+static PyObject *
+Future_get_exception_attr(FutureObject *fut, void *c)
+{
+    if (cl_future_check_alive(fut) < 0) {
+        return NULL;
+    }
+    return or_none(fut->exception);
+}
+
+static PyObject *
+Future_get_source_traceback(FutureObject *fut, void *c)
+{
+    return or_none(fut->source_tb);
+}
+
+static PyObject *
+Future_get_cancel_message(FutureObject *fut, void *c)
+{
+    return or_none(fut->cancel_msg);
+}
+
+static int
+Future_set_cancel_message(FutureObject *fut, PyObject *value, void *c)
+{
+    if (value == NULL) {
+        PyErr_SetString(PyExc_AttributeError, "cannot delete attribute");
+        return -1;
+    }
+    Py_XSETREF(fut->cancel_msg, Py_NewRef(value));
+    return 0;
+}
+
+PyGetSetDef cl_future_getset[] = {
+    {"_state", (getter)Future_get_state, NULL, NULL},
+    {"_asyncio_future_blocking", (getter)Future_get_blocking,
+     (setter)Future_set_blocking, NULL},
+    {"_log_traceback", (getter)Future_get_log_traceback,
+     (setter)Future_set_log_traceback, NULL},
+    {"_loop", (getter)Future_get_loop_attr, NULL, NULL},
+    {"_callbacks", (getter)Future_get_callbacks, NULL, NULL},
+    {"_result", (getter)Future_get_result_attr, NULL, NULL},
+    {"_exception", (getter)Future_get_exception_attr, NULL, NULL},
+    {"_source_traceback", (getter)Future_get_source_traceback, NULL, NULL},
+    {"_cancel_message", (getter)Future_get_cancel_message,
+     (setter)Future_set_cancel_message, NULL},
+    {NULL}};
+

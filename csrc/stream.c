@@ -293,7 +293,8 @@ consume(TransportObject *t, Py_ssize_t n)
     }
 }
 
-/* sendmsg() with EINTR retried: bytes sent, -2 would block, -1 OSError. */
+/* send() or sendmsg() with EINTR retried: bytes sent, -2 would block, -1
+ * OSError. */
 static ssize_t
 send_iov(int fd, struct iovec *iov, int cnt)
 {

@@ -431,18 +431,28 @@ def table_rows(report):
     for workload, per_loop in report["results"].items():
         row = [workload, report["workloads"][workload]["unit"]]
         for loop in loops:
-            cell = per_loop[loop]
-            if cell.get("na"):
-                row.append("n/a")
-            elif loop not in measured:
-                row.append("missing")
-            else:
-                row.append("error" if cell["median"] is None else human(cell["median"]))
+            row.append(cell_text(per_loop[loop], loop in measured, lambda c: human(c["median"])))
         for n, d in ratios:
             ratio = report["ratios"][workload][f"{n}/{d}"]
             row.append("-" if ratio is None else f"{ratio:.2f}x")
         rows.append(row)
     return header, rows
+
+
+def cell_text(cell, measured, value):
+    """One table cell: n/a, missing (loop not measured), error, or value(cell)."""
+    if cell.get("na"):
+        return "n/a"
+    if not measured:
+        return "missing"
+    if cell["median"] is None:
+        return "error"
+    return value(cell)
+
+
+def cpu_text(cell):
+    cpu = cell.get("cpu_per_op")
+    return "n/a" if cpu is None else micro(cpu)
 
 
 def notes(report):
@@ -488,16 +498,7 @@ def cpu_table_rows(report):
         per_loop = report["results"][workload]
         row = [workload]
         for loop in loops:
-            cell = per_loop[loop]
-            if cell.get("na"):
-                row.append("n/a")
-            elif loop not in measured:
-                row.append("missing")
-            elif cell["median"] is None:
-                row.append("error")
-            else:
-                cpu = cell.get("cpu_per_op")
-                row.append("n/a" if cpu is None else micro(cpu))
+            row.append(cell_text(per_loop[loop], loop in measured, cpu_text))
         for other in others:
             ratio = cpu_ratio(per_loop, other)
             row.append("-" if ratio is None else f"{ratio:.2f}x")

@@ -80,6 +80,31 @@ Handle_traverse(HandleObject *h, visitproc visit, void *arg)
     return 0;
 }
 
+void
+cl_handle_hide_from_gc(HandleObject *h)
+{
+    PyObject_GC_UnTrack(h);
+}
+
+int
+cl_handle_traverse_queued(PyObject *handle, visitproc visit, void *arg)
+{
+    if (PyObject_GC_IsTracked(handle)) {
+        Py_VISIT(handle);
+        return 0;
+    }
+    return Handle_traverse((HandleObject *)handle, visit, arg);
+}
+
+void
+cl_handle_release(PyObject *handle)
+{
+    if (Py_REFCNT(handle) > 1 && !PyObject_GC_IsTracked(handle)) {
+        PyObject_GC_Track(handle);
+    }
+    Py_DECREF(handle);
+}
+
 static void
 clear_args(HandleObject *h)
 {

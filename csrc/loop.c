@@ -153,6 +153,7 @@ queue_handle(LoopObject *self, call_spec *spec)
     if (h == NULL) {
         return NULL;
     }
+    cl_handle_hide_from_gc(h);
     if (cl_loop_push_ready(self, cl_handle_run, Py_NewRef((PyObject *)h),
                            NULL) < 0) {
         Py_DECREF(h);
@@ -204,6 +205,7 @@ schedule_timer(LoopObject *self, double when, call_spec *spec)
     if (t == NULL) {
         return NULL;
     }
+    cl_handle_hide_from_gc(t);
     t->when = when;
     if (cl_timerheap_push(&self->timers, when, self->timer_seq++,
                           Py_NewRef((PyObject *)t)) < 0) {
@@ -332,7 +334,7 @@ compact_timers(LoopObject *self)
     cl_timerheap_heapify(heap);
     self->timer_cancelled_count = 0;
     for (size_t i = 0; i < ndropped; i++) {
-        Py_DECREF(dropped[i]);
+        cl_handle_release(dropped[i]);
     }
     PyMem_Free(dropped);
     return 0;
@@ -354,7 +356,7 @@ purge_cancelled_timers(LoopObject *self)
         cl_timerheap_pop(&self->timers, &e);
         self->timer_cancelled_count--;
         timer_of(&e)->scheduled = 0;
-        Py_DECREF(e.timer);
+        cl_handle_release(e.timer);
     }
     return 0;
 }
@@ -481,6 +483,19 @@ run_entry_debug(LoopObject *self, cl_ready_entry *e)
     return rc;
 }
 
+/* Drops the ring's references of an entry that ran or was discarded. */
+static inline void
+release_entry(cl_ready_entry *e)
+{
+    if (e->run == cl_handle_run) {
+        cl_handle_release(e->obj);
+    }
+    else {
+        Py_DECREF(e->obj);
+    }
+    Py_XDECREF(e->arg);
+}
+
 /* Runs the entries that were ready when this phase began; entries they
  * queue wait for the next iteration (asyncio's ordering guarantee). */
 static int
@@ -496,8 +511,7 @@ run_ready(LoopObject *self)
                              : e.run(self, e.obj, e.arg);
         self->current_entry = NULL;
         cl_stats_callback_done(&self->stats);
-        Py_DECREF(e.obj);
-        Py_XDECREF(e.arg);
+        release_entry(&e);
         if (CL_UNLIKELY(rc < 0)) {
             return -1;
         }
@@ -629,8 +643,7 @@ clear_ready(LoopObject *self)
     while (self->ready.items != NULL && self->ready.len > 0) {
         cl_ready_entry e;
         cl_ringbuf_pop(&self->ready, &e);
-        Py_DECREF(e.obj);
-        Py_XDECREF(e.arg);
+        release_entry(&e);
     }
 }
 
@@ -641,7 +654,7 @@ clear_timers(LoopObject *self)
         cl_timer_entry e;
         cl_timerheap_pop(&self->timers, &e);
         timer_of(&e)->scheduled = 0;
-        Py_DECREF(e.timer);
+        cl_handle_release(e.timer);
     }
     self->timer_cancelled_count = 0;
 }
@@ -697,11 +710,20 @@ Loop_traverse(LoopObject *self, visitproc visit, void *arg)
     Py_VISIT(Py_TYPE(self));
     for (size_t i = 0; i < self->ready.len; i++) {
         cl_ready_entry *e = cl_ringbuf_at(&self->ready, i);
-        Py_VISIT(e->obj);
+        int rc = e->run == cl_handle_run
+                     ? cl_handle_traverse_queued(e->obj, visit, arg)
+                     : visit(e->obj, arg);
+        if (rc != 0) {
+            return rc;
+        }
         Py_VISIT(e->arg);
     }
     for (size_t i = 0; i < self->timers.len; i++) {
-        Py_VISIT(self->timers.items[i].timer);
+        int rc = cl_handle_traverse_queued(self->timers.items[i].timer,
+                                           visit, arg);
+        if (rc != 0) {
+            return rc;
+        }
     }
     Py_VISIT(self->current_handle);
     return cl_loop_io_traverse(self, visit, arg);

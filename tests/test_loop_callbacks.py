@@ -3,8 +3,10 @@
 import asyncio
 import contextvars
 import functools
+import gc
 import sys
 import threading
+import warnings
 import weakref
 
 import pytest
@@ -371,3 +373,55 @@ def test_any_callable_is_accepted(loop, run_once, make_callback):
     loop.call_soon(make_callback(out))
     run_once(loop)
     assert len(out) == 1
+
+
+class Holder:
+    """Keeps the handle of its own callback: a cycle through the handle."""
+
+    def method(self):
+        pass
+
+
+def test_cycle_through_a_handle_that_ran_is_collected(loop, run_once):
+    # cloop keeps queued handles out of the cyclic GC and must hand them back
+    # to it when someone else still holds them.
+    obj = Holder()
+    obj.handle = loop.call_soon(obj.method)
+    obj.timer = loop.call_later(0, obj.method)
+    ref = weakref.ref(obj)
+    run_once(loop)
+    run_once(loop)
+    del obj
+    gc.collect()
+    assert ref() is None
+
+
+def test_cycle_through_pending_handles_is_collected_after_close(loop):
+    obj = Holder()
+    obj.handle = loop.call_soon(obj.method)
+    obj.timer = loop.call_later(3600, obj.method)
+    ref = weakref.ref(obj)
+    del obj
+    gc.collect()
+    assert ref() is not None  # the loop still holds its callbacks
+    loop.close()
+    gc.collect()
+    assert ref() is None
+
+
+def test_garbage_loop_with_pending_handles_is_collected(loop_factory):
+    # An unclosed loop dropped with callbacks pending, whose callbacks hold
+    # the loop: the whole cycle is garbage.
+    loop = loop_factory()
+    obj = Holder()
+    obj.loop = loop
+    obj.handle = loop.call_soon(obj.method)
+    loop.call_soon(obj.method)
+    loop.call_later(3600, obj.method)
+    refs = [weakref.ref(obj), weakref.ref(loop)]
+    del obj, loop
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResourceWarning)  # unclosed loop
+        gc.collect()
+        gc.collect()
+    assert [r() for r in refs] == [None, None]

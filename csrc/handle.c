@@ -43,6 +43,7 @@ cl_handle_new(PyTypeObject *tp, LoopObject *loop, PyObject *callback,
     h->when = 0.0;
     h->cancelled = 0;
     h->scheduled = 0;
+    h->own_context = 0;
     PyObject_GC_Track(h);
     CL_DEBUG_COUNT(loop->state, handles, 1);
 
@@ -51,6 +52,7 @@ cl_handle_new(PyTypeObject *tp, LoopObject *loop, PyObject *callback,
         if (h->context == NULL) {
             goto error;
         }
+        h->own_context = 1;
     }
     else {
         h->context = Py_NewRef(context);
@@ -80,10 +82,32 @@ Handle_traverse(HandleObject *h, visitproc visit, void *arg)
     return 0;
 }
 
+/* Is h's context the untracked copy made for it? Only then is it ours to
+ * track again: CPython never untracks a live context. */
+static int
+context_hidden(HandleObject *h)
+{
+    return h->own_context && h->context != NULL
+           && !PyObject_GC_IsTracked(h->context);
+}
+
+/* Tracks h's context copy again: before h is tracked, and before h lets go
+ * of it (a context must be tracked when it is deallocated). */
+static void
+show_context(HandleObject *h)
+{
+    if (context_hidden(h)) {
+        PyObject_GC_Track(h->context);
+    }
+}
+
 void
 cl_handle_hide_from_gc(HandleObject *h)
 {
     PyObject_GC_UnTrack(h);
+    if (h->own_context && Py_REFCNT(h->context) == 1) {
+        PyObject_GC_UnTrack(h->context);
+    }
 }
 
 int
@@ -93,13 +117,19 @@ cl_handle_traverse_queued(PyObject *handle, visitproc visit, void *arg)
         Py_VISIT(handle);
         return 0;
     }
-    return Handle_traverse((HandleObject *)handle, visit, arg);
+    HandleObject *h = (HandleObject *)handle;
+    int rc = Handle_traverse(h, visit, arg);
+    if (rc == 0 && context_hidden(h)) {
+        rc = Py_TYPE(h->context)->tp_traverse(h->context, visit, arg);
+    }
+    return rc;
 }
 
 void
 cl_handle_release(PyObject *handle)
 {
     if (Py_REFCNT(handle) > 1 && !PyObject_GC_IsTracked(handle)) {
+        show_context((HandleObject *)handle);
         PyObject_GC_Track(handle);
     }
     Py_DECREF(handle);
@@ -118,6 +148,7 @@ Handle_clear(HandleObject *h)
 {
     Py_CLEAR(h->callback);
     clear_args(h);
+    show_context(h);
     Py_CLEAR(h->context);
     Py_CLEAR(h->loop);
     Py_CLEAR(h->source_traceback);

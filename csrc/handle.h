@@ -19,6 +19,7 @@ typedef struct {
     double when;                /* TimerHandle: the deadline */
     char cancelled;
     char scheduled;             /* TimerHandle: still in the loop's heap */
+    char own_context;           /* context is the copy made for this handle */
     PyObject *args[1];          /* ob_size owned arguments; NULL once cancelled */
 } HandleObject;
 
@@ -38,7 +39,9 @@ HandleObject *cl_handle_new(PyTypeObject *tp, LoopObject *loop,
  * handle holds as its own references instead (cl_handle_traverse_queued),
  * which is exact while it holds the handle; when it lets go of a handle
  * that someone else still holds, the handle is tracked again
- * (cl_handle_release), so cycles through it stay collectable. */
+ * (cl_handle_release), so cycles through it stay collectable. The context
+ * copy made for the handle goes with it: untracked while the handle is,
+ * and tracked again before the handle is or before it is released. */
 void cl_handle_hide_from_gc(HandleObject *h);
 /* Visits a queued handle: itself if tracked, else what it holds. */
 int cl_handle_traverse_queued(PyObject *handle, visitproc visit, void *arg);

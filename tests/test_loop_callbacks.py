@@ -425,3 +425,63 @@ def test_garbage_loop_with_pending_handles_is_collected(loop_factory):
         gc.collect()
         gc.collect()
     assert [r() for r in refs] == [None, None]
+
+
+CYCLE_VAR = contextvars.ContextVar("cycle_var")
+
+
+def test_cycle_through_a_callbacks_context_is_collected(loop, run_once):
+    # The context copy made for a queued callback is kept out of the GC with
+    # its handle on cloop; a cycle through a context variable's value must
+    # still be found once the loop is done with the handle.
+    def schedule():
+        obj = Holder()
+        CYCLE_VAR.set(obj)
+        obj.handle = loop.call_soon(obj.method)
+        obj.later = loop.call_later(3600, obj.method)
+        return weakref.ref(obj)
+
+    ref = contextvars.copy_context().run(schedule)
+    gc.collect()
+    assert ref() is not None  # queued: the loop holds it
+    run_once(loop)
+    loop.close()
+    gc.collect()
+    assert ref() is None
+
+
+def test_context_of_a_handle_outlives_it(loop, run_once):
+    token_holder = []
+
+    def schedule():
+        CYCLE_VAR.set("in the copy")
+        return loop.call_soon(token_holder.append, 1)
+
+    handle = contextvars.copy_context().run(schedule)
+    ctx = handle.get_context() if hasattr(handle, "get_context") else handle._context
+    run_once(loop)
+    del handle
+    gc.collect()
+    assert token_holder == [1]
+    assert ctx.run(CYCLE_VAR.get) == "in the copy"
+    del ctx
+    gc.collect()
+
+
+def test_garbage_loop_with_a_cycle_through_callback_contexts(loop_factory):
+    def schedule(loop):
+        obj = Holder()
+        obj.loop = loop
+        CYCLE_VAR.set(obj)
+        loop.call_soon(print)
+        loop.call_later(3600, print)
+        return weakref.ref(obj)
+
+    loop = loop_factory()
+    refs = [contextvars.copy_context().run(schedule, loop), weakref.ref(loop)]
+    del loop
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResourceWarning)  # unclosed loop
+        gc.collect()
+        gc.collect()
+    assert [r() for r in refs] == [None, None]

@@ -3,9 +3,9 @@
  *
  * A readable fd gives up to CL_DGRAM_BATCH datagrams per event, each
  * recvfrom() into the loop's read buffer, an exact-size bytes object and
- * the sender's address (sockaddr.c) to protocol.datagram_received. sendto() sends at once and
- * queues (bytes, address) pairs only when the kernel refuses; OSErrors go
- * to protocol.error_received, as in asyncio.
+ * the sender's address (sockaddr.c) to protocol.datagram_received.
+ * sendto() sends at once and queues (bytes, address) pairs only when the
+ * kernel refuses; OSErrors go to protocol.error_received, as in asyncio.
  *
  * Ownership: as transport.h; each queued entry owns its bytes and address.
  */

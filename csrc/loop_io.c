@@ -282,17 +282,20 @@ cl_loop_io_is_watching(LoopObject *self, int fd, unsigned which,
  * or already higher is left as it is. Other allocators ignore it. */
 #define CL_MALLOC_TUNE_BLOCK (2 * 1024 * 1024)
 
-static void
-raise_malloc_thresholds(void)
+void
+cl_loop_io_first_read(LoopObject *self)
 {
-    PyMem_RawFree(PyMem_RawMalloc(CL_MALLOC_TUNE_BLOCK));
+    if (!self->read_before) {
+        self->read_before = 1;
+        PyMem_RawFree(PyMem_RawMalloc(CL_MALLOC_TUNE_BLOCK));
+    }
 }
 
 char *
 cl_loop_io_readbuf(LoopObject *self)
 {
     if (self->readbuf == NULL) {
-        raise_malloc_thresholds();
+        cl_loop_io_first_read(self);
         self->readbuf = PyMem_RawMalloc(CL_READ_BUFSIZE);
         if (self->readbuf == NULL) {
             PyErr_NoMemory();

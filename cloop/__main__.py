@@ -17,7 +17,7 @@ import sys
 
 from . import _compat, _loop
 from ._dump import dump_tasks
-from ._policy import install
+from . import _policy
 
 USAGE = ("usage: python -m cloop [--stats] [--dump-tasks-on SIGNAL] "
          "[-m module | script.py] [args ...]")
@@ -94,7 +94,8 @@ def main(argv=None):
         options, argv = _parse_options(argv)
         if not argv:
             raise _UsageError(USAGE)
-        install()
+        _compat.make_asyncio_default(
+            getattr(_policy, "EventLoopPolicy", None), _loop.new_event_loop)
         _compat.restore_asyncio_coroutine()
         _install_observability(options)
         _run(argv)

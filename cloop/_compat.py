@@ -14,18 +14,77 @@ from asyncio import base_events, coroutines, events, tasks
 PY312 = sys.version_info >= (3, 12)
 PY313 = sys.version_info >= (3, 13)
 PY314 = sys.version_info >= (3, 14)
+PY315 = sys.version_info >= (3, 15)
 
-# The policy class cloop's policy builds on: asyncio's default Unix policy
-# (so set_event_loop accepts any loop and, before 3.14, the child-watcher
-# API keeps working). 3.14 renamed it and warns on the public name.
+# -- event loop policies --------------------------------------------------
+# 3.14 deprecates the policy system (the public names warn) and 3.16
+# removes it. cloop's policy builds on asyncio's default Unix policy (so
+# set_event_loop accepts any loop and, before 3.14, the child-watcher API
+# keeps working); on 3.14 and 3.15 through its private name, which does not
+# warn. HAS_POLICIES is false where the system is gone.
 if PY314:
     from asyncio import unix_events as _unix_events
 
-    DefaultPolicyBase = _unix_events._DefaultEventLoopPolicy
-    set_event_loop_policy = events._set_event_loop_policy
+    DefaultPolicyBase = getattr(_unix_events, "_DefaultEventLoopPolicy", None)
+    _set_policy = getattr(events, "_set_event_loop_policy", None)
 else:
     DefaultPolicyBase = asyncio.DefaultEventLoopPolicy
-    set_event_loop_policy = asyncio.set_event_loop_policy
+    _set_policy = asyncio.set_event_loop_policy
+HAS_POLICIES = DefaultPolicyBase is not None and _set_policy is not None
+
+
+def set_event_loop_policy(policy):
+    """asyncio.set_event_loop_policy without its 3.14 DeprecationWarning."""
+    _set_policy(policy)
+
+
+def warn_policy_deprecated(name, stacklevel=3):
+    """The DeprecationWarning asyncio gives for its own policy names (3.14+),
+    for cloop's (`name`); nothing before 3.14."""
+    if not PY314:
+        return
+    import warnings
+    warnings.warn(
+        f"{name!r} is deprecated, as asyncio's event loop policies are, and "
+        f"is gone on Python 3.16: use asyncio.run(main, "
+        f"loop_factory=cloop.new_event_loop), asyncio.Runner(loop_factory="
+        f"cloop.new_event_loop) or cloop.run(main)",
+        DeprecationWarning, stacklevel=stacklevel)
+
+
+def make_asyncio_default(policy_factory, loop_factory):
+    """Make asyncio's own loop creation return cloop loops, for
+    `python -m cloop`, whose script's asyncio.run() and new_event_loop()
+    calls have no loop_factory to pass: with the policy while Python has one
+    (no warning: the private setter on 3.14 and 3.15); where the policy
+    system is gone (3.16), by rebinding asyncio's new_event_loop, which
+    asyncio.run and asyncio.Runner call when given no loop_factory."""
+    if HAS_POLICIES:
+        set_event_loop_policy(policy_factory())
+        return
+    events.new_event_loop = loop_factory
+    asyncio.new_event_loop = loop_factory
+
+
+# asyncio threads context= through its transports, servers and
+# _accept_connection2 (3.15): the keyword arguments that pass a context to
+# one of asyncio's own functions there, none before.
+TRANSPORT_CONTEXT = PY315
+
+
+def transport_context(context):
+    return {"context": context} if TRANSPORT_CONTEXT else {}
+
+
+# sock_sendfile leaves the file position at offset + sent even when nothing
+# was sent (3.14).
+SENDFILE_ALWAYS_SEEKS = PY314
+
+# asyncio's own check for coroutine functions (it also accepts functions
+# marked by the legacy asyncio.coroutine); 3.14 deprecates the public name
+# and keeps the check under a private one.
+iscoroutinefunction = getattr(coroutines, "_iscoroutinefunction",
+                              coroutines.iscoroutinefunction)
 
 
 def run_forever(loop):
@@ -81,7 +140,8 @@ format_handle = base_events._format_handle
 
 
 def run_task_factory(loop, factory, coro, name, context, eager_start):
-    """BaseEventLoop.create_task's task-factory branch, per version.
+    """BaseEventLoop.create_task's task-factory branch, 3.11 to 3.13 (from
+    3.14 the C create_task calls factory(loop, coro, **kwargs) itself).
 
     3.11 and 3.12 call factory(loop, coro) (context= only when given), then
     tasks._set_task_name(task, name), which calls set_name only for a

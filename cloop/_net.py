@@ -25,6 +25,7 @@ _start_serving/_stop_serving, _sendfile_native/_sock_sendfile_native
 (os.sendfile), getaddrinfo (numeric addresses resolved at once, without the
 executor) and the sock_* methods.
 """
+import contextvars
 import errno
 import functools
 import io
@@ -36,7 +37,7 @@ from asyncio import (base_events, constants, exceptions, selector_events,
 from asyncio.futures import isfuture
 from asyncio.log import logger
 
-from . import _cloop
+from . import _cloop, _compat
 
 _SocketTransport = _cloop.SocketTransport
 _DatagramTransport = _cloop.DatagramTransport
@@ -251,17 +252,22 @@ class NetworkMixin:
                 total_sent += sent
             return total_sent
         finally:
-            if total_sent > 0:
+            # The file position follows what was sent: from 3.14 whatever
+            # happened (asyncio's _sock_sendfile_update_filepos), before
+            # only when something was.
+            if total_sent > 0 or _compat.SENDFILE_ALWAYS_SEEKS:
                 os.lseek(fileno, offset + total_sent, os.SEEK_SET)
 
     # -- transports -------------------------------------------------------
 
+    # context= (3.15): the context the transport runs its protocol in;
+    # None is a copy of the current one.
     def _make_socket_transport(self, sock, protocol, waiter=None, *,
-                               extra=None, server=None):
+                               extra=None, server=None, context=None):
         self._ensure_fd_no_transport(sock)
         base_events._set_nodelay(sock)
         return _SocketTransport._create(self, sock, protocol, waiter, extra,
-                                        server)
+                                        server, context)
 
     def _make_ssl_transport(
             self, rawsock, protocol, sslcontext, waiter=None,
@@ -269,7 +275,7 @@ class NetworkMixin:
             extra=None, server=None,
             ssl_handshake_timeout=constants.SSL_HANDSHAKE_TIMEOUT,
             ssl_shutdown_timeout=constants.SSL_SHUTDOWN_TIMEOUT,
-            call_connection_made=True):
+            call_connection_made=True, context=None):
         self._ensure_fd_no_transport(rawsock)
         ssl_protocol = sslproto.SSLProtocol(
             self, protocol, sslcontext, waiter, server_side, server_hostname,
@@ -278,7 +284,7 @@ class NetworkMixin:
             call_connection_made=call_connection_made)
         base_events._set_nodelay(rawsock)
         _SocketTransport._create(self, rawsock, ssl_protocol, None, extra,
-                                 server)
+                                 server, context)
         return ssl_protocol._app_transport
 
     def _make_datagram_transport(self, sock, protocol, address=None,
@@ -308,25 +314,30 @@ class NetworkMixin:
 
     # -- servers ------------------------------------------------------------
 
+    # context= (3.15): the Server's context; each connection runs in a copy
+    # of it. None (asyncio before 3.15) is a copy of the current one.
     def _start_serving(self, protocol_factory, sock,
                        sslcontext=None, server=None, backlog=100,
                        ssl_handshake_timeout=constants.SSL_HANDSHAKE_TIMEOUT,
-                       ssl_shutdown_timeout=constants.SSL_SHUTDOWN_TIMEOUT):
+                       ssl_shutdown_timeout=constants.SSL_SHUTDOWN_TIMEOUT,
+                       context=None):
         if sock.fileno() == -1:
             return  # closed while an accept retry was pending
         if not sslcontext and sock.family in _C_ACCEPT_FAMILIES:
             # Plain connections: the accept loop is C (csrc/server.c).
             self._start_serving_c(protocol_factory, sock, server, backlog,
-                                  sock.family, sock.type, sock.proto)
+                                  sock.family, sock.type, sock.proto, context)
             return
+        if context is None:
+            context = contextvars.copy_context()
         self._add_reader(sock.fileno(), self._accept_connection,
                          protocol_factory, sock, sslcontext, server, backlog,
-                         ssl_handshake_timeout, ssl_shutdown_timeout)
+                         ssl_handshake_timeout, ssl_shutdown_timeout, context)
 
     def _accept_resource_error(self, exc, protocol_factory, sock, server,
                                backlog, sslcontext=None,
                                ssl_handshake_timeout=None,
-                               ssl_shutdown_timeout=None):
+                               ssl_shutdown_timeout=None, context=None):
         """accept() ran out of descriptors or memory: report it, stop
         watching the socket (Linux keeps reporting it readable) and try
         again after ACCEPT_RETRY_DELAY seconds, as asyncio does."""
@@ -342,13 +353,14 @@ class NetworkMixin:
             ssl_shutdown_timeout = constants.SSL_SHUTDOWN_TIMEOUT
         self.call_later(constants.ACCEPT_RETRY_DELAY, self._start_serving,
                         protocol_factory, sock, sslcontext, server, backlog,
-                        ssl_handshake_timeout, ssl_shutdown_timeout)
+                        ssl_handshake_timeout, ssl_shutdown_timeout, context)
 
     def _accept_connection(
             self, protocol_factory, sock,
             sslcontext=None, server=None, backlog=100,
             ssl_handshake_timeout=constants.SSL_HANDSHAKE_TIMEOUT,
-            ssl_shutdown_timeout=constants.SSL_SHUTDOWN_TIMEOUT):
+            ssl_shutdown_timeout=constants.SSL_SHUTDOWN_TIMEOUT,
+            context=None):
         # Called once per readable event; several connections may wait.
         for _ in range(backlog):
             try:
@@ -365,25 +377,33 @@ class NetworkMixin:
                     raise  # the loop reports it and goes on
                 self._accept_resource_error(
                     exc, protocol_factory, sock, server, backlog, sslcontext,
-                    ssl_handshake_timeout, ssl_shutdown_timeout)
+                    ssl_handshake_timeout, ssl_shutdown_timeout, context)
                 return
             extra = {'peername': addr}
+            # Each connection runs in its own copy of the server's context.
+            conn_context = context.copy() if context is not None else None
             if sslcontext:
                 # The TLS handshake needs a waiter: asyncio's coroutine.
                 self.create_task(self._accept_connection2(
                     protocol_factory, conn, extra, sslcontext, server,
-                    ssl_handshake_timeout, ssl_shutdown_timeout))
+                    ssl_handshake_timeout, ssl_shutdown_timeout,
+                    **_compat.transport_context(conn_context)),
+                    context=conn_context)
+            elif conn_context is not None:
+                conn_context.run(self._accept_plain, protocol_factory, conn,
+                                 extra, server, conn_context)
             else:
                 self._accept_plain(protocol_factory, conn, extra, server)
 
-    def _accept_plain(self, protocol_factory, conn, extra, server):
+    def _accept_plain(self, protocol_factory, conn, extra, server,
+                      context=None):
         """A plain connection: its protocol and transport, at once (no
         Task, no waiter; connection_made follows with call_soon)."""
         protocol = transport = None
         try:
             protocol = protocol_factory()
             transport = self._make_socket_transport(
-                conn, protocol, extra=extra, server=server)
+                conn, protocol, extra=extra, server=server, context=context)
         except (SystemExit, KeyboardInterrupt):
             raise
         except BaseException as exc:

@@ -28,6 +28,8 @@ import sys
 import warnings
 import weakref
 from asyncio import coroutines, events
+
+from . import _compat
 from asyncio.log import logger
 
 # Loops whose socket is, or may be, the process's wakeup fd (see _after_fork).
@@ -67,7 +69,7 @@ class SignalMixin:
         Raise RuntimeError if there is a problem setting up the handler.
         """
         if (coroutines.iscoroutine(callback)
-                or coroutines.iscoroutinefunction(callback)):
+                or _compat.iscoroutinefunction(callback)):
             raise TypeError("coroutines cannot be used "
                             "with add_signal_handler()")
         self._check_signal(sig)

@@ -1,7 +1,7 @@
 /* compat.h: the only place that looks at PY_VERSION_HEX.
  *
  * It names the features that differ between the supported CPython versions
- * (3.11, 3.12, 3.13) and supplies shims so that the rest of the C core is
+ * (3.11 to 3.15) and supplies shims so that the rest of the C core is
  * written against one API.
  */
 #ifndef CLOOP_COMPAT_H
@@ -13,6 +13,7 @@
 #define CL_PY312 (PY_VERSION_HEX >= 0x030C0000)
 #define CL_PY313 (PY_VERSION_HEX >= 0x030D0000)
 #define CL_PY314 (PY_VERSION_HEX >= 0x030E0000)
+#define CL_PY315 (PY_VERSION_HEX >= 0x030F0000)
 
 /* 3.12 moved the PyMemberDef constants into Python.h with Py_ names. */
 #if !CL_PY312
@@ -70,10 +71,19 @@ cl_err_is_fatal(void)
            || PyErr_ExceptionMatches(PyExc_SystemExit);
 }
 
+/* ---- Loop (loop.c, handle.c) ---- */
+
+/* call_soon_threadsafe returns asyncio's events._ThreadSafeHandle, whose
+ * cancel() waits while its callback runs (3.14). */
+#define CL_THREADSAFE_HANDLE CL_PY314
+
 /* ---- Task and Future (future.c, task.c, taskreg.c) ---- */
 
 /* Task(eager_start=), _swap_current_task, _register_eager_task (3.12). */
 #define CL_HAS_EAGER_TASKS CL_PY312
+/* create_task(coro, **kwargs) passes the keywords it was given, and only
+ * those, to the task factory, and no longer calls set_name (3.14). */
+#define CL_TASK_FACTORY_GETS_KWARGS CL_PY314
 /* Task.get_context() (3.12). */
 #define CL_HAS_TASK_GET_CONTEXT CL_PY312
 /* Task.uncancel() clears a pending cancellation when the count reaches 0
@@ -130,6 +140,21 @@ cl_err_chain(PyObject *prev)
 }
 
 /* ---- Networking (transport.c, stream.c, datagram.c) ---- */
+
+/* The stream transport's write() type error names the accepted types
+ * (3.14). */
+#if CL_PY314
+#define CL_STREAM_WRITE_TYPE_MSG \
+    "data argument must be a bytes, bytearray, or memoryview object, not %R"
+#else
+#define CL_STREAM_WRITE_TYPE_MSG \
+    "data argument must be a bytes-like object, not %R"
+#endif
+
+/* asyncio threads a context= through _add_reader/_add_writer and the
+ * transport and server hooks, so that a connection's callbacks run in the
+ * context of its server or of the create_connection call (3.15). */
+#define CL_ADD_READER_TAKES_CONTEXT CL_PY315
 
 /* Server._attach/_detach take the transport, and an unclosed transport's
  * finalizer detaches it (3.13); before, they take no argument. */

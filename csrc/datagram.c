@@ -423,7 +423,7 @@ Dgram__create(PyObject *type, PyObject *const *args, Py_ssize_t nargs)
     }
     t->read_fn = dgram_read_ready;
     t->write_fn = dgram_write_ready;
-    if (cl_transport_setup(t, loop, args[1], args[2], extra, NULL) < 0) {
+    if (cl_transport_setup(t, loop, args[1], args[2], extra, NULL, NULL) < 0) {
         goto error;
     }
     t->family = sock_family(t->fd);

@@ -146,11 +146,16 @@ FutureIter_iternext(FutureIterObject *it)
 }
 
 /* send(value): the value is ignored, as asyncio's: the result comes from
- * the future. */
+ * the future. Unlike tp_iternext, a method must raise StopIteration itself
+ * once the iterator is exhausted (closed, thrown into, or done). */
 static PyObject *
 FutureIter_send(FutureIterObject *it, PyObject *unused)
 {
-    return FutureIter_iternext(it);
+    PyObject *res = FutureIter_iternext(it);
+    if (res == NULL && !PyErr_Occurred()) {
+        PyErr_SetNone(PyExc_StopIteration);
+    }
+    return res;
 }
 
 /* The exception throw(type[, value[, tb]]) raises; new reference. */

@@ -316,6 +316,22 @@ cl_handle_run(LoopObject *loop, PyObject *obj, PyObject *unused)
     return rc;
 }
 
+int
+cl_handle_run_asyncio(LoopObject *loop, PyObject *handle, PyObject *unused)
+{
+    PyObject *res = PyObject_CallMethodNoArgs(handle, loop->state->str_run);
+    if (res == NULL) {
+        /* Handle._run lets only KeyboardInterrupt and SystemExit out. */
+        if (cl_err_is_fatal()) {
+            return -1;
+        }
+        PyErr_WriteUnraisable(handle);
+        return 0;
+    }
+    Py_DECREF(res);
+    return 0;
+}
+
 /* ------------------------------------------------------------------ */
 /* Python API                                                          */
 

@@ -51,6 +51,12 @@ void cl_handle_release(PyObject *handle);
 /* The ready-ring function for a Handle (see cl_ready_fn). */
 int cl_handle_run(LoopObject *loop, PyObject *handle, PyObject *unused);
 
+/* The ready-ring function for one of asyncio's own Handle objects (3.14's
+ * events._ThreadSafeHandle from call_soon_threadsafe): handle._run(), which
+ * checks for cancellation under the handle's lock and reports a failing
+ * callback to the loop's exception handler itself. */
+int cl_handle_run_asyncio(LoopObject *loop, PyObject *handle, PyObject *unused);
+
 /* Marks the handle cancelled and releases its callback and arguments. */
 void cl_handle_cancel(HandleObject *h);
 

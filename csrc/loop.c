@@ -175,6 +175,55 @@ Loop_call_soon(LoopObject *self, PyObject *const *args, Py_ssize_t nargs,
     return queue_handle(self, &spec);
 }
 
+#if CL_THREADSAFE_HANDLE
+/* The handle's source traceback ends in _ThreadSafeHandle.__init__, which
+ * asyncio's call_soon_threadsafe also removes: it then ends at the caller. */
+static int
+drop_own_frame(LoopObject *self, PyObject *h)
+{
+    PyObject *tb = PyObject_GetAttr(h, self->state->str_source_traceback_attr);
+    if (tb == NULL) {
+        return -1;
+    }
+    int rc = 0;
+    if (PyList_Check(tb) && PyList_GET_SIZE(tb) > 0) {
+        rc = PySequence_DelItem(tb, -1);
+    }
+    Py_DECREF(tb);
+    return rc;
+}
+
+/* Queues asyncio's own events._ThreadSafeHandle for spec, as 3.14's
+ * call_soon_threadsafe does (its cancel() waits while the callback runs,
+ * under a lock of the handle's). New reference. */
+static PyObject *
+queue_threadsafe_handle(LoopObject *self, call_spec *spec)
+{
+    PyObject *args = PyTuple_New(spec->nargs);
+    if (args == NULL) {
+        return NULL;
+    }
+    for (Py_ssize_t i = 0; i < spec->nargs; i++) {
+        PyTuple_SET_ITEM(args, i, Py_NewRef(spec->args[i]));
+    }
+    PyObject *ctx = spec->context ? spec->context : Py_None;
+    PyObject *h = PyObject_CallFunctionObjArgs(
+        self->state->ThreadSafeHandle, spec->callback, args, (PyObject *)self,
+        ctx, NULL);
+    Py_DECREF(args);
+    if (h == NULL || (self->debug && drop_own_frame(self, h) < 0)) {
+        Py_XDECREF(h);
+        return NULL;
+    }
+    if (cl_loop_push_ready(self, cl_handle_run_asyncio, Py_NewRef(h),
+                           NULL) < 0) {
+        Py_DECREF(h);
+        return NULL;
+    }
+    return h;
+}
+#endif
+
 static PyObject *
 Loop_call_soon_threadsafe(LoopObject *self, PyObject *const *args,
                           Py_ssize_t nargs, PyObject *kwnames)
@@ -186,7 +235,11 @@ Loop_call_soon_threadsafe(LoopObject *self, PyObject *const *args,
             && debug_checks(self, spec.callback, "call_soon_threadsafe", 0) < 0)) {
         return NULL;
     }
+#if CL_THREADSAFE_HANDLE
+    PyObject *h = queue_threadsafe_handle(self, &spec);
+#else
     PyObject *h = queue_handle(self, &spec);
+#endif
     /* The loop thread only blocks with `polling` set and the GIL released;
      * otherwise it will see the new entry before it next blocks. */
     if (h != NULL && self->polling && cl_poller_wake(&self->poller) < 0) {

@@ -307,12 +307,37 @@ cl_loop_io_readbuf(LoopObject *self)
 /* ------------------------------------------------------------------ */
 /* Methods                                                             */
 
+/* The context= keyword of the private _add_reader/_add_writer (3.15, where
+ * asyncio's transports pass theirs): 0 with *context borrowed (NULL when
+ * not given), or -1. */
+static int
+parse_add_context(const char *name, PyObject *const *args, Py_ssize_t nargs,
+                  PyObject *kwnames, PyObject **context)
+{
+    *context = NULL;
+    Py_ssize_t nkw = kwnames ? PyTuple_GET_SIZE(kwnames) : 0;
+    for (Py_ssize_t i = 0; i < nkw; i++) {
+        PyObject *key = PyTuple_GET_ITEM(kwnames, i);
+        if (!CL_ADD_READER_TAKES_CONTEXT
+            || PyUnicode_CompareWithASCIIString(key, "context") != 0) {
+            PyErr_Format(PyExc_TypeError,
+                         "%s() got an unexpected keyword argument '%S'",
+                         name, key);
+            return -1;
+        }
+        *context = args[nargs + i];
+    }
+    return 0;
+}
+
 /* Returns the new Handle (asyncio's private _add_reader/_add_writer, which
  * asyncio's pipe and socket transports call) or None (the public methods),
- * depending on return_handle. */
+ * depending on return_handle. context (borrowed, NULL or None: a copy of
+ * the current one) is the context the callback runs in. */
 static PyObject *
 add_impl(LoopObject *self, PyObject *const *args, Py_ssize_t nargs,
-         unsigned which, const char *name, int return_handle)
+         unsigned which, const char *name, int return_handle,
+         PyObject *context)
 {
     if (nargs < 2) {
         PyErr_Format(PyExc_TypeError,
@@ -327,7 +352,7 @@ add_impl(LoopObject *self, PyObject *const *args, Py_ssize_t nargs,
         return NULL;
     }
     HandleObject *h = cl_handle_new(self->state->HandleType, self, args[1],
-                                    args + 2, nargs - 2, NULL);
+                                    args + 2, nargs - 2, context);
     if (h == NULL) {
         return NULL;
     }
@@ -366,25 +391,37 @@ remove_impl(LoopObject *self, PyObject *fileobj, unsigned which, int public)
 PyObject *
 Loop_add_reader(LoopObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
-    return add_impl(self, args, nargs, CL_POLL_READ, "add_reader", 0);
+    return add_impl(self, args, nargs, CL_POLL_READ, "add_reader", 0, NULL);
 }
 
 PyObject *
-Loop__add_reader(LoopObject *self, PyObject *const *args, Py_ssize_t nargs)
+Loop__add_reader(LoopObject *self, PyObject *const *args, Py_ssize_t nargs,
+                 PyObject *kwnames)
 {
-    return add_impl(self, args, nargs, CL_POLL_READ, "_add_reader", 1);
+    PyObject *context;
+    if (parse_add_context("_add_reader", args, nargs, kwnames, &context) < 0) {
+        return NULL;
+    }
+    return add_impl(self, args, nargs, CL_POLL_READ, "_add_reader", 1,
+                    context);
 }
 
 PyObject *
 Loop_add_writer(LoopObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
-    return add_impl(self, args, nargs, CL_POLL_WRITE, "add_writer", 0);
+    return add_impl(self, args, nargs, CL_POLL_WRITE, "add_writer", 0, NULL);
 }
 
 PyObject *
-Loop__add_writer(LoopObject *self, PyObject *const *args, Py_ssize_t nargs)
+Loop__add_writer(LoopObject *self, PyObject *const *args, Py_ssize_t nargs,
+                 PyObject *kwnames)
 {
-    return add_impl(self, args, nargs, CL_POLL_WRITE, "_add_writer", 1);
+    PyObject *context;
+    if (parse_add_context("_add_writer", args, nargs, kwnames, &context) < 0) {
+        return NULL;
+    }
+    return add_impl(self, args, nargs, CL_POLL_WRITE, "_add_writer", 1,
+                    context);
 }
 
 PyObject *

@@ -61,8 +61,10 @@ int cl_loop_io_traverse(LoopObject *loop, visitproc visit, void *arg);
 
 PyObject *Loop_add_reader(LoopObject *, PyObject *const *, Py_ssize_t);
 PyObject *Loop_add_writer(LoopObject *, PyObject *const *, Py_ssize_t);
-PyObject *Loop__add_reader(LoopObject *, PyObject *const *, Py_ssize_t);
-PyObject *Loop__add_writer(LoopObject *, PyObject *const *, Py_ssize_t);
+PyObject *Loop__add_reader(LoopObject *, PyObject *const *, Py_ssize_t,
+                           PyObject *);
+PyObject *Loop__add_writer(LoopObject *, PyObject *const *, Py_ssize_t,
+                           PyObject *);
 PyObject *Loop_remove_reader(LoopObject *, PyObject *);
 PyObject *Loop_remove_writer(LoopObject *, PyObject *);
 PyObject *Loop__remove_reader(LoopObject *, PyObject *);
@@ -75,9 +77,11 @@ PyObject *Loop__ensure_fd_no_transport(LoopObject *, PyObject *);
     {"add_writer", (PyCFunction)(void (*)(void))Loop_add_writer,            \
      METH_FASTCALL, "add_writer(fd, callback, *args)"},                    \
     {"_add_reader", (PyCFunction)(void (*)(void))Loop__add_reader,          \
-     METH_FASTCALL, "_add_reader(fd, callback, *args) -> Handle"},         \
+     METH_FASTCALL | METH_KEYWORDS,                                         \
+     "_add_reader(fd, callback, *args[, context]) -> Handle"},             \
     {"_add_writer", (PyCFunction)(void (*)(void))Loop__add_writer,          \
-     METH_FASTCALL, "_add_writer(fd, callback, *args) -> Handle"},         \
+     METH_FASTCALL | METH_KEYWORDS,                                         \
+     "_add_writer(fd, callback, *args[, context]) -> Handle"},             \
     {"_remove_reader", (PyCFunction)Loop__remove_reader, METH_O, NULL},     \
     {"_remove_writer", (PyCFunction)Loop__remove_writer, METH_O, NULL},     \
     {"_ensure_fd_no_transport", (PyCFunction)Loop__ensure_fd_no_transport,  \

@@ -33,10 +33,11 @@ get_state(PyObject *module)
 /* Every owned object of the state, for traverse and clear. */
 #define CL_STATE_OBJECTS(X)                                                 \
     X(LoopType) X(HandleType) X(TimerHandleType)                            \
-    X(format_callback_source) X(extract_stack)                             \
+    X(format_callback_source) X(extract_stack) X(ThreadSafeHandle)          \
     X(str_call_exception_handler) X(str_check_callback)                    \
     X(str_log_slow_callback) X(str_message) X(str_exception)               \
-    X(str_handle) X(str_source_traceback)                                  \
+    X(str_handle) X(str_source_traceback) X(str_run)                       \
+    X(str_source_traceback_attr)                                           \
     CL_TASK_STATE_OBJECTS(X)
 
 static int
@@ -50,7 +51,21 @@ import_asyncio_helpers(cl_state *st)
         PyObject_GetAttrString(fh, "_format_callback_source");
     st->extract_stack = PyObject_GetAttrString(fh, "extract_stack");
     Py_DECREF(fh);
-    return (st->format_callback_source && st->extract_stack) ? 0 : -1;
+    if (st->format_callback_source == NULL || st->extract_stack == NULL) {
+        return -1;
+    }
+#if CL_THREADSAFE_HANDLE
+    PyObject *events = PyImport_ImportModule("asyncio.events");
+    if (events == NULL) {
+        return -1;
+    }
+    st->ThreadSafeHandle = PyObject_GetAttrString(events, "_ThreadSafeHandle");
+    Py_DECREF(events);
+    if (st->ThreadSafeHandle == NULL) {
+        return -1;
+    }
+#endif
+    return 0;
 }
 
 static int
@@ -67,6 +82,8 @@ intern_strings(cl_state *st)
     INTERN(str_exception, "exception");
     INTERN(str_handle, "handle");
     INTERN(str_source_traceback, "source_traceback");
+    INTERN(str_run, "_run");
+    INTERN(str_source_traceback_attr, "_source_traceback");
 #undef INTERN
     return 0;
 }

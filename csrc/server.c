@@ -9,7 +9,8 @@
  * acceptor hands those to loop._accept_resource_error).
  *
  * Ownership: an Acceptor owns its loop, protocol factory, listening socket,
- * server and the context captured when serving started; the loop's
+ * server and the server's context (its Server's from 3.15, else the one
+ * captured when serving started); the loop's
  * watcher table owns the Acceptor while it listens.
  */
 #include "common.h" /* first: Python.h defines _GNU_SOURCE (accept4) */
@@ -88,12 +89,14 @@ set_nodelay(AcceptorObject *a, int fd)
     }
 }
 
-/* A connection was accepted: its socket object, protocol and transport.
- * Steals conn_fd. 0, or -1 for an exception that must stop the loop or an
- * unexpected failure (reported by the caller). */
+/* A connection was accepted: its socket object, protocol and transport,
+ * made inside context, the connection's own (entered by the caller), in
+ * which the transport will run the protocol. Steals conn_fd. 0, or -1 for
+ * an exception that must stop the loop or an unexpected failure (reported
+ * by the caller). */
 static int
 setup_connection(AcceptorObject *a, int conn_fd, struct sockaddr_storage *ss,
-                 socklen_t len)
+                 socklen_t len, PyObject *context)
 {
     cl_net_state *ns = cl_net(a->loop);
     PyObject *addr = NULL, *conn = NULL, *protocol = NULL, *extra = NULL;
@@ -134,7 +137,7 @@ setup_connection(AcceptorObject *a, int conn_fd, struct sockaddr_storage *ss,
         goto failed;
     }
     transport = cl_stream_create(a->loop, conn, protocol, Py_None, extra,
-                                 a->server);
+                                 a->server, context);
     if (transport == NULL) {
         goto failed;
     }
@@ -199,6 +202,33 @@ accept_failed(AcceptorObject *a)
     return 1;
 }
 
+/* Each connection gets a copy of the server's context, entered while its
+ * protocol factory runs and kept by its transport, as asyncio's
+ * _accept_connection does (3.15; before, the copy comes from the Task and
+ * the Handles asyncio makes per connection): what one connection's
+ * callbacks set is not seen by the others, nor by the server. */
+static int
+accept_in_own_context(AcceptorObject *a, int fd, struct sockaddr_storage *ss,
+                      socklen_t len)
+{
+    PyObject *context = PyContext_Copy(a->context);
+    if (context == NULL) {
+        close(fd);
+        return -1;
+    }
+    if (PyContext_Enter(context) < 0) {
+        close(fd);
+        Py_DECREF(context);
+        return -1;
+    }
+    int rc = setup_connection(a, fd, ss, len, context);
+    if (PyContext_Exit(context) < 0) {
+        rc = -1;
+    }
+    Py_DECREF(context);
+    return rc;
+}
+
 static int
 accept_some(AcceptorObject *a)
 {
@@ -212,7 +242,7 @@ accept_some(AcceptorObject *a)
             int rc = accept_failed(a);
             return rc < 0 ? -1 : 0;
         }
-        if (setup_connection(a, fd, &ss, len) < 0) {
+        if (accept_in_own_context(a, fd, &ss, len) < 0) {
             return -1;
         }
         if (!cl_loop_io_is_watching(a->loop, a->fd, CL_POLL_READ,
@@ -315,9 +345,9 @@ PyObject *
 Loop__start_serving_c(LoopObject *self, PyObject *const *args,
                       Py_ssize_t nargs)
 {
-    if (nargs != 7) {
+    if (nargs != 8) {
         PyErr_SetString(PyExc_TypeError,
-                        "_start_serving_c() takes 7 arguments");
+                        "_start_serving_c() takes 8 arguments");
         return NULL;
     }
     cl_net_state *ns = cl_net(self);
@@ -334,7 +364,8 @@ Loop__start_serving_c(LoopObject *self, PyObject *const *args,
     a->protocol_factory = Py_NewRef(args[0]);
     a->sock = Py_NewRef(args[1]);
     a->server = Py_NewRef(args[2]);
-    a->context = PyContext_CopyCurrent();
+    a->context = args[7] == Py_None ? PyContext_CopyCurrent()
+                                    : Py_NewRef(args[7]);
     a->fd = fd;
     PyObject_GC_Track(a);
     a->backlog = PyNumber_AsSsize_t(args[3], PyExc_OverflowError);

@@ -12,6 +12,6 @@ PyObject *Loop__start_serving_c(LoopObject *, PyObject *const *, Py_ssize_t);
     {"_start_serving_c", (PyCFunction)(void (*)(void))Loop__start_serving_c,\
      METH_FASTCALL,                                                         \
      "_start_serving_c(protocol_factory, sock, server, backlog, family, "   \
-     "type, proto): accept plain connections in C"},
+     "type, proto, context): accept plain connections in C"},
 
 #endif /* CLOOP_SERVER_H */

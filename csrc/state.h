@@ -22,6 +22,8 @@ typedef struct cl_state {
     /* asyncio pieces, owned. */
     PyObject *format_callback_source; /* format_helpers._format_callback_source */
     PyObject *extract_stack;          /* format_helpers.extract_stack */
+    PyObject *ThreadSafeHandle;       /* events._ThreadSafeHandle, or NULL
+                                         before 3.14 (CL_THREADSAFE_HANDLE) */
 
     /* Interned names, owned. */
     PyObject *str_call_exception_handler;
@@ -31,6 +33,8 @@ typedef struct cl_state {
     PyObject *str_exception;
     PyObject *str_handle;
     PyObject *str_source_traceback;
+    PyObject *str_run;                /* "_run" */
+    PyObject *str_source_traceback_attr; /* "_source_traceback" */
 
     /* Task and Future (future.c, task.c, taskreg.c); see
      * CL_TASK_STATE_OBJECTS below. */

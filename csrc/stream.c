@@ -458,9 +458,7 @@ Stream_write(TransportObject *t, PyObject *data)
         && !PyMemoryView_Check(data)) {
         PyObject *name = PyType_GetName(Py_TYPE(data));
         if (name != NULL) {
-            PyErr_Format(PyExc_TypeError,
-                         "data argument must be a bytes-like object, not %R",
-                         name);
+            PyErr_Format(PyExc_TypeError, CL_STREAM_WRITE_TYPE_MSG, name);
             Py_DECREF(name);
         }
         return NULL;
@@ -727,7 +725,8 @@ Stream__reset_empty_waiter(TransportObject *t, PyObject *unused)
 
 PyObject *
 cl_stream_create(LoopObject *loop, PyObject *sock, PyObject *protocol,
-                 PyObject *waiter, PyObject *extra, PyObject *server)
+                 PyObject *waiter, PyObject *extra, PyObject *server,
+                 PyObject *context)
 {
     TransportObject *t = cl_transport_alloc(loop->state->net->SocketTransportType);
     if (t == NULL) {
@@ -735,7 +734,7 @@ cl_stream_create(LoopObject *loop, PyObject *sock, PyObject *protocol,
     }
     t->read_fn = stream_read_ready;
     t->write_fn = stream_write_ready;
-    if (cl_transport_setup(t, loop, sock, protocol, extra, server) < 0
+    if (cl_transport_setup(t, loop, sock, protocol, extra, server, context) < 0
         || set_protocol(t, protocol) < 0
         || cl_transport_start(t, waiter) < 0) {
         /* The caller still owns the socket: no unclosed-transport warning. */
@@ -748,14 +747,22 @@ cl_stream_create(LoopObject *loop, PyObject *sock, PyObject *protocol,
 }
 
 /* SocketTransport._create(loop, sock, protocol, waiter=None, extra=None,
- * server=None): what asyncio's _SelectorSocketTransport(...) does. */
+ * server=None, context=None): what asyncio's _SelectorSocketTransport(...)
+ * does. */
 static PyObject *
 Stream__create(PyObject *type, PyObject *const *args, Py_ssize_t nargs)
 {
-    if (nargs < 3 || nargs > 6) {
+    if (nargs < 3 || nargs > 7) {
         PyErr_SetString(PyExc_TypeError,
                         "_create(loop, sock, protocol, waiter=None, "
-                        "extra=None, server=None)");
+                        "extra=None, server=None, context=None)");
+        return NULL;
+    }
+    PyObject *context = nargs > 6 ? args[6] : Py_None;
+    if (context != Py_None && !PyContext_CheckExact(context)) {
+        PyErr_Format(PyExc_TypeError,
+                     "context must be a contextvars.Context, not %.200s",
+                     Py_TYPE(context)->tp_name);
         return NULL;
     }
     LoopObject *loop = cl_transport_loop_arg(args[0]);
@@ -765,7 +772,7 @@ Stream__create(PyObject *type, PyObject *const *args, Py_ssize_t nargs)
     return cl_stream_create(loop, args[1], args[2],
                             nargs > 3 ? args[3] : Py_None,
                             nargs > 4 ? args[4] : Py_None,
-                            nargs > 5 ? args[5] : Py_None);
+                            nargs > 5 ? args[5] : Py_None, context);
 }
 
 static PyMethodDef Stream_methods[] = {

@@ -276,31 +276,71 @@ new_task(cl_state *st, PyObject *loop, create_args *a)
     return (PyObject *)task;
 }
 
+#if CL_TASK_FACTORY_GETS_KWARGS
+/* factory(loop, coro, **kwargs) with exactly the keywords create_task was
+ * given, as 3.14's create_task calls it. */
+static PyObject *
+call_task_factory(PyObject *factory, PyObject *loop, PyObject *const *args,
+                  Py_ssize_t nargs, PyObject *kwnames)
+{
+    Py_ssize_t nkw = kwnames ? PyTuple_GET_SIZE(kwnames) : 0;
+    PyObject *small[8];
+    PyObject **stack = small;
+    if (nkw + 2 > (Py_ssize_t)(sizeof(small) / sizeof(small[0]))) {
+        stack = PyMem_Malloc((size_t)(nkw + 2) * sizeof(PyObject *));
+        if (stack == NULL) {
+            return PyErr_NoMemory();
+        }
+    }
+    stack[0] = loop;
+    for (Py_ssize_t i = 0; i < nargs + nkw; i++) {
+        stack[i + 1] = args[i];
+    }
+    PyObject *res = PyObject_Vectorcall(factory, stack, 2, kwnames);
+    if (stack != small) {
+        PyMem_Free(stack);
+    }
+    return res;
+}
+#endif
+
 /* create_task(coro, *, name=None, context=None[, eager_start=None]):
- * a cloop.Task, or, when a task factory is set, what
- * loop._run_task_factory() makes of it (cloop/_loop.py). */
+ * a cloop.Task, or, when a task factory is set, what the factory makes of
+ * it: from 3.14 the factory gets create_task's keywords as they were given;
+ * before, loop._run_task_factory() (cloop/_loop.py) calls it as each
+ * version's create_task does. */
 static PyObject *
 Loop_create_task(PyObject *loop, PyObject *const *args, Py_ssize_t nargs,
                  PyObject *kwnames)
 {
     cl_state *st = ((LoopObject *)loop)->state;
-    create_args a;
-    if (parse_create_task(args, nargs, kwnames, &a) < 0
-        || cl_loop_check_closed((LoopObject *)loop) < 0) {
+    if (cl_loop_check_closed((LoopObject *)loop) < 0) {
         return NULL;
     }
     PyObject *factory = PyObject_GetAttr(loop, st->str_task_factory);
     if (factory == NULL) {
         return NULL;
     }
-    if (factory == Py_None) {
+    create_args a;
+    PyObject *res = NULL;
+#if CL_TASK_FACTORY_GETS_KWARGS
+    if (factory != Py_None && nargs == 1) {
+        res = call_task_factory(factory, loop, args, nargs, kwnames);
         Py_DECREF(factory);
-        return new_task(st, loop, &a);
+        return res;
     }
-    PyObject *fargs[6] = {loop, factory, a.coro, a.name, a.context,
-                          a.eager_start};
-    PyObject *res = PyObject_VectorcallMethod(st->str_run_task_factory, fargs,
-                                              6, NULL);
+#endif
+    if (parse_create_task(args, nargs, kwnames, &a) == 0) {
+        if (factory == Py_None) {
+            res = new_task(st, loop, &a);
+        }
+        else {
+            PyObject *fargs[6] = {loop, factory, a.coro, a.name, a.context,
+                                  a.eager_start};
+            res = PyObject_VectorcallMethod(st->str_run_task_factory, fargs,
+                                            6, NULL);
+        }
+    }
     Py_DECREF(factory);
     return res;
 }

@@ -547,7 +547,8 @@ set_extra(TransportObject *t, PyObject *sock)
 
 int
 cl_transport_setup(TransportObject *t, LoopObject *loop, PyObject *sock,
-                   PyObject *protocol, PyObject *extra, PyObject *server)
+                   PyObject *protocol, PyObject *extra, PyObject *server,
+                   PyObject *context)
 {
     t->ns = loop->state->net;
     t->loop = (LoopObject *)Py_NewRef(loop);
@@ -568,7 +569,9 @@ cl_transport_setup(TransportObject *t, LoopObject *loop, PyObject *sock,
         return -1;
     }
     t->sock = Py_NewRef(sock);
-    t->context = PyContext_CopyCurrent();
+    t->context = (context == NULL || context == Py_None)
+                     ? PyContext_CopyCurrent()
+                     : Py_NewRef(context);
     if (t->context == NULL) {
         return -1;
     }
@@ -657,6 +660,7 @@ cl_transport_traverse(TransportObject *t, visitproc visit, void *arg)
     Py_VISIT(t->context);
     Py_VISIT(t->empty_waiter);
     Py_VISIT(t->address);
+    Py_VISIT(t->dict);
     for (Py_ssize_t i = 0; i < t->wq.len; i++) {
         Py_VISIT(cl_wqueue_at(&t->wq, i)->data);
         Py_VISIT(cl_wqueue_at(&t->wq, i)->addr);
@@ -677,6 +681,7 @@ cl_transport_clear(TransportObject *t)
     Py_CLEAR(t->context);
     Py_CLEAR(t->empty_waiter);
     Py_CLEAR(t->address);
+    Py_CLEAR(t->dict);
     return 0;
 }
 

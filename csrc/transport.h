@@ -60,6 +60,9 @@ typedef struct TransportObject {
     PyObject *empty_waiter;  /* owned Future or NULL (stream sendfile) */
     PyObject *address;       /* owned: datagram's connected address */
     PyObject *weakreflist;
+    PyObject *dict;          /* owned instance __dict__ (made on first use),
+                                as asyncio's transports have one: tests and
+                                libraries patch methods on an instance */
     cl_ready_fn read_fn;     /* the ready function of a readable fd */
     cl_ready_fn write_fn;    /* the ready function of a writable fd */
     cl_wqueue wq;
@@ -80,10 +83,12 @@ typedef struct TransportObject {
 } TransportObject;
 
 /* Sets t up as asyncio's _SelectorTransport.__init__ does (extra info,
- * protocol, server attach, fd owner). 0 or -1. */
+ * protocol, server attach, fd owner). The protocol's callbacks run in
+ * context (borrowed; NULL or None: a copy of the current context, which is
+ * also what a given context must be checked to be). 0 or -1. */
 int cl_transport_setup(TransportObject *t, LoopObject *loop, PyObject *sock,
                        PyObject *protocol, PyObject *extra,
-                       PyObject *server);
+                       PyObject *server, PyObject *context);
 
 /* Schedules connection_made, then reading and waiter's result, as the
  * transports' constructors do with three call_soon. 0 or -1. */
@@ -214,6 +219,7 @@ PyObject *Transport_get_high_water(TransportObject *, void *);
 PyObject *Transport_get_low_water(TransportObject *, void *);
 
 #define CL_TRANSPORT_GETSET                                                 \
+    {"__dict__", PyObject_GenericGetDict, PyObject_GenericSetDict, NULL},  \
     {"_sock", (getter)Transport_get_sock, NULL, NULL},                      \
     {"_sock_fd", (getter)Transport_get_sock_fd, NULL, NULL},                \
     {"_loop", (getter)Transport_get_loop, NULL, NULL},                      \
@@ -230,6 +236,8 @@ PyObject *Transport_get_low_water(TransportObject *, void *);
 
 #define CL_TRANSPORT_MEMBERS                                                \
     {"__weaklistoffset__", Py_T_PYSSIZET,                                   \
-     offsetof(TransportObject, weakreflist), Py_READONLY},
+     offsetof(TransportObject, weakreflist), Py_READONLY},                 \
+    {"__dictoffset__", Py_T_PYSSIZET, offsetof(TransportObject, dict),      \
+     Py_READONLY},
 
 #endif /* CLOOP_TRANSPORT_H */

@@ -1,16 +1,45 @@
 """cloop's ways in: cloop.run, install(), EventLoopPolicy, new_event_loop, python -m cloop."""
 
 import asyncio
+import contextlib
 import json
 import subprocess
 import sys
 import textwrap
+import warnings
 
 import pytest
 
 from conftest import SUBPROCESS_TIMEOUT, import_cloop, subprocess_env
 
 pytestmark = pytest.mark.cloop_only
+
+PY314 = sys.version_info >= (3, 14)
+# 3.16 removes asyncio's policy system, and cloop's policy names with it.
+HAS_POLICIES = hasattr(asyncio.events, "_get_event_loop_policy") or not PY314
+needs_policies = pytest.mark.skipif(
+    not HAS_POLICIES, reason="asyncio has no event loop policies here")
+
+
+def set_policy(policy):
+    """asyncio.set_event_loop_policy without 3.14's DeprecationWarning
+    (these tests check cloop's warnings, not asyncio's)."""
+    getattr(asyncio.events, "_set_event_loop_policy",
+            asyncio.set_event_loop_policy)(policy)
+
+
+def get_policy():
+    return getattr(asyncio.events, "_get_event_loop_policy",
+                   asyncio.get_event_loop_policy)()
+
+
+def policy_deprecated(name):
+    """Expects the DeprecationWarning asyncio's own policy names give on
+    3.14+, and no warning at all before."""
+    if PY314:
+        return pytest.warns(DeprecationWarning,
+                            match=rf"'{name}' is deprecated.*3\.16")
+    return contextlib.nullcontext()
 
 
 @pytest.fixture
@@ -21,7 +50,7 @@ def cloop():
 @pytest.fixture
 def restore_policy():
     yield
-    asyncio.set_event_loop_policy(None)
+    set_policy(None)
     asyncio.set_event_loop(None)
 
 
@@ -30,9 +59,26 @@ def is_cloop_loop(loop):
 
 
 def test_public_names(cloop):
-    for name in ("Loop", "new_event_loop", "run", "install", "EventLoopPolicy"):
+    for name in ("Loop", "new_event_loop", "run"):
         assert hasattr(cloop, name), name
     assert isinstance(cloop.__version__, str)
+
+
+@needs_policies
+def test_policy_names(cloop):
+    assert callable(cloop.install)
+    with policy_deprecated("cloop.EventLoopPolicy"):
+        policy_class = cloop.EventLoopPolicy
+    assert isinstance(policy_class(), asyncio.AbstractEventLoopPolicy
+                      if not PY314 else asyncio.events._AbstractEventLoopPolicy)
+
+
+def test_star_import_is_silent(cloop):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        namespace = {}
+        exec("from cloop import *", namespace)
+    assert "new_event_loop" in namespace
 
 
 def test_new_event_loop_makes_a_cloop_loop(cloop):
@@ -90,10 +136,13 @@ def test_run_refuses_a_running_loop(cloop):
     assert cloop.run(main()).endswith("cannot be called from a running event loop")
 
 
+@needs_policies
 def test_install_sets_the_policy(cloop, restore_policy):
-    cloop.install()
-    policy = asyncio.get_event_loop_policy()
-    assert isinstance(policy, cloop.EventLoopPolicy)
+    with policy_deprecated("cloop.install"):
+        cloop.install()
+    policy = get_policy()
+    assert type(policy).__name__ == "EventLoopPolicy"
+    assert type(policy).__module__ == "cloop._policy"
     loop = policy.new_event_loop()
     try:
         assert isinstance(loop, cloop.Loop)
@@ -101,8 +150,11 @@ def test_install_sets_the_policy(cloop, restore_policy):
         loop.close()
 
 
+@needs_policies
 def test_event_loop_policy_makes_asyncio_run_use_cloop(cloop, restore_policy):
-    asyncio.set_event_loop_policy(cloop.EventLoopPolicy())
+    with policy_deprecated("cloop.EventLoopPolicy"):
+        policy_class = cloop.EventLoopPolicy
+    set_policy(policy_class())
 
     async def main():
         return isinstance(asyncio.get_running_loop(), cloop.Loop)
@@ -117,8 +169,11 @@ def test_event_loop_policy_makes_asyncio_run_use_cloop(cloop, restore_policy):
 
 def run_module(tmp_path, *args):
     import_cloop()
+    # No DeprecationWarning from cloop's own set-up (the policy is
+    # deprecated on 3.14 and 3.15): the run fails if there is one.
     return subprocess.run(
-        [sys.executable, "-m", "cloop", *args],
+        [sys.executable, "-W", "error::DeprecationWarning", "-m", "cloop",
+         *args],
         capture_output=True,
         text=True,
         timeout=SUBPROCESS_TIMEOUT,
@@ -208,3 +263,40 @@ def test_python_m_cloop_dash_m_runs_a_module_as_main(tmp_path):
     assert report["argv"][1:] == ["x", "y"]
     assert report["name"] == "__main__"
     assert report["loop_module"].startswith("cloop")
+
+
+def test_without_policies_asyncio_run_still_gets_a_cloop_loop(tmp_path):
+    """Where the policy system is gone (3.16), `python -m cloop` rebinds
+    asyncio's new_event_loop instead: run that path here on any version."""
+    code = textwrap.dedent("""\
+        import asyncio, unittest
+        from cloop import _compat, _loop
+        _compat.HAS_POLICIES = False
+        _compat.make_asyncio_default(None, _loop.new_event_loop)
+
+        async def main():
+            return type(asyncio.get_running_loop()).__module__
+
+        class Case(unittest.IsolatedAsyncioTestCase):
+            async def test_loop(self):
+                self.assertTrue(
+                    type(asyncio.get_running_loop()).__module__.startswith("cloop"))
+
+        print(asyncio.run(main()))
+        with asyncio.Runner() as runner:
+            print(runner.run(main()))
+        loop = asyncio.new_event_loop()
+        print(type(loop).__module__)
+        loop.close()
+        result = unittest.main(module=None, argv=["x", "__main__.Case"], exit=False).result
+        print(result.wasSuccessful())
+        """).replace("__main__.Case", "__main__.Case")
+    import_cloop()
+    proc = subprocess.run(
+        [sys.executable, "-W", "error::DeprecationWarning", "-c", code],
+        capture_output=True, text=True, timeout=SUBPROCESS_TIMEOUT,
+        cwd=str(tmp_path), env=subprocess_env(), stdin=subprocess.DEVNULL)
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.split()
+    assert lines[:3] == ["cloop._loop"] * 3, proc.stdout
+    assert lines[3] == "True", proc.stdout + proc.stderr

@@ -494,6 +494,24 @@ def test_future_iterator_throw_and_close(loop):
     fut.cancel()
 
 
+@pytest.mark.parametrize("how", ["close", "throw"])
+def test_future_iterator_send_after_it_is_exhausted(impl, loop, how):
+    if impl == "asyncio" and sys.version_info < (3, 14):
+        pytest.skip("asyncio's C FutureIter raises SystemError here before "
+                    "3.14 (CPython fixed it in 3.14)")
+    fut = loop.create_future()
+    it = fut.__await__()
+    next(it)
+    if how == "close":
+        it.close()
+    else:
+        with pytest.raises(RuntimeError):
+            it.throw(RuntimeError)
+    with pytest.raises(StopIteration):
+        it.send(None)
+    fut.cancel()
+
+
 def test_future_iterator_throw_three_arguments(loop):
     fut = loop.create_future()
     it = iter(fut)

@@ -485,3 +485,75 @@ def test_garbage_loop_with_a_cycle_through_callback_contexts(loop_factory):
         gc.collect()
         gc.collect()
     assert [r() for r in refs] == [None, None]
+
+
+PY314 = sys.version_info >= (3, 14)
+
+
+@pytest.mark.skipif(not PY314, reason="events._ThreadSafeHandle is new in 3.14")
+def test_call_soon_threadsafe_returns_a_thread_safe_handle(loop, run_once):
+    from asyncio import events
+
+    out = []
+    handle = loop.call_soon_threadsafe(out.append, 1)
+    assert isinstance(handle, events._ThreadSafeHandle)
+    cancelled = loop.call_soon_threadsafe(out.append, 2)
+    cancelled.cancel()
+    assert cancelled.cancelled()
+    run_once(loop)
+    assert out == [1]
+
+
+@pytest.mark.skipif(not PY314, reason="events._ThreadSafeHandle is new in 3.14")
+def test_threadsafe_handle_cancel_waits_for_its_running_callback(
+        loop, run_forever_guarded):
+    started = threading.Event()
+    finished = threading.Event()
+    seen = []
+
+    def callback():
+        started.set()
+        finished.wait(0.2)  # lets cancel() from the thread start waiting
+        finished.set()
+
+    def other_thread():
+        handle = loop.call_soon_threadsafe(callback)
+        started.wait(30)
+        handle.cancel()  # waits until the callback has returned
+        seen.append(finished.is_set())
+        loop.call_soon_threadsafe(loop.stop)
+
+    thread = threading.Thread(target=other_thread)
+    thread.start()
+    try:
+        assert run_forever_guarded(loop, timeout=30)
+    finally:
+        thread.join(30)
+    assert seen == [True]
+
+
+def test_threadsafe_handle_cancelled_from_its_own_callback(loop, run_once):
+    out = []
+    box = []
+
+    def callback():
+        box[0].cancel()  # the callback's own handle: no deadlock
+        out.append(box[0].cancelled())
+
+    box.append(loop.call_soon_threadsafe(callback))
+    run_once(loop)
+    assert out == [True]
+
+
+def test_threadsafe_handle_exception_goes_to_the_handler(loop, run_once):
+    errors = []
+    loop.set_exception_handler(lambda loop, ctx: errors.append(ctx))
+
+    def boom():
+        raise LookupError("from threadsafe")
+
+    handle = loop.call_soon_threadsafe(boom)
+    run_once(loop)
+    assert len(errors) == 1
+    assert isinstance(errors[0]["exception"], LookupError)
+    assert errors[0]["handle"] is handle

@@ -3,6 +3,7 @@
 import asyncio
 import errno
 import os
+import sys
 import socket
 import ssl
 
@@ -421,6 +422,24 @@ def test_sock_sendfile_native_and_fallback(loop, pair, tmp_path, run_until):
             await loop.sock_sendfile(a, NotAFile(b"x"), fallback=False)
 
     run_until(loop, main())
+
+
+def test_sock_sendfile_at_end_of_file_moves_the_position(loop, pair, tmp_path,
+                                                        run_until):
+    a, b = pair
+    path = tmp_path / "data.bin"
+    path.write_bytes(b"abcdef")
+
+    async def main():
+        with open(path, "rb") as f:
+            f.seek(2)
+            sent = await loop.sock_sendfile(a, f, offset=6, fallback=False)
+            return sent, f.tell()
+
+    # Nothing to send: 3.14 still puts the position at offset + sent, as
+    # after any sendfile; before 3.14 it stays where it was.
+    expected = 6 if sys.version_info >= (3, 14) else 2
+    assert run_until(loop, main()) == (0, expected)
 
 
 def test_sock_sendfile_checks_parameters(loop, pair, tmp_path, run_until):

@@ -13,6 +13,11 @@ import pytest
 from leakcheck import no_leaks  # noqa: F401 (autouse fixture)
 
 PY312 = sys.version_info >= (3, 12)
+# The stream transport's write() type error (3.14 names the types).
+WRITE_TYPE_ERROR = (
+    r"data argument must be a bytes, bytearray, or memoryview object, "
+    r"not 'str'" if sys.version_info >= (3, 14)
+    else r"data argument must be a bytes-like object, not 'str'")
 
 
 class Recorder(asyncio.Protocol):
@@ -205,8 +210,23 @@ def test_writelines(loop, run_until):
         big = [os.urandom(100_000) for _ in range(40)]
         cli.transport.writelines(big)
         assert await srv.wait_for_bytes(8 + 4_000_000) == b"abcdefgh" + b"".join(big)
+        await close_all(server, srv, cli)
+
+    run_until(loop, main())
+
+
+def test_writelines_refuses_what_is_not_bytes(impl, loop, run_until):
+    if impl == "asyncio" and sys.version_info >= (3, 15):
+        pytest.skip("asyncio 3.15 bug: writelines() buffers the items before "
+                    "the bad one without watching the socket, so they are "
+                    "never sent and close() waits for them forever")
+
+    async def main():
+        srv, cli, server = await tcp_pair(loop)
         with pytest.raises(TypeError):
             cli.transport.writelines([b"x", "not bytes"])
+        cli.transport.write(b"y")
+        assert await srv.wait_for_bytes(1) == b"y"
         await close_all(server, srv, cli)
 
     run_until(loop, main())
@@ -216,7 +236,7 @@ def test_write_type_and_state_errors(loop, run_until):
     async def main():
         srv, cli, server = await tcp_pair(loop)
         t = cli.transport
-        with pytest.raises(TypeError, match="data argument must be a bytes-like object, not 'str'"):
+        with pytest.raises(TypeError, match=WRITE_TYPE_ERROR):
             t.write("text")
         t.write(b"")
         t.write_eof()
@@ -1107,3 +1127,24 @@ def test_streams_of_big_chunks_do_not_refault_the_heap(impl, run_python):
     assert proc.returncode == 0, proc.stderr
     faults, messages = map(int, proc.stdout.split())
     assert faults < messages, f"{faults} page faults for {messages} messages"
+
+
+def test_transport_methods_can_be_patched_on_the_instance(loop, run_until):
+    """asyncio's transports have an instance __dict__: tests and libraries
+    (aiohttp's) patch a method on one transport with mock.patch.object."""
+    from unittest import mock
+
+    async def main():
+        srv, cli, server = await tcp_pair(loop)
+        t = cli.transport
+        with mock.patch.object(t, "write") as write:
+            t.write(b"not sent")
+            write.assert_called_once_with(b"not sent")
+        t.custom_attribute = 5
+        assert t.custom_attribute == 5
+        assert "write" not in vars(t)
+        t.write(b"sent")
+        assert await srv.wait_for_bytes(4) == b"sent"
+        await close_all(server, srv, cli)
+
+    run_until(loop, main())

@@ -23,6 +23,7 @@ import pytest
 
 PY312 = sys.version_info >= (3, 12)
 PY313 = sys.version_info >= (3, 13)
+PY314 = sys.version_info >= (3, 14)
 
 cv = contextvars.ContextVar("cv", default="default")
 
@@ -866,6 +867,32 @@ def test_task_factory(loop, run_until):
     loop.set_task_factory(None)
 
 
+def test_task_factory_receives_what_create_task_was_given(loop, run_until):
+    calls = []
+
+    def factory(loop, coro, **kwargs):
+        calls.append(sorted(kwargs))
+        kwargs.pop("extra", None)
+        return asyncio.Task(coro, loop=loop, **kwargs)
+
+    loop.set_task_factory(factory)
+    try:
+        t1 = loop.create_task(value(1))
+        t2 = loop.create_task(value(2), name="two")
+        if PY314:
+            # 3.14 hands the factory the keywords as given, whatever they
+            # are, and no longer calls set_name itself.
+            t3 = loop.create_task(value(3), name=None, extra=True)
+            assert run_until(loop, asyncio.gather(t1, t2, t3)) == [1, 2, 3]
+            assert calls == [[], ["name"], ["extra", "name"]]
+        else:
+            assert run_until(loop, asyncio.gather(t1, t2)) == [1, 2]
+            assert calls == [[], []]
+        assert t2.get_name() == "two"
+    finally:
+        loop.set_task_factory(None)
+
+
 @pytest.mark.skipif(not PY312, reason="eager tasks are new in 3.12")
 def test_eager_start(loop, run_until):
     order = []
@@ -1038,13 +1065,12 @@ def test_registry_modes(loop, run_until, errors, mode):
         assert run_until(loop, body()) is True
 
         # Another task is current: the step refuses to enter, as asyncio's.
+        # (Entered from a callback: 3.14 refuses a loop that is not running.)
         intruder = loop.create_future()
-        asyncio.tasks._enter_task(loop, intruder)
-        try:
-            task = loop.create_task(body())
-            drain(loop, 1)
-        finally:
-            asyncio.tasks._leave_task(loop, intruder)
+        loop.call_soon(asyncio.tasks._enter_task, loop, intruder)
+        task = loop.create_task(body())
+        loop.call_soon(asyncio.tasks._leave_task, loop, intruder)
+        drain(loop, 1)
         assert len(errors) == 1
         assert "Cannot enter into task" in str(errors[0]["exception"])
         assert not task.done()

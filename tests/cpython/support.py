@@ -64,9 +64,22 @@ def _on_alarm(signum, frame):
         f"stack of the main thread when it fired is in the traceback")
 
 
+# The policy setter without 3.14's DeprecationWarning (CPython's own 3.14
+# tests use the private name too).
+set_event_loop_policy = getattr(asyncio.events, "_set_event_loop_policy",
+                                asyncio.set_event_loop_policy)
+
+
+def cloop_policy():
+    """A new cloop policy, without the DeprecationWarning that reading
+    cloop.EventLoopPolicy gives on 3.14+."""
+    from cloop import _policy
+    return _policy.EventLoopPolicy()
+
+
 def tearDownModule():
     # As CPython's test_asyncio modules do.
-    asyncio.set_event_loop_policy(None)
+    set_event_loop_policy(None)
 
 
 class CloopCase:
@@ -107,11 +120,11 @@ class CloopPolicyCase(CloopCase):
 
     def run(self, result=None):
         saved = asyncio.events._event_loop_policy
-        asyncio.set_event_loop_policy(cloop.EventLoopPolicy())
+        set_event_loop_policy(cloop_policy())
         try:
             return super().run(result)
         finally:
-            asyncio.set_event_loop_policy(saved)
+            set_event_loop_policy(saved)
 
     def test_zz_cloop_harness_runs_on_cloop(self):
         # Not CPython's: checks that the policy took effect.

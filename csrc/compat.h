@@ -84,6 +84,11 @@ cl_err_is_fatal(void)
 /* create_task(coro, **kwargs) passes the keywords it was given, and only
  * those, to the task factory, and no longer calls set_name (3.14). */
 #define CL_TASK_FACTORY_GETS_KWARGS CL_PY314
+/* Future.__init__ (and Task's) refuses an object already initialized
+ * (3.15). */
+#define CL_FUTURE_INIT_ONCE CL_PY315
+/* Task(context=) must be a contextvars.Context (3.15, gh-157301). */
+#define CL_TASK_CONTEXT_CHECKED CL_PY315
 /* Task.get_context() (3.12). */
 #define CL_HAS_TASK_GET_CONTEXT CL_PY312
 /* Task.uncancel() clears a pending cancellation when the count reaches 0

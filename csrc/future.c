@@ -332,6 +332,13 @@ int
 cl_future_init(FutureObject *fut, PyObject *loop)
 {
     cl_state *st = fut->state;
+#if CL_FUTURE_INIT_ONCE
+    if (fut->loop != NULL) {
+        PyErr_Format(PyExc_RuntimeError, "%s object is already initialized",
+                     Py_TYPE(fut)->tp_name);
+        return -1;
+    }
+#endif
     clear_outcome(fut);
     fut->fut_state = CL_FUT_PENDING;
     fut->log_tb = 0;

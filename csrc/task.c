@@ -69,23 +69,50 @@ loop_is_running(FutureObject *fut)
 }
 
 #if CL_HAS_EAGER_TASKS
+/* A failed eager start puts back what it had changed, keeping the pending
+ * exception: the previous current task (if prev is not NULL) and the
+ * context (entered). */
+static void
+undo_eager_setup(cl_state *st, PyObject *loop, PyObject *prev,
+                 PyObject *ctx)
+{
+    PyObject *err = cl_err_fetch();
+    if (prev != NULL) {
+        Py_XDECREF(cl_taskreg_swap(st, loop, prev));
+    }
+    (void)PyContext_Exit(ctx);
+    PyErr_Clear(); /* the original failure is the one to report */
+    cl_err_restore(err);
+}
+
 /* Runs the first step at once, in the task's context, with the task as
- * its loop's current task (asyncio's __eager_start). */
+ * its loop's current task (asyncio's __eager_start). If the start itself
+ * fails (the context is already entered, the loop is not the running
+ * one), nothing is left changed: no current task, no registration, and
+ * the task, which never ran, is not reported as destroyed while pending.
+ * That is 3.15's behaviour (gh-157301); 3.12 to 3.14 leave the failed task
+ * current, after which the loop cannot step any other task, and cloop does
+ * not reproduce that on any version. */
 static int
 task_eager_start(TaskObject *task)
 {
     cl_state *st = task->fut.state;
     PyObject *loop = Py_NewRef(task->fut.loop);
     PyObject *ctx = Py_NewRef(task->context);
+    PyObject *prev = NULL;
     int rc = -1;
-    PyObject *prev = cl_taskreg_swap(st, loop, (PyObject *)task);
-    if (prev == NULL) {
-        goto done;
+    if (PyContext_Enter(ctx) < 0) {
+        goto failed_start;
     }
-    if (cl_taskreg_register_eager(st, (PyObject *)task) < 0
-        || PyContext_Enter(ctx) < 0) {
+    prev = cl_taskreg_swap(st, loop, (PyObject *)task);
+    if (prev == NULL) {
+        undo_eager_setup(st, loop, NULL, ctx);
+        goto failed_start;
+    }
+    if (cl_taskreg_register_eager(st, (PyObject *)task) < 0) {
+        undo_eager_setup(st, loop, prev, ctx);
         Py_DECREF(prev);
-        goto done;
+        goto failed_start;
     }
     rc = cl_taskstep_run_unentered(task, NULL);
     PyObject *err = rc < 0 ? cl_err_fetch() : NULL;
@@ -109,6 +136,9 @@ task_eager_start(TaskObject *task)
     else {
         Py_CLEAR(task->coro);
     }
+    goto done;
+failed_start:
+    task->log_destroy_pending = 0;
 done:
     Py_DECREF(ctx);
     Py_DECREF(loop);
@@ -152,6 +182,17 @@ task_init(TaskObject *task, PyObject *coro, PyObject *loop, PyObject *name,
         if (r == 0) {
             PyErr_Format(PyExc_TypeError, "a coroutine was expected, got %R",
                          coro);
+        }
+        return -1;
+    }
+    if (CL_TASK_CONTEXT_CHECKED && context != NULL && context != Py_None
+        && !PyContext_CheckExact(context)) {
+        task->log_destroy_pending = 0;
+        PyObject *tname = PyType_GetName(Py_TYPE(context));
+        if (tname != NULL) {
+            PyErr_Format(PyExc_TypeError,
+                         "a contextvars.Context was expected, got %U", tname);
+            Py_DECREF(tname);
         }
         return -1;
     }

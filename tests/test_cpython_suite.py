@@ -46,6 +46,7 @@ MODULES = {
     "test_ssl": (3, 11),
     "test_subprocess": (3, 11),
     "test_threads": (3, 11),
+    "test_server_context": (3, 15),
 }
 
 # Last resort only: the per-test watchdog in the subprocess fires first.

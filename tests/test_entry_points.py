@@ -288,9 +288,9 @@ def test_without_policies_asyncio_run_still_gets_a_cloop_loop(tmp_path):
         loop = asyncio.new_event_loop()
         print(type(loop).__module__)
         loop.close()
-        result = unittest.main(module=None, argv=["x", "__main__.Case"], exit=False).result
-        print(result.wasSuccessful())
-        """).replace("__main__.Case", "__main__.Case")
+        suite = unittest.defaultTestLoader.loadTestsFromTestCase(Case)
+        print(unittest.TextTestRunner().run(suite).wasSuccessful())
+        """)
     import_cloop()
     proc = subprocess.run(
         [sys.executable, "-W", "error::DeprecationWarning", "-c", code],

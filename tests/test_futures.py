@@ -717,3 +717,17 @@ def test_cloop_future_is_not_asyncio_future(loop):
     assert not isinstance(fut, asyncio.Future)
     assert asyncio.isfuture(fut)
     fut.cancel()
+
+
+def test_init_twice(impl, loop):
+    fut = loop.create_future()
+    if sys.version_info >= (3, 15):
+        with pytest.raises(RuntimeError, match="object is already initialized"):
+            fut.__init__(loop=loop)
+        assert not fut.done()
+    else:
+        # Before 3.15 __init__ starts the future over.
+        fut.set_result(1)
+        assert fut.__init__(loop=loop) is None
+        assert not fut.done()
+    fut.cancel()

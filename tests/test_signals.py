@@ -298,7 +298,14 @@ def spawn(impl, tmp_path, code, how="runner", args=()):
         argv = [sys.executable, str(script), *args, impl]
     return subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             stdin=subprocess.DEVNULL, env=subprocess_env(),
-                            cwd=str(tmp_path))
+                            cwd=str(tmp_path), preexec_fn=_default_sigint)
+
+
+def _default_sigint():
+    """The child starts as from a terminal: a suite run in the background
+    (`cmd &` in a script) inherits SIGINT ignored, and Python then leaves
+    it ignored, so Ctrl-C would never reach the child."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def wait_for_line(proc, expected, timeout=SUBPROCESS_TIMEOUT):

@@ -1141,3 +1141,44 @@ def test_a_million_tasks_do_not_grow_memory(impl, run_python):
     after_100k, after_1m = map(int, result.stdout.split())
     # 900k more tasks may only cost allocator noise, not memory per task.
     assert after_1m - after_100k < 16 * 1024 * 1024, (after_100k, after_1m)
+
+
+@pytest.mark.skipif(sys.version_info < (3, 15),
+                    reason="asyncio checks Task(context=) from 3.15")
+def test_context_must_be_a_context(loop):
+    cls = type(loop.create_task(value(0)))
+    coro = value(1)
+    with pytest.raises(TypeError,
+                       match="a contextvars.Context was expected, got str"):
+        cls(coro, loop=loop, context="not a context")
+    coro.close()
+    drain(loop)
+
+
+@pytest.mark.skipif(not PY312, reason="eager tasks are new in 3.12")
+def test_failed_eager_start_leaves_the_loop_usable(impl, loop, run_until):
+    if impl == "asyncio" and sys.version_info < (3, 15):
+        pytest.skip("asyncio before 3.15 leaves the task that failed to "
+                    "start as the current task and the loop stops stepping "
+                    "tasks (gh-157301)")
+
+    async def main():
+        ctx = contextvars.copy_context()
+        me = asyncio.current_task()
+        cls = type(me)
+
+        def inside():
+            coro = value(1)
+            try:
+                with pytest.raises(RuntimeError, match="already entered"):
+                    cls(coro, loop=loop, context=ctx, eager_start=True)
+            finally:
+                coro.close()
+
+        ctx.run(inside)
+        assert asyncio.current_task() is me
+        assert asyncio.all_tasks() == {me}
+        await asyncio.sleep(0)
+        return await asyncio.create_task(value(2))
+
+    assert run_until(loop, main()) == 2

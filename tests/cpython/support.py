@@ -112,19 +112,30 @@ class CloopCase:
             signal.signal(signal.SIGALRM, previous)
 
 
+# asyncio's own loop class (3.13+), which CPython's tests also name directly
+# (asyncio.run(..., loop_factory=asyncio.EventLoop), 3.14's TaskGroup tests).
+STOCK_EVENT_LOOP = getattr(asyncio, "EventLoop", None)
+
+
 class CloopPolicyCase(CloopCase):
     """cloop's event loop policy installed for the whole test (setUp and
     tearDown included): a class whose setUp builds its loop with
     asyncio.new_event_loop() gets a cloop loop, and so does any loop the
-    test makes or asks for that way (asyncio.get_event_loop() included)."""
+    test makes or asks for that way (asyncio.get_event_loop() included).
+    asyncio.EventLoop, which tests also name as a loop_factory, is cloop's
+    Loop for the test too."""
 
     def run(self, result=None):
         saved = asyncio.events._event_loop_policy
         set_event_loop_policy(cloop_policy())
+        if STOCK_EVENT_LOOP is not None:
+            asyncio.EventLoop = cloop.Loop
         try:
             return super().run(result)
         finally:
             set_event_loop_policy(saved)
+            if STOCK_EVENT_LOOP is not None:
+                asyncio.EventLoop = STOCK_EVENT_LOOP
 
     def test_zz_cloop_harness_runs_on_cloop(self):
         # Not CPython's: checks that the policy took effect.
@@ -134,12 +145,20 @@ class CloopPolicyCase(CloopCase):
 class CloopIsolatedAsyncio(CloopPolicyCase):
     """An IsolatedAsyncioTestCase on a cloop loop.
 
-    Its asyncio.Runner is built as in CPython's own runs (no loop_factory),
-    so it makes its loop with asyncio.new_event_loop(), a cloop loop under
-    the policy, and sets it as the current loop, exactly as stock asyncio
-    does; a loop_factory would leave no current loop, and the tests that
-    call asyncio.get_event_loop() outside the loop would get another one.
+    Its asyncio.Runner is built as in CPython's own runs: with no
+    loop_factory it makes its loop with asyncio.new_event_loop(), a cloop
+    loop under the policy, and sets it as the current loop, exactly as stock
+    asyncio does. A CPython class that names asyncio.EventLoop as its
+    loop_factory (3.14's TestTaskGroup) gets cloop.Loop instead; a factory
+    function that calls asyncio.EventLoop() gets cloop's through the patch
+    CloopPolicyCase makes.
     """
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if (STOCK_EVENT_LOOP is not None
+                and getattr(cls, "loop_factory", None) is STOCK_EVENT_LOOP):
+            cls.loop_factory = cloop.Loop
 
     async def test_zz_cloop_harness_runs_on_cloop(self):
         # Not CPython's: checks that the policy took effect.

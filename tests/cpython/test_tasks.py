@@ -21,6 +21,10 @@ class CloopTask_CloopFuture_Tests(support.CloopCase, test_tasks.BaseTaskTests,
     skips_module = "test_tasks"
     Task = cloop.Task
     Future = cloop.Future
+    # asyncio's own bookkeeping sees cloop's tasks (3.14's BaseTaskTests
+    # asks the class for them).
+    all_tasks = staticmethod(asyncio.all_tasks)
+    current_task = staticmethod(asyncio.current_task)
 
     # CPython runs this one on its C Task only: deleting a C-level
     # attribute must raise AttributeError, not crash.
@@ -34,6 +38,22 @@ class CloopTask_CloopFuture_SubclassTests(support.CloopCase,
     skips_module = "test_tasks"
     Task = cloop.Task
     Future = cloop.Future
+    all_tasks = staticmethod(asyncio.all_tasks)
+    current_task = staticmethod(asyncio.current_task)
+
+
+if hasattr(test_tasks, "BaseTaskIntrospectionTests"):
+    class CloopIntrospectionTests(support.CloopCase, TestCase,
+                                  test_tasks.BaseTaskIntrospectionTests):
+        """asyncio's task registry (3.14) with cloop's Task."""
+        skips_module = "test_tasks"
+        Task = cloop.Task
+        all_tasks = staticmethod(asyncio.tasks._c_all_tasks)
+        current_task = staticmethod(asyncio.tasks._c_current_task)
+        _register_task = staticmethod(asyncio.tasks._c_register_task)
+        _unregister_task = staticmethod(asyncio.tasks._c_unregister_task)
+        _enter_task = staticmethod(asyncio.tasks._c_enter_task)
+        _leave_task = staticmethod(asyncio.tasks._c_leave_task)
 
 
 class CloopCurrentLoopTests(support.CloopPolicyCase,

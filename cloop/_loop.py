@@ -18,6 +18,7 @@ from asyncio import base_events, coroutines, events
 from asyncio.log import logger
 
 from . import _cloop, _compat, _stats
+from ._borrow import borrow
 from ._net import NetworkMixin
 from ._process import ProcessMixin
 from ._signals import SignalMixin
@@ -56,10 +57,7 @@ class Loop(_cloop.Loop, NetworkMixin, SignalMixin, ProcessMixin,
         self.set_debug(coroutines._is_debug_mode())
         _note_new_loop(self)
 
-    for _name in _BORROWED:
-        if hasattr(_Base, _name):
-            locals()[_name] = getattr(_Base, _name)
-    del _name
+    borrow(locals(), _Base, _BORROWED)
 
     # -- Task and Future: cloop's own (csrc/future.c, csrc/task.c) --------
 

@@ -38,6 +38,7 @@ from asyncio.futures import isfuture
 from asyncio.log import logger
 
 from . import _cloop, _compat
+from ._borrow import borrow
 
 _SocketTransport = _cloop.SocketTransport
 _DatagramTransport = _cloop.DatagramTransport
@@ -61,12 +62,6 @@ _ACCEPT_RESOURCE_ERRORS = (errno.EMFILE, errno.ENFILE, errno.ENOBUFS,
 
 # Listening sockets whose plain connections csrc/server.c accepts.
 _C_ACCEPT_FAMILIES = (socket.AF_INET, socket.AF_INET6, socket.AF_UNIX)
-
-
-def _borrow(namespace, cls, names):
-    for name in names:
-        if name in vars(cls):
-            namespace[name] = vars(cls)[name]
 
 
 def _is_numeric_host(host):
@@ -101,9 +96,9 @@ class NetworkMixin:
 
     __slots__ = ()
 
-    _borrow(locals(), base_events.BaseEventLoop, _FROM_BASE)
-    _borrow(locals(), unix_events._UnixSelectorEventLoop, _FROM_UNIX)
-    _borrow(locals(), selector_events.BaseSelectorEventLoop, _FROM_SELECTOR)
+    borrow(locals(), base_events.BaseEventLoop, _FROM_BASE)
+    borrow(locals(), unix_events._UnixSelectorEventLoop, _FROM_UNIX)
+    borrow(locals(), selector_events.BaseSelectorEventLoop, _FROM_SELECTOR)
 
     @functools.cached_property
     def _unix_server_sockets(self):

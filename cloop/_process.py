@@ -34,6 +34,8 @@ import threading
 from asyncio import base_events, base_subprocess, unix_events
 from asyncio.log import logger
 
+from ._borrow import borrow
+
 _Base = base_events.BaseEventLoop
 
 # Errors of pidfd_open that mean "never on this system" (old kernel,
@@ -117,11 +119,9 @@ class ProcessMixin:
 
     __slots__ = ()
 
-    connect_read_pipe = _Base.connect_read_pipe
-    connect_write_pipe = _Base.connect_write_pipe
-    subprocess_shell = _Base.subprocess_shell
-    subprocess_exec = _Base.subprocess_exec
-    _log_subprocess = _Base._log_subprocess
+    borrow(locals(), _Base, ("connect_read_pipe", "connect_write_pipe",
+                             "subprocess_shell", "subprocess_exec",
+                             "_log_subprocess"))
 
     # pid -> transport, for children whose exit a pidfd reader watches.
     @functools.cached_property

@@ -9,6 +9,12 @@ cd "$(dirname "$0")/.."
 ver="${1:-3.12}"
 [ $# -gt 0 ] && shift
 [ "${1:-}" = "--" ] && shift
+case "$ver" in
+    3.14 | 3.15)  # these interpreters live in the sid chroot
+        [ -n "${CLOOP_IN_SID:-}" ] \
+            || exec bash scripts/in-env.sh "$ver" bash scripts/asan.sh "$ver" -- "$@"
+        ;;
+esac
 py="$(bash scripts/setup-venv.sh "$ver")"
 
 out="$(mktemp -d)"

@@ -5,5 +5,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 lesson="${1:-17_taskgroup}"
 bash scripts/setup-system.sh
-py="$(bash scripts/setup-venv.sh "${CLOOP_PYTHON:-3.12}")"
-exec "$py" -m cloop "examples/lessons/${lesson%.py}.py"
+ver="${CLOOP_PYTHON:-3.12}"
+py="$(bash scripts/in-env.sh "$ver" bash scripts/setup-venv.sh "$ver")"
+exec bash scripts/in-env.sh "$ver" "$py" -m cloop "examples/lessons/${lesson%.py}.py"

@@ -8,6 +8,10 @@ cd "$(dirname "$0")/.."
 ver="$1"
 shift
 case "$ver" in
-    3.14 | 3.15) exec bash scripts/sid.sh run "$@" ;;
+    3.14 | 3.15)
+        # Already inside the chroot (a script that called in-env.sh again).
+        [ -n "${CLOOP_IN_SID:-}" ] && exec "$@"
+        exec bash scripts/sid.sh run "$@"
+        ;;
     *) exec "$@" ;;
 esac

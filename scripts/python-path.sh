@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Prints the interpreter for a CPython version (3.11, 3.12, 3.13): the
-# machine's pyenv build if there is one, else pythonX.Y from PATH.
+# Prints the interpreter for a CPython version (3.11 to 3.15): the
+# machine's pyenv build if there is one, else pythonX.Y from PATH (3.14 and
+# 3.15: inside the Debian sid chroot, see scripts/in-env.sh).
 set -euo pipefail
 ver="$1"
 root="$(pyenv root 2>/dev/null || echo "$HOME/.pyenv")"

@@ -43,16 +43,22 @@ in_chroot() {
         cp /etc/resolv.conf "$root/etc/resolv.conf"
         exec chroot "$root" /usr/bin/env -u PIP_FIND_LINKS \
             PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin \
-            DEBIAN_FRONTEND=noninteractive \
+            DEBIAN_FRONTEND=noninteractive CLOOP_IN_SID=1 \
             bash -c "cd \"\$0\" && exec \"\$@\"" "$project" "$@"
     ' sid "$root" "$PWD" "$@"
 }
 
+# Everything setup prints goes to stderr: callers capture what `run`
+# prints (scripts/test.sh reads the venv's python from it).
 setup() {
     need_root
     if [ -x "$root/usr/bin/python3.15" ] && [ -e "$root/.cloop-ready" ]; then
         return 0
     fi
+    make_chroot >&2
+}
+
+make_chroot() {
     if [ ! -x "$root/usr/bin/apt-get" ]; then
         command -v debootstrap >/dev/null 2>&1 || {
             apt-get update -qq

@@ -16,7 +16,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 if HERE not in sys.path:
     sys.path.insert(0, HERE)
 
-from _loops import ALL_LOOPS, CEILING  # noqa: E402
+from _loops import CEILING, COLOURS  # noqa: E402
 
 
 def _plot_panel(ax, report, workloads, loops, title):
@@ -33,7 +33,7 @@ def _plot_panel(ax, report, workloads, loops, title):
                 ys.append(value / base)
         if xs:
             # A loop keeps its colour whichever loops are measured.
-            colour = f"C{ALL_LOOPS.index(loop)}" if loop in ALL_LOOPS else None
+            colour = COLOURS.get(loop)
             hatch = "//" if loop == CEILING else None
             bars = ax.bar(xs, ys, width, label=loop, color=colour, hatch=hatch,
                           edgecolor="white" if hatch else None, linewidth=0)

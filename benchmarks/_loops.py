@@ -3,6 +3,11 @@
 Owns: the loop registry (name -> module and factory), importing a loop, and
 reading its version. It does not create loops for workloads; _worker.py does.
 
+"cloop_native" is cloop's loop with asyncio's own C Task and Future
+(_cloop_native.py, importable since the workers have benchmarks/ on
+sys.path). It measures what cloop's Task and Future buy over asyncio's on the
+same loop, so it only runs the CPU (scheduling) workloads: see CPU_ONLY.
+
 "ceiling" is not a loop but is reported like one: the echo workloads' load
 run against a minimal echo server in C (_iobench.py, echo_ceiling.c). It has
 no factory; _worker.py handles it, and it only applies to workloads that
@@ -15,6 +20,7 @@ import platform
 # name -> (module to import, factory attribute, distribution name for the version)
 LOOPS = {
     "cloop": ("cloop", "new_event_loop", "cloop"),
+    "cloop_native": ("_cloop_native", "new_event_loop", "cloop"),
     "asyncio": ("asyncio", "new_event_loop", None),
     "uvloop": ("uvloop", "new_event_loop", "uvloop"),
     "rloop": ("rloop", "new_event_loop", "rloop"),
@@ -22,9 +28,20 @@ LOOPS = {
 
 CEILING = "ceiling"
 
-# Everything --loops accepts, in column order (which also fixes each one's colour).
+# Loops measured only on the CPU workloads (n/a on the I/O ones).
+CPU_ONLY = {"cloop_native"}
+
+# Loops that import this checkout's cloop (run.py builds it for them).
+USES_CLOOP = {"cloop", "cloop_native"}
+
+# Everything --loops accepts, in column order.
 ALL_LOOPS = list(LOOPS) + [CEILING]
 DEFAULT_LOOPS = list(ALL_LOOPS)
+
+# Each loop's colour in the chart, fixed so that adding a loop changes no
+# other loop's colour; cloop_native is a paler blue, as a variant of cloop.
+COLOURS = {"cloop": "C0", "asyncio": "C1", "uvloop": "C2", "rloop": "C3", CEILING: "C4",
+           "cloop_native": "C9"}
 
 
 def load_factory(name):

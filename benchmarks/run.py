@@ -18,7 +18,9 @@ the loop, the load from another process) `--io-repeat` times, since each one
 lasts a second or more. The "ceiling" column is not a loop: it is the echo
 workloads' load against a minimal echo server in C (echo_ceiling.c); it is
 measured, interleaved like a loop, only for workloads that define ceiling(),
-and shown as n/a elsewhere.
+and shown as n/a elsewhere. The "cloop_native" column is cloop's loop with
+asyncio's own Task and Future (_cloop_native.py); it is measured only on the
+CPU workloads, and cloop/cloop_native is what cloop's own Task and Future buy.
 
 For the I/O workloads a second figure is kept: the server's CPU time per op
 (cpu_per_op, from the worker: the server process's CPU seconds during the
@@ -56,14 +58,14 @@ if HERE not in sys.path:
     sys.path.insert(0, HERE)
 
 import _workloads  # noqa: E402
-from _loops import ALL_LOOPS, CEILING, DEFAULT_LOOPS  # noqa: E402
+from _loops import ALL_LOOPS, CEILING, CPU_ONLY, DEFAULT_LOOPS, USES_CLOOP  # noqa: E402
 
 WORKER = os.path.join(HERE, "_worker.py")
 CHART = os.path.join(HERE, "_chart.py")
 DEFAULT_OUT = os.path.join(HERE, "results")
 
 # The ratios the table and the JSON report: (numerator loop, denominator loop).
-RATIOS = [("cloop", "asyncio"), ("cloop", "uvloop"), ("cloop", CEILING)]
+RATIOS = [("cloop", "asyncio"), ("cloop", "uvloop"), ("cloop", "cloop_native"), ("cloop", CEILING)]
 
 # The server CPU table's ratios: the other loop's CPU per op over cloop's,
 # so that, as in the ops/s table, more than 1 means cloop is better.
@@ -297,8 +299,13 @@ class Progress:
 
 
 def applies(workload, loop):
-    """Whether `loop` is measured on `workload`: the ceiling only where the workload has one."""
-    return loop != CEILING or _workloads.has_ceiling(workload)
+    """Whether `loop` is measured on `workload`: the ceiling only where the workload has one,
+    cloop_native (and any CPU_ONLY loop) only on the CPU workloads."""
+    if loop == CEILING:
+        return _workloads.has_ceiling(workload)
+    if loop in CPU_ONLY:
+        return _workloads.kind(workload) == "cpu"
+    return True
 
 
 def repeats_for(workload, repeat, io_repeat):
@@ -434,7 +441,12 @@ def table_rows(report):
             row.append(cell_text(per_loop[loop], loop in measured, lambda c: human(c["median"])))
         for n, d in ratios:
             ratio = report["ratios"][workload][f"{n}/{d}"]
-            row.append("-" if ratio is None else f"{ratio:.2f}x")
+            if ratio is None:
+                # n/a where a side is not measured on this workload (the
+                # ceiling off the echo workloads, cloop_native on I/O).
+                row.append("n/a" if per_loop[n].get("na") or per_loop[d].get("na") else "-")
+            else:
+                row.append(f"{ratio:.2f}x")
         rows.append(row)
     return header, rows
 
@@ -488,8 +500,9 @@ def cpu_table_rows(report):
     """The server CPU table (I/O workloads only) as a header and rows of strings.
 
     A report written before this figure existed has no cpu_per_op: n/a.
+    Loops measured only on the CPU workloads (cloop_native) have no column.
     """
-    loops = report["config"]["loops"]
+    loops = [l for l in report["config"]["loops"] if l not in CPU_ONLY]
     measured = report["config"]["loops_measured"]
     others = [o for o in CPU_RATIOS if "cloop" in loops and o in loops]
     header = ["workload"] + loops + [f"cloop vs {o}" for o in others]
@@ -575,6 +588,13 @@ def method_lines(report):
             "share of it cloop reaches. n/a where there is no echo. The client and server share "
             "the machine's cores, so the ceiling is the limit of this client on this machine, "
             "not of the kernel.")
+    if "cloop_native" in c["loops"]:
+        lines.append(
+            "- `cloop_native`: cloop's loop with asyncio's own C Task and Future "
+            "(`benchmarks/_cloop_native.py`: `create_task()` and `create_future()` return "
+            "`asyncio.Task` and `asyncio.Future`, from a Python-level method where cloop's are C), "
+            "so cloop/cloop_native is what cloop's own Task and Future buy on the same loop. "
+            "Measured on the CPU workloads only (n/a on the I/O ones).")
     if has_cpu_figures(report):
         lines.append(
             "- Server CPU per message: CPU time of the server process (the worker running the "
@@ -630,6 +650,14 @@ def summary_lines(report):
             if values:
                 lines.append(f"- cloop vs {what}, {label}: geometric mean {geometric_mean(values):.2f}x "
                              f"({min(values):.2f}x to {max(values):.2f}x, {len(values)} workloads)")
+    # cloop_native runs only the CPU workloads.
+    values = [report["ratios"][w].get("cloop/cloop_native") for w in kinds if kinds[w] == "cpu"]
+    values = [v for v in values if v]
+    if values:
+        lines.append(f"- cloop's own Task and Future vs asyncio's on the same cloop loop "
+                     f"(cloop/cloop_native), scheduling (CPU) workloads: geometric mean "
+                     f"{geometric_mean(values):.2f}x ({min(values):.2f}x to {max(values):.2f}x, "
+                     f"{len(values)} workloads)")
     for other in CPU_RATIOS:
         values = [cpu_ratio(report["results"][w], other) for w in io_workloads(report)]
         values = [v for v in values if v]
@@ -798,7 +826,7 @@ def main(argv=None):
         write_outputs(report, args.out)
         return 0
     with tempfile.TemporaryDirectory(prefix="cloop-bench-build-") as tmp:
-        if "cloop" in args.loop_list:
+        if USES_CLOOP & set(args.loop_list):
             CLOOP_SNAPSHOT, CLOOP_BUILD = prepare_cloop(tmp)
         try:
             return run(args)

@@ -1,7 +1,9 @@
 """Smoke test of the benchmark suite: benchmarks/run.py --quick writes its result files.
 
 No timing is asserted: the tests only check that every workload ran on asyncio
-and on cloop and produced a positive ops/s median, that the I/O workloads ran
+and on cloop and produced a positive ops/s median, that cloop_native (cloop's
+loop with asyncio's Task and Future) ran every CPU workload with asyncio's
+types and no I/O workload, that the I/O workloads ran
 (their C client compiled with gcc, wrk for HTTP: scripts/setup-system.sh
 installs both), that the C echo ceiling was measured for the echo workloads
 and only for them, that the I/O workloads carry a plausible server CPU time
@@ -23,6 +25,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BENCHMARKS = os.path.join(ROOT, "benchmarks")
 RUN = os.path.join(BENCHMARKS, "run.py")
 LOOPS = ["asyncio", "cloop"]
+NATIVE = "cloop_native"
 CPU_HEADING = "**Server CPU per message (µs, lower is better)**"
 
 
@@ -39,9 +42,9 @@ def run_bench(*args):
 
 @pytest.fixture(scope="module")
 def quick_run(tmp_path_factory):
-    """One real `run.py --quick` on asyncio, cloop and the ceiling: (out dir, report)."""
+    """One real `run.py --quick` on asyncio, cloop, cloop_native and the ceiling: (out dir, report)."""
     out = tmp_path_factory.mktemp("bench")
-    run_bench("--quick", "--loops", ",".join(LOOPS + ["ceiling"]), "--out", str(out))
+    run_bench("--quick", "--loops", ",".join(LOOPS + [NATIVE, "ceiling"]), "--out", str(out))
     return out, json.loads((out / "latest.json").read_text())
 
 
@@ -186,3 +189,77 @@ def test_workload_results_of_every_shape():
     line = '{"messages": 4, "seconds": 0.2, "lost": 0, "size": 8, "conns": 1, "mode": "tcp"%s}\n'
     assert _iobench.parse_client(line % "", "", 0) == (4, 0.2, None)
     assert _iobench.parse_client(line % ', "server_cpu": 0.1', "", 0) == (4, 0.2, 0.1)
+
+
+def ops_table(markdown):
+    """{workload: {column: cell}} of the ops/s table in latest.md (the first table)."""
+    rows = []
+    for line in markdown.splitlines():
+        if line.startswith("| "):
+            rows.append(line)
+        elif rows and not line.startswith("|"):
+            break
+    header = [c.strip() for c in rows[0].strip("|").split("|")]
+    return {cells[0]: dict(zip(header, cells))
+            for cells in ([c.strip() for c in line.strip("|").split("|")] for line in rows[1:])}
+
+
+def test_cloop_native_runs_cpu_workloads_with_asyncio_types(quick_run):
+    """cloop_native: cloop's loop, asyncio's C Task; CPU workloads only, with its ratio and summary."""
+    tmp_path, report = quick_run
+    info = report["machine"]["loops"][NATIVE]
+    assert info["status"] == "ok", info
+    assert info["loop_class"] == "_cloop_native.NativeTaskLoop"
+    assert info["task_class"] == "_asyncio.Task"
+    assert report["machine"]["loops"]["cloop"]["task_class"] != "_asyncio.Task"
+    kinds = {w: info["kind"] for w, info in report["workloads"].items()}
+    table = ops_table((tmp_path / "latest.md").read_text())
+    for workload, kind in kinds.items():
+        cell = report["results"][workload][NATIVE]
+        ratio = report["ratios"][workload]["cloop/cloop_native"]
+        if kind == "cpu":
+            assert positive(cell), f"{workload} on {NATIVE}: {cell.get('error')}"
+            assert ratio > 0
+            assert table[workload][f"{NATIVE} ops/s"] not in ("n/a", "error", "missing", "-")
+            assert table[workload]["cloop/cloop_native"].endswith("x")
+        else:
+            assert cell.get("na") and not cell["samples"], workload
+            assert ratio is None
+            assert table[workload][f"{NATIVE} ops/s"] == "n/a"
+            assert table[workload]["cloop/cloop_native"] == "n/a"
+    section = (tmp_path / "README-section.md").read_text()
+    assert "(cloop/cloop_native), scheduling (CPU) workloads: geometric mean" in section
+
+
+def test_cloop_native_registry(monkeypatch):
+    """cloop_native is a default loop, accepted by --loops, and applies to CPU workloads only."""
+    # For the whole test: _workloads imports the bench_*.py files on demand.
+    monkeypatch.syspath_prepend(BENCHMARKS)
+    import _cloop_native
+    import _loops
+    import run
+    assert NATIVE in _loops.ALL_LOOPS and NATIVE in _loops.DEFAULT_LOOPS
+    assert NATIVE in run.parse_args([]).loop_list
+    assert run.parse_args(["--loops", "cloop_native,asyncio"]).loop_list == [NATIVE, "asyncio"]
+    assert ("cloop", NATIVE) in run.RATIOS
+    assert run.applies("task_gather", NATIVE)
+    assert not run.applies("tcp_protocol_1k_c50", NATIVE)
+    assert run.applies("tcp_protocol_1k_c50", "cloop")
+
+    import asyncio
+
+    loop = _cloop_native.new_event_loop()
+    try:
+        async def main():
+            future = loop.create_future()
+            loop.call_soon(future.set_result, 7)
+            task = loop.create_task(asyncio.sleep(0, 5), name="t")
+            return type(future), await future, type(task), await task, task.get_name()
+
+        assert loop.run_until_complete(main()) == (asyncio.Future, 7, asyncio.Task, 5, "t")
+        made = []
+        loop.set_task_factory(lambda l, coro, **kw: made.append(coro) or asyncio.Task(coro, loop=l, **kw))
+        task = loop.create_task(asyncio.sleep(0))
+        assert made and loop.run_until_complete(task) is None
+    finally:
+        loop.close()

@@ -79,6 +79,15 @@ cl_err_is_fatal(void)
 
 /* ---- Task and Future (future.c, task.c, taskreg.c) ---- */
 
+/* asyncio's C Future and Task are heap types (3.12): their traverse visits
+ * the object's type and their dealloc drops its reference; 3.11's static
+ * ones leave both to a heap subclass (asyncio_base.c). */
+#define CL_ASYNCIO_HEAP_TYPES CL_PY312
+/* The call graph (Future._asyncio_awaited_by, future_add_to_awaited_by),
+ * the per-thread list of native tasks, and the Task offsets _asyncio
+ * publishes for out-of-process debuggers (3.14). */
+#define CL_AWAITED_BY CL_PY314
+
 /* Task(eager_start=), _swap_current_task, _register_eager_task (3.12). */
 #define CL_HAS_EAGER_TASKS CL_PY312
 /* create_task(coro, **kwargs) passes the keywords it was given, and only

@@ -31,9 +31,9 @@
 static int
 schedule_entry(FutureObject *fut, PyObject *entry)
 {
-    cl_state *st = fut->state;
-    if (fut->cloop_loop) {
-        LoopObject *loop = (LoopObject *)fut->loop;
+    cl_state *st = CL_FUT(fut)->state;
+    if (CL_FUT(fut)->cloop_loop) {
+        LoopObject *loop = (LoopObject *)CL_FUT(fut)->loop;
         if (cl_loop_check_closed(loop) < 0
             || (loop->debug && cl_readycall_check_thread(loop) < 0)) {
             Py_DECREF(entry);
@@ -48,13 +48,13 @@ schedule_entry(FutureObject *fut, PyObject *entry)
     }
     int rc;
     if (PyTuple_CheckExact(entry)) {
-        rc = cl_readycall_call_soon(st, fut->loop, PyTuple_GET_ITEM(entry, 0),
+        rc = cl_readycall_call_soon(st, CL_FUT(fut)->loop, PyTuple_GET_ITEM(entry, 0),
                                  (PyObject *)fut, PyTuple_GET_ITEM(entry, 1));
     }
     else {
         PyObject *fn = PyObject_GetAttr(entry, st->str_task_wakeup);
-        rc = fn ? cl_readycall_call_soon(st, fut->loop, fn, (PyObject *)fut,
-                                      ((TaskObject *)entry)->context)
+        rc = fn ? cl_readycall_call_soon(st, CL_FUT(fut)->loop, fn, (PyObject *)fut,
+                                      CL_TASK(entry)->context)
                 : -1;
         Py_XDECREF(fn);
     }
@@ -68,10 +68,10 @@ schedule_entry(FutureObject *fut, PyObject *entry)
 static int
 schedule_callbacks(FutureObject *fut)
 {
-    PyObject *cb0 = fut->cb0;
-    PyObject *list = fut->callbacks;
-    fut->cb0 = NULL;
-    fut->callbacks = NULL;
+    PyObject *cb0 = CL_FUT(fut)->cb0;
+    PyObject *list = CL_FUT(fut)->callbacks;
+    CL_FUT(fut)->cb0 = NULL;
+    CL_FUT(fut)->callbacks = NULL;
     int rc = 0;
     if (cb0 != NULL) {
         rc = schedule_entry(fut, cb0);
@@ -89,16 +89,16 @@ schedule_callbacks(FutureObject *fut)
 static int
 append_entry(FutureObject *fut, PyObject *entry)
 {
-    if (fut->cb0 == NULL
-        && (fut->callbacks == NULL || PyList_GET_SIZE(fut->callbacks) == 0)) {
-        fut->cb0 = entry;
+    if (CL_FUT(fut)->cb0 == NULL
+        && (CL_FUT(fut)->callbacks == NULL || PyList_GET_SIZE(CL_FUT(fut)->callbacks) == 0)) {
+        CL_FUT(fut)->cb0 = entry;
         return 0;
     }
-    if (fut->callbacks == NULL && (fut->callbacks = PyList_New(0)) == NULL) {
+    if (CL_FUT(fut)->callbacks == NULL && (CL_FUT(fut)->callbacks = PyList_New(0)) == NULL) {
         Py_DECREF(entry);
         return -1;
     }
-    int rc = PyList_Append(fut->callbacks, entry);
+    int rc = PyList_Append(CL_FUT(fut)->callbacks, entry);
     Py_DECREF(entry);
     return rc;
 }
@@ -107,7 +107,7 @@ append_entry(FutureObject *fut, PyObject *entry)
 static int
 add_entry(FutureObject *fut, PyObject *entry)
 {
-    if (fut->fut_state != CL_FUT_PENDING) {
+    if (CL_FUT(fut)->fut_state != CL_FUT_PENDING) {
         return schedule_entry(fut, entry);
     }
     return append_entry(fut, entry);
@@ -125,7 +125,7 @@ cl_future_add_wakeup(FutureObject *fut, PyObject *task)
 int
 cl_future_check_alive(FutureObject *fut)
 {
-    if (CL_UNLIKELY(fut->loop == NULL)) {
+    if (CL_UNLIKELY(CL_FUT(fut)->loop == NULL)) {
         PyErr_SetString(PyExc_RuntimeError,
                         "Future object is not initialized.");
         return -1;
@@ -136,7 +136,7 @@ cl_future_check_alive(FutureObject *fut)
 static int
 invalid_state(FutureObject *fut)
 {
-    PyErr_SetString(fut->state->InvalidStateError, "invalid state");
+    PyErr_SetString(CL_FUT(fut)->state->InvalidStateError, "invalid state");
     return -1;
 }
 
@@ -146,11 +146,11 @@ cl_future_set_result(FutureObject *fut, PyObject *result)
     if (cl_future_check_alive(fut) < 0) {
         return -1;
     }
-    if (fut->fut_state != CL_FUT_PENDING) {
+    if (CL_FUT(fut)->fut_state != CL_FUT_PENDING) {
         return invalid_state(fut);
     }
-    Py_XSETREF(fut->result, Py_NewRef(result));
-    fut->fut_state = CL_FUT_FINISHED;
+    Py_XSETREF(CL_FUT(fut)->result, Py_NewRef(result));
+    CL_FUT(fut)->fut_state = CL_FUT_FINISHED;
     return schedule_callbacks(fut);
 }
 
@@ -165,7 +165,7 @@ exception_instance(FutureObject *fut, PyObject *exc)
         if (val == NULL) {
             return NULL;
         }
-        if (fut->fut_state != CL_FUT_PENDING) {
+        if (CL_FUT(fut)->fut_state != CL_FUT_PENDING) {
             Py_DECREF(val);
             invalid_state(fut);
             return NULL;
@@ -211,76 +211,76 @@ cl_future_set_exception(FutureObject *fut, PyObject *exc)
     if (cl_future_check_alive(fut) < 0) {
         return -1;
     }
-    if (fut->fut_state != CL_FUT_PENDING) {
+    if (CL_FUT(fut)->fut_state != CL_FUT_PENDING) {
         return invalid_state(fut);
     }
     PyObject *val = exception_instance(fut, exc);
     if (val == NULL) {
         return -1;
     }
-    Py_XSETREF(fut->exception, val);
-    Py_XSETREF(fut->exception_tb, PyException_GetTraceback(val));
-    fut->fut_state = CL_FUT_FINISHED;
+    Py_XSETREF(CL_FUT(fut)->exception, val);
+    Py_XSETREF(CL_FUT(fut)->exception_tb, PyException_GetTraceback(val));
+    CL_FUT(fut)->fut_state = CL_FUT_FINISHED;
     if (schedule_callbacks(fut) < 0) {
         return -1;
     }
-    fut->log_tb = 1;
+    CL_FUT(fut)->log_tb = 1;
     return 0;
 }
 
 int
 cl_future_cancel(FutureObject *fut, PyObject *msg)
 {
-    fut->log_tb = 0;
-    if (fut->fut_state != CL_FUT_PENDING) {
+    CL_FUT(fut)->log_tb = 0;
+    if (CL_FUT(fut)->fut_state != CL_FUT_PENDING) {
         return 0;
     }
-    fut->fut_state = CL_FUT_CANCELLED;
-    Py_XSETREF(fut->cancel_msg, Py_XNewRef(msg));
+    CL_FUT(fut)->fut_state = CL_FUT_CANCELLED;
+    Py_XSETREF(CL_FUT(fut)->cancel_msg, Py_XNewRef(msg));
     return schedule_callbacks(fut) < 0 ? -1 : 1;
 }
 
 PyObject *
 cl_future_make_cancelled_error(FutureObject *fut)
 {
-    if (fut->cancelled_exc != NULL) {
-        PyObject *exc = fut->cancelled_exc;
-        fut->cancelled_exc = NULL;
+    if (CL_FUT(fut)->cancelled_exc != NULL) {
+        PyObject *exc = CL_FUT(fut)->cancelled_exc;
+        CL_FUT(fut)->cancelled_exc = NULL;
         return exc;
     }
-    PyObject *msg = fut->cancel_msg;
+    PyObject *msg = CL_FUT(fut)->cancel_msg;
     if (msg == NULL || msg == Py_None) {
-        return PyObject_CallNoArgs(fut->state->CancelledError);
+        return PyObject_CallNoArgs(CL_FUT(fut)->state->CancelledError);
     }
-    return PyObject_CallOneArg(fut->state->CancelledError, msg);
+    return PyObject_CallOneArg(CL_FUT(fut)->state->CancelledError, msg);
 }
 
 int
 cl_future_get_outcome(FutureObject *fut, PyObject **out)
 {
     *out = NULL;
-    if (fut->fut_state == CL_FUT_CANCELLED) {
+    if (CL_FUT(fut)->fut_state == CL_FUT_CANCELLED) {
         *out = cl_future_make_cancelled_error(fut);
         return *out ? 1 : -1;
     }
-    if (fut->fut_state != CL_FUT_FINISHED) {
-        PyErr_SetString(fut->state->InvalidStateError, "Result is not set.");
+    if (CL_FUT(fut)->fut_state != CL_FUT_FINISHED) {
+        PyErr_SetString(CL_FUT(fut)->state->InvalidStateError, "Result is not set.");
         return -1;
     }
-    fut->log_tb = 0;
-    if (fut->exception != NULL) {
+    CL_FUT(fut)->log_tb = 0;
+    if (CL_FUT(fut)->exception != NULL) {
         /* The first time with the traceback it had when it was set, later
          * with none: the traceback of a re-raised exception would keep
          * growing. */
-        PyObject *tb = fut->exception_tb ? fut->exception_tb : Py_None;
-        if (PyException_SetTraceback(fut->exception, tb) < 0) {
+        PyObject *tb = CL_FUT(fut)->exception_tb ? CL_FUT(fut)->exception_tb : Py_None;
+        if (PyException_SetTraceback(CL_FUT(fut)->exception, tb) < 0) {
             return -1;
         }
-        Py_CLEAR(fut->exception_tb);
-        *out = Py_NewRef(fut->exception);
+        Py_CLEAR(CL_FUT(fut)->exception_tb);
+        *out = Py_NewRef(CL_FUT(fut)->exception);
         return 1;
     }
-    *out = Py_NewRef(fut->result ? fut->result : Py_None);
+    *out = Py_NewRef(CL_FUT(fut)->result ? CL_FUT(fut)->result : Py_None);
     return 0;
 }
 
@@ -302,24 +302,24 @@ cl_future_result(FutureObject *fut)
 static void
 clear_outcome(FutureObject *fut)
 {
-    Py_CLEAR(fut->loop);
-    Py_CLEAR(fut->cb0);
-    Py_CLEAR(fut->callbacks);
-    Py_CLEAR(fut->result);
-    Py_CLEAR(fut->exception);
-    Py_CLEAR(fut->exception_tb);
-    Py_CLEAR(fut->source_tb);
-    Py_CLEAR(fut->cancel_msg);
-    Py_CLEAR(fut->cancelled_exc);
+    Py_CLEAR(CL_FUT(fut)->loop);
+    Py_CLEAR(CL_FUT(fut)->cb0);
+    Py_CLEAR(CL_FUT(fut)->callbacks);
+    Py_CLEAR(CL_FUT(fut)->result);
+    Py_CLEAR(CL_FUT(fut)->exception);
+    Py_CLEAR(CL_FUT(fut)->exception_tb);
+    Py_CLEAR(CL_FUT(fut)->source_tb);
+    Py_CLEAR(CL_FUT(fut)->cancel_msg);
+    Py_CLEAR(CL_FUT(fut)->cancelled_exc);
 }
 
 static int
 loop_debug(FutureObject *fut)
 {
-    if (fut->cloop_loop) {
-        return ((LoopObject *)fut->loop)->debug;
+    if (CL_FUT(fut)->cloop_loop) {
+        return ((LoopObject *)CL_FUT(fut)->loop)->debug;
     }
-    PyObject *res = PyObject_CallMethodNoArgs(fut->loop, fut->state->str_get_debug);
+    PyObject *res = PyObject_CallMethodNoArgs(CL_FUT(fut)->loop, CL_FUT(fut)->state->str_get_debug);
     if (res == NULL) {
         return -1;
     }
@@ -331,18 +331,18 @@ loop_debug(FutureObject *fut)
 int
 cl_future_init(FutureObject *fut, PyObject *loop)
 {
-    cl_state *st = fut->state;
+    cl_state *st = CL_FUT(fut)->state;
 #if CL_FUTURE_INIT_ONCE
-    if (fut->loop != NULL) {
+    if (CL_FUT(fut)->loop != NULL) {
         PyErr_Format(PyExc_RuntimeError, "%s object is already initialized",
                      Py_TYPE(fut)->tp_name);
         return -1;
     }
 #endif
     clear_outcome(fut);
-    fut->fut_state = CL_FUT_PENDING;
-    fut->log_tb = 0;
-    fut->blocking = 0;
+    CL_FUT(fut)->fut_state = CL_FUT_PENDING;
+    CL_FUT(fut)->log_tb = 0;
+    CL_FUT(fut)->blocking = 0;
     if (loop == NULL || loop == Py_None) {
         loop = PyObject_CallNoArgs(st->get_event_loop);
         if (loop == NULL) {
@@ -352,24 +352,24 @@ cl_future_init(FutureObject *fut, PyObject *loop)
     else {
         Py_INCREF(loop);
     }
-    fut->loop = loop;
-    fut->cloop_loop = (char)cl_loop_check(st, loop);
+    CL_FUT(fut)->loop = loop;
+    CL_FUT(fut)->cloop_loop = (char)cl_loop_check(st, loop);
     int debug = loop_debug(fut);
     if (debug <= 0) {
         return debug;
     }
     PyObject *frame = (PyObject *)PyEval_GetFrame(); /* borrowed */
     if (frame != NULL) {
-        fut->source_tb = PyObject_CallOneArg(st->extract_stack, frame);
-        if (fut->source_tb == NULL) {
+        CL_FUT(fut)->source_tb = PyObject_CallOneArg(st->extract_stack, frame);
+        if (CL_FUT(fut)->source_tb == NULL) {
             return -1;
         }
     }
     return 0;
 }
 
-static PyObject *
-Future_new(PyTypeObject *tp, PyObject *args, PyObject *kwds)
+PyObject *
+cl_future_new(PyTypeObject *tp, PyObject *args, PyObject *kwds)
 {
     cl_state *st = cl_state_from_type(tp);
     if (st == NULL) {
@@ -377,7 +377,7 @@ Future_new(PyTypeObject *tp, PyObject *args, PyObject *kwds)
     }
     FutureObject *fut = (FutureObject *)tp->tp_alloc(tp, 0);
     if (fut != NULL) {
-        fut->state = st;
+        CL_FUT(fut)->state = st;
     }
     return (PyObject *)fut;
 }
@@ -394,41 +394,59 @@ Future_init(FutureObject *fut, PyObject *args, PyObject *kwds)
 }
 
 int
-cl_future_traverse(FutureObject *fut, visitproc visit, void *arg)
+cl_future_traverse_data(FutureObject *fut, visitproc visit, void *arg)
 {
-    Py_VISIT(Py_TYPE(fut));
-    Py_VISIT(fut->loop);
-    Py_VISIT(fut->cb0);
-    Py_VISIT(fut->callbacks);
-    Py_VISIT(fut->result);
-    Py_VISIT(fut->exception);
-    Py_VISIT(fut->exception_tb);
-    Py_VISIT(fut->source_tb);
-    Py_VISIT(fut->cancel_msg);
-    Py_VISIT(fut->cancelled_exc);
+    Py_VISIT(CL_FUT(fut)->loop);
+    Py_VISIT(CL_FUT(fut)->cb0);
+    Py_VISIT(CL_FUT(fut)->callbacks);
+    Py_VISIT(CL_FUT(fut)->result);
+    Py_VISIT(CL_FUT(fut)->exception);
+    Py_VISIT(CL_FUT(fut)->exception_tb);
+    Py_VISIT(CL_FUT(fut)->source_tb);
+    Py_VISIT(CL_FUT(fut)->cancel_msg);
+    Py_VISIT(CL_FUT(fut)->cancelled_exc);
     return 0;
 }
 
-int
-cl_future_clear(FutureObject *fut)
+void
+cl_future_clear_data(FutureObject *fut)
 {
     clear_outcome(fut);
+}
+
+static int
+Future_traverse(FutureObject *fut, visitproc visit, void *arg)
+{
+    int rc = cl_future_traverse_data(fut, visit, arg);
+    if (rc != 0) {
+        return rc;
+    }
+    return cl_asyncio_base_traverse(CL_FUT(fut)->state->AsyncioFutureType,
+                                    (PyObject *)fut, visit, arg);
+}
+
+static int
+Future_clear(FutureObject *fut)
+{
+    cl_future_clear_data(fut);
+    cl_asyncio_base_clear(CL_FUT(fut)->state->AsyncioFutureType,
+                          (PyObject *)fut);
     return 0;
 }
 
 static PyObject *
 never_retrieved_context(FutureObject *fut)
 {
-    cl_state *st = fut->state;
+    cl_state *st = CL_FUT(fut)->state;
     PyObject *ctx = PyDict_New();
     PyObject *msg = PyUnicode_FromFormat("%s exception was never retrieved",
                                          _PyType_Name(Py_TYPE(fut)));
     if (ctx == NULL || msg == NULL
         || PyDict_SetItem(ctx, st->str_message, msg) < 0
-        || PyDict_SetItem(ctx, st->str_exception, fut->exception) < 0
+        || PyDict_SetItem(ctx, st->str_exception, CL_FUT(fut)->exception) < 0
         || PyDict_SetItem(ctx, st->str_future, (PyObject *)fut) < 0
-        || (fut->source_tb != NULL
-            && PyDict_SetItem(ctx, st->str_source_traceback, fut->source_tb) < 0)) {
+        || (CL_FUT(fut)->source_tb != NULL
+            && PyDict_SetItem(ctx, st->str_source_traceback, CL_FUT(fut)->source_tb) < 0)) {
         Py_XDECREF(msg);
         Py_XDECREF(ctx);
         return NULL;
@@ -441,16 +459,16 @@ never_retrieved_context(FutureObject *fut)
 void
 cl_future_finalize(FutureObject *fut)
 {
-    if (!fut->log_tb || fut->loop == NULL || fut->exception == NULL) {
+    if (!CL_FUT(fut)->log_tb || CL_FUT(fut)->loop == NULL || CL_FUT(fut)->exception == NULL) {
         return;
     }
-    fut->log_tb = 0;
+    CL_FUT(fut)->log_tb = 0;
     PyObject *saved = cl_err_fetch();
     PyObject *ctx = never_retrieved_context(fut);
     PyObject *res = NULL;
     if (ctx != NULL) {
         res = PyObject_CallMethodOneArg(
-            fut->loop, fut->state->str_call_exception_handler, ctx);
+            CL_FUT(fut)->loop, CL_FUT(fut)->state->str_call_exception_handler, ctx);
         Py_DECREF(ctx);
     }
     if (res == NULL) {
@@ -460,26 +478,30 @@ cl_future_finalize(FutureObject *fut)
     cl_err_restore(saved);
 }
 
+/* cloop's part first (tp_clear is not used: a Python subclass's slot
+ * would clear its own part again), then asyncio's, whose dealloc frees the
+ * object. The finalizer has run by then; asyncio's dealloc finds it done. */
 void
-cl_future_dealloc(PyObject *self)
+cl_future_dealloc_on(PyTypeObject *base, PyObject *self)
 {
-    PyTypeObject *tp = Py_TYPE(self);
     if (PyObject_CallFinalizerFromDealloc(self) < 0) {
         return; /* resurrected */
     }
     PyObject_GC_UnTrack(self);
-    if (((FutureObject *)self)->weakreflist != NULL) {
-        PyObject_ClearWeakRefs(self);
-    }
-    (void)tp->tp_clear(self);
-    tp->tp_free(self);
-    Py_DECREF(tp);
+    cl_future_clear_data((FutureObject *)self);
+    cl_asyncio_base_dealloc(base, self);
+}
+
+static void
+Future_dealloc(PyObject *self)
+{
+    cl_future_dealloc_on(CL_FUT(self)->state->AsyncioFutureType, self);
 }
 
 static PyObject *
 Future_repr(FutureObject *fut)
 {
-    return PyObject_CallOneArg(fut->state->future_repr, (PyObject *)fut);
+    return PyObject_CallOneArg(CL_FUT(fut)->state->future_repr, (PyObject *)fut);
 }
 
 /* ------------------------------------------------------------------ */
@@ -488,9 +510,9 @@ Future_repr(FutureObject *fut)
 static PyObject *
 Future_result(FutureObject *fut, PyObject *unused)
 {
-    if (fut->loop == NULL) {
+    if (CL_FUT(fut)->loop == NULL) {
         /* asyncio's C Future says it with InvalidStateError here. */
-        PyErr_SetString(fut->state->InvalidStateError,
+        PyErr_SetString(CL_FUT(fut)->state->InvalidStateError,
                         "Future object is not initialized.");
         return NULL;
     }
@@ -500,24 +522,24 @@ Future_result(FutureObject *fut, PyObject *unused)
 static PyObject *
 Future_exception(FutureObject *fut, PyObject *unused)
 {
-    if (fut->loop == NULL) {
-        PyErr_SetString(fut->state->InvalidStateError,
+    if (CL_FUT(fut)->loop == NULL) {
+        PyErr_SetString(CL_FUT(fut)->state->InvalidStateError,
                         "Future object is not initialized.");
         return NULL;
     }
-    if (fut->fut_state == CL_FUT_CANCELLED) {
+    if (CL_FUT(fut)->fut_state == CL_FUT_CANCELLED) {
         PyObject *exc = cl_future_make_cancelled_error(fut);
         if (exc != NULL) {
             cl_err_restore(exc);
         }
         return NULL;
     }
-    if (fut->fut_state != CL_FUT_FINISHED) {
-        PyErr_SetString(fut->state->InvalidStateError, "Exception is not set.");
+    if (CL_FUT(fut)->fut_state != CL_FUT_FINISHED) {
+        PyErr_SetString(CL_FUT(fut)->state->InvalidStateError, "Exception is not set.");
         return NULL;
     }
-    fut->log_tb = 0;
-    return Py_NewRef(fut->exception ? fut->exception : Py_None);
+    CL_FUT(fut)->log_tb = 0;
+    return Py_NewRef(CL_FUT(fut)->exception ? CL_FUT(fut)->exception : Py_None);
 }
 
 static PyObject *
@@ -561,7 +583,7 @@ Future_add_done_callback(FutureObject *fut, PyObject *const *args,
         }
         ctx = args[nargs + i];
     }
-    if (fut->loop == NULL) {
+    if (CL_FUT(fut)->loop == NULL) {
         PyErr_SetString(PyExc_RuntimeError, "uninitialized Future object");
         return NULL;
     }
@@ -598,7 +620,7 @@ entry_matches(PyObject *entry, PyObject *fn)
 static Py_ssize_t
 remove_from_list(FutureObject *fut, PyObject *fn)
 {
-    PyObject *list = Py_NewRef(fut->callbacks);
+    PyObject *list = Py_NewRef(CL_FUT(fut)->callbacks);
     PyObject *kept = PyList_New(0);
     Py_ssize_t removed = 0;
     if (kept == NULL) {
@@ -616,8 +638,8 @@ remove_from_list(FutureObject *fut, PyObject *fn)
         }
         removed += eq;
     }
-    if (removed > 0 && fut->callbacks == list) {
-        Py_SETREF(fut->callbacks, kept);
+    if (removed > 0 && CL_FUT(fut)->callbacks == list) {
+        Py_SETREF(CL_FUT(fut)->callbacks, kept);
         kept = NULL;
     }
     Py_XDECREF(kept);
@@ -636,11 +658,11 @@ Future_remove_done_callback(FutureObject *fut, PyObject *fn)
         return NULL;
     }
     Py_ssize_t removed = 0;
-    if (fut->cb0 != NULL) {
-        PyObject *entry = Py_NewRef(fut->cb0);
+    if (CL_FUT(fut)->cb0 != NULL) {
+        PyObject *entry = Py_NewRef(CL_FUT(fut)->cb0);
         int eq = entry_matches(entry, fn);
-        if (eq > 0 && fut->cb0 == entry) {
-            Py_CLEAR(fut->cb0);
+        if (eq > 0 && CL_FUT(fut)->cb0 == entry) {
+            Py_CLEAR(CL_FUT(fut)->cb0);
             removed++;
         }
         Py_DECREF(entry);
@@ -648,7 +670,7 @@ Future_remove_done_callback(FutureObject *fut, PyObject *fn)
             return NULL;
         }
     }
-    if (fut->callbacks != NULL) {
+    if (CL_FUT(fut)->callbacks != NULL) {
         Py_ssize_t n = remove_from_list(fut, fn);
         if (n < 0) {
             return NULL;
@@ -675,15 +697,15 @@ Future_cancel(FutureObject *fut, PyObject *args, PyObject *kwds)
 static PyObject *
 Future_cancelled(FutureObject *fut, PyObject *unused)
 {
-    return PyBool_FromLong(fut->loop != NULL
-                           && fut->fut_state == CL_FUT_CANCELLED);
+    return PyBool_FromLong(CL_FUT(fut)->loop != NULL
+                           && CL_FUT(fut)->fut_state == CL_FUT_CANCELLED);
 }
 
 static PyObject *
 Future_done(FutureObject *fut, PyObject *unused)
 {
-    return PyBool_FromLong(fut->loop != NULL
-                           && fut->fut_state != CL_FUT_PENDING);
+    return PyBool_FromLong(CL_FUT(fut)->loop != NULL
+                           && CL_FUT(fut)->fut_state != CL_FUT_PENDING);
 }
 
 static PyObject *
@@ -692,7 +714,7 @@ Future_get_loop(FutureObject *fut, PyObject *unused)
     if (cl_future_check_alive(fut) < 0) {
         return NULL;
     }
-    return Py_NewRef(fut->loop);
+    return Py_NewRef(CL_FUT(fut)->loop);
 }
 
 static PyObject *
@@ -711,7 +733,7 @@ Loop_create_future(PyObject *loop, PyObject *unused)
     if (fut == NULL) {
         return NULL;
     }
-    fut->state = st;
+    CL_FUT(fut)->state = st;
     if (cl_future_init(fut, loop) < 0) {
         Py_DECREF(fut);
         return NULL;
@@ -759,41 +781,69 @@ static PyMethodDef Future_methods[] = {
      "See PEP 585"},
     {NULL}};
 
-static PyMemberDef Future_members[] = {
-    {"__weaklistoffset__", Py_T_PYSSIZET, offsetof(FutureObject, weakreflist),
-     Py_READONLY},
-    {NULL}};
-
 static PyType_Slot Future_slots[] = {
-    {Py_tp_new, Future_new},
+    {Py_tp_new, cl_future_new},
     {Py_tp_init, Future_init},
-    {Py_tp_dealloc, cl_future_dealloc},
+    {Py_tp_dealloc, Future_dealloc},
     {Py_tp_finalize, cl_future_finalize},
-    {Py_tp_traverse, cl_future_traverse},
-    {Py_tp_clear, cl_future_clear},
+    {Py_tp_traverse, Future_traverse},
+    {Py_tp_clear, Future_clear},
     {Py_tp_repr, Future_repr},
     {Py_tp_iter, cl_futureiter_new},
     {Py_am_await, cl_futureiter_new},
     {Py_tp_methods, Future_methods},
     {Py_tp_getset, cl_future_getset},
-    {Py_tp_members, Future_members},
     {Py_tp_doc, "Future(*, loop=None)\n--\n\nasyncio's Future, in C: the "
                 "result of an operation that completes later."},
     {0, NULL}};
 
+/* basicsize: set when the type is made (cl_asyncio_base_make_type). */
 static PyType_Spec Future_spec = {
     .name = "cloop._cloop.Future",
-    .basicsize = sizeof(FutureObject),
     .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_BASETYPE
              | Py_TPFLAGS_IMMUTABLETYPE,
     .slots = Future_slots,
 };
 
+/* Adds descr to tp's own dict unless tp defines the name itself. */
+static int
+add_descriptor(PyTypeObject *tp, const char *name, PyObject *descr)
+{
+    if (descr == NULL) {
+        return -1;
+    }
+    PyObject *dict = tp->tp_dict;
+    int has = PyDict_GetItemString(dict, name) != NULL;
+    int rc = has ? 0 : PyDict_SetItemString(dict, name, descr);
+    Py_DECREF(descr);
+    return rc;
+}
+
+int
+cl_future_add_api(PyTypeObject *tp)
+{
+    for (PyMethodDef *m = Future_methods; m->ml_name != NULL; m++) {
+        PyObject *descr = (m->ml_flags & METH_CLASS)
+                              ? PyDescr_NewClassMethod(tp, m)
+                              : PyDescr_NewMethod(tp, m);
+        if (add_descriptor(tp, m->ml_name, descr) < 0) {
+            return -1;
+        }
+    }
+    for (PyGetSetDef *g = cl_future_getset; g->name != NULL; g++) {
+        if (add_descriptor(tp, g->name, PyDescr_NewGetSet(tp, g)) < 0) {
+            return -1;
+        }
+    }
+    PyType_Modified(tp);
+    return 0;
+}
+
 int
 cl_future_init_state(PyObject *module, cl_state *st)
 {
-    st->FutureType = (PyTypeObject *)PyType_FromModuleAndSpec(
-        module, &Future_spec, NULL);
+    st->FutureType = cl_asyncio_base_make_type(
+        module, &Future_spec, st->AsyncioFutureType, sizeof(cl_futdata));
     if (st->FutureType == NULL || PyModule_AddType(module, st->FutureType) < 0) {
         return -1;
     }

@@ -12,13 +12,21 @@
 #ifndef CLOOP_FUTURE_H
 #define CLOOP_FUTURE_H
 
+#include "asyncio_base.h"
 #include "loop.h"
 #include "state.h"
 
 enum { CL_FUT_PENDING = 0, CL_FUT_CANCELLED = 1, CL_FUT_FINISHED = 2 };
 
+/* A cloop Future or Task object: asyncio's C Future or Task first, whose
+ * layout is the running Python's; cloop's data, below, at cl_data_offset
+ * (asyncio_base.h). Only the object header is visible to C. */
 typedef struct FutureObject {
-    PyObject_HEAD
+    PyObject ob_base;
+} FutureObject;
+
+/* cloop's data of a Future (and the first part of a Task's). */
+typedef struct cl_futdata {
     cl_state *state;          /* borrowed: kept alive by the type */
     PyObject *loop;           /* owned; NULL until __init__ ran */
     PyObject *cb0;            /* owned first callback entry, or NULL */
@@ -29,12 +37,14 @@ typedef struct FutureObject {
     PyObject *source_tb;      /* owned list (debug mode), or NULL */
     PyObject *cancel_msg;     /* owned, or NULL */
     PyObject *cancelled_exc;  /* owned CancelledError to re-raise, or NULL */
-    PyObject *weakreflist;
     unsigned char fut_state;  /* CL_FUT_* */
     char log_tb;              /* an exception nobody retrieved yet */
     char blocking;            /* _asyncio_future_blocking */
     char cloop_loop;          /* loop is a cloop Loop: use the ready ring */
-} FutureObject;
+} cl_futdata;
+
+/* cloop's data of a cloop Future or Task object. */
+#define CL_FUT(obj) ((cl_futdata *)((char *)(obj) + cl_data_offset))
 
 /* Creates the Future and FutureIter types (state->FutureType ...) and the
  * loop's create_future method descriptor. 0 or -1. */
@@ -81,10 +91,21 @@ int cl_future_get_outcome(FutureObject *fut, PyObject **out);
  * already done. 0 or -1. */
 int cl_future_add_wakeup(FutureObject *fut, PyObject *task);
 
-/* Slots Task reuses. */
-int cl_future_traverse(FutureObject *fut, visitproc visit, void *arg);
-int cl_future_clear(FutureObject *fut);
+/* tp_new of Future and Task: the object, with its state pointer set. */
+PyObject *cl_future_new(PyTypeObject *tp, PyObject *args, PyObject *kwds);
+
+/* cloop's Task is an asyncio Task, not a cloop Future: it gets the
+ * Future's methods and attributes it does not define itself from here,
+ * into its own dict, ahead of asyncio's (which would read asyncio's part
+ * of the object). 0 or -1. */
+int cl_future_add_api(PyTypeObject *tp);
+
+/* What Task's slots reuse: visiting and clearing cloop's Future data (not
+ * asyncio's part), the never-retrieved report, and the dealloc of cloop's
+ * Future data followed by asyncio's (base: the asyncio type built on). */
+int cl_future_traverse_data(FutureObject *fut, visitproc visit, void *arg);
+void cl_future_clear_data(FutureObject *fut);
 void cl_future_finalize(FutureObject *fut);
-void cl_future_dealloc(PyObject *self);
+void cl_future_dealloc_on(PyTypeObject *base, PyObject *self);
 
 #endif /* CLOOP_FUTURE_H */

@@ -17,7 +17,7 @@ Future_get_state(FutureObject *fut, void *c)
     if (cl_future_check_alive(fut) < 0) {
         return NULL;
     }
-    switch (fut->fut_state) {
+    switch (CL_FUT(fut)->fut_state) {
     case CL_FUT_CANCELLED:
         return PyUnicode_FromString("CANCELLED");
     case CL_FUT_FINISHED:
@@ -30,7 +30,7 @@ Future_get_state(FutureObject *fut, void *c)
 static PyObject *
 Future_get_blocking(FutureObject *fut, void *c)
 {
-    return PyBool_FromLong(fut->blocking);
+    return PyBool_FromLong(CL_FUT(fut)->blocking);
 }
 
 static int
@@ -47,7 +47,7 @@ Future_set_blocking(FutureObject *fut, PyObject *value, void *c)
     if (b < 0) {
         return -1;
     }
-    fut->blocking = (char)b;
+    CL_FUT(fut)->blocking = (char)b;
     return 0;
 }
 
@@ -57,7 +57,7 @@ Future_get_log_traceback(FutureObject *fut, void *c)
     if (cl_future_check_alive(fut) < 0) {
         return NULL;
     }
-    return PyBool_FromLong(fut->log_tb);
+    return PyBool_FromLong(CL_FUT(fut)->log_tb);
 }
 
 static int
@@ -76,7 +76,7 @@ Future_set_log_traceback(FutureObject *fut, PyObject *value, void *c)
                         "_log_traceback can only be set to False");
         return -1;
     }
-    fut->log_tb = 0;
+    CL_FUT(fut)->log_tb = 0;
     return 0;
 }
 
@@ -89,7 +89,7 @@ or_none(PyObject *o)
 static PyObject *
 Future_get_loop_attr(FutureObject *fut, void *c)
 {
-    return or_none(fut->loop);
+    return or_none(CL_FUT(fut)->loop);
 }
 
 /* An entry as asyncio shows it in _callbacks: (fn, context). */
@@ -99,11 +99,11 @@ entry_as_pair(FutureObject *fut, PyObject *entry)
     if (PyTuple_CheckExact(entry)) {
         return Py_NewRef(entry);
     }
-    PyObject *fn = PyObject_GetAttr(entry, fut->state->str_task_wakeup);
+    PyObject *fn = PyObject_GetAttr(entry, CL_FUT(fut)->state->str_task_wakeup);
     if (fn == NULL) {
         return NULL;
     }
-    PyObject *ctx = ((TaskObject *)entry)->context;
+    PyObject *ctx = CL_TASK(entry)->context;
     PyObject *pair = PyTuple_Pack(2, fn, ctx ? ctx : Py_None);
     Py_DECREF(fn);
     return pair;
@@ -128,17 +128,17 @@ Future_get_callbacks(FutureObject *fut, void *c)
     if (cl_future_check_alive(fut) < 0) {
         return NULL;
     }
-    Py_ssize_t n = fut->callbacks ? PyList_GET_SIZE(fut->callbacks) : 0;
-    if (fut->cb0 == NULL && n == 0) {
+    Py_ssize_t n = CL_FUT(fut)->callbacks ? PyList_GET_SIZE(CL_FUT(fut)->callbacks) : 0;
+    if (CL_FUT(fut)->cb0 == NULL && n == 0) {
         Py_RETURN_NONE;
     }
     PyObject *list = PyList_New(0);
     if (list == NULL
-        || (fut->cb0 != NULL && append_pair(fut, list, fut->cb0) < 0)) {
+        || (CL_FUT(fut)->cb0 != NULL && append_pair(fut, list, CL_FUT(fut)->cb0) < 0)) {
         goto error;
     }
-    for (Py_ssize_t i = 0; fut->callbacks && i < PyList_GET_SIZE(fut->callbacks); i++) {
-        if (append_pair(fut, list, PyList_GET_ITEM(fut->callbacks, i)) < 0) {
+    for (Py_ssize_t i = 0; CL_FUT(fut)->callbacks && i < PyList_GET_SIZE(CL_FUT(fut)->callbacks); i++) {
+        if (append_pair(fut, list, PyList_GET_ITEM(CL_FUT(fut)->callbacks, i)) < 0) {
             goto error;
         }
     }
@@ -154,7 +154,7 @@ Future_get_result_attr(FutureObject *fut, void *c)
     if (cl_future_check_alive(fut) < 0) {
         return NULL;
     }
-    return or_none(fut->result);
+    return or_none(CL_FUT(fut)->result);
 }
 
 static PyObject *
@@ -163,19 +163,19 @@ Future_get_exception_attr(FutureObject *fut, void *c)
     if (cl_future_check_alive(fut) < 0) {
         return NULL;
     }
-    return or_none(fut->exception);
+    return or_none(CL_FUT(fut)->exception);
 }
 
 static PyObject *
 Future_get_source_traceback(FutureObject *fut, void *c)
 {
-    return or_none(fut->source_tb);
+    return or_none(CL_FUT(fut)->source_tb);
 }
 
 static PyObject *
 Future_get_cancel_message(FutureObject *fut, void *c)
 {
-    return or_none(fut->cancel_msg);
+    return or_none(CL_FUT(fut)->cancel_msg);
 }
 
 static int
@@ -185,7 +185,7 @@ Future_set_cancel_message(FutureObject *fut, PyObject *value, void *c)
         PyErr_SetString(PyExc_AttributeError, "cannot delete attribute");
         return -1;
     }
-    Py_XSETREF(fut->cancel_msg, Py_NewRef(value));
+    Py_XSETREF(CL_FUT(fut)->cancel_msg, Py_NewRef(value));
     return 0;
 }
 

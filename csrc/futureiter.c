@@ -24,7 +24,7 @@ cl_futureiter_new(FutureObject *fut)
     if (cl_future_check_alive(fut) < 0) {
         return NULL;
     }
-    cl_state *st = fut->state;
+    cl_state *st = CL_FUT(fut)->state;
     FutureIterObject *it = st->fi_freelist;
     if (it != NULL) {
         st->fi_freelist = it->next_free;
@@ -48,7 +48,7 @@ FutureIter_dealloc(FutureIterObject *it)
 {
     PyTypeObject *tp = Py_TYPE(it);
     /* The future's cached state spares a module lookup on every await. */
-    cl_state *st = it->future != NULL ? it->future->state
+    cl_state *st = it->future != NULL ? CL_FUT(it->future)->state
                                       : cl_state_from_type(tp);
     if (st == NULL) {
         PyErr_Clear(); /* not recycled then */
@@ -96,9 +96,9 @@ FutureIter_am_send(FutureIterObject *it, PyObject *unused, PyObject **result)
         PyErr_SetNone(PyExc_StopIteration);
         return PYGEN_ERROR;
     }
-    if (fut->fut_state == CL_FUT_PENDING) {
-        if (!fut->blocking) {
-            fut->blocking = 1;
+    if (CL_FUT(fut)->fut_state == CL_FUT_PENDING) {
+        if (!CL_FUT(fut)->blocking) {
+            CL_FUT(fut)->blocking = 1;
             *result = Py_NewRef((PyObject *)fut);
             return PYGEN_NEXT;
         }

@@ -5,6 +5,7 @@
  * released here in traverse/clear.
  */
 #include "common.h"
+#include "asyncio_base.h"
 #include "debugcount.h"
 #include "handle.h"
 #include "loop.h"
@@ -136,6 +137,9 @@ module_free(void *module)
 
 static PyMethodDef module_methods[] = {
     CL_DEBUGCOUNT_METHODS
+    {"_asyncio_debug_offsets", cl_asyncio_base_debug_info, METH_NOARGS,
+     "Where cloop's data and, on 3.14+, the debugger-read fields of "
+     "asyncio's Task are (-1: not found)."},
     {NULL, NULL, 0, NULL}};
 
 static PyModuleDef_Slot module_slots[] = {

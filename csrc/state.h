@@ -36,8 +36,13 @@ typedef struct cl_state {
     PyObject *str_run;                /* "_run" */
     PyObject *str_source_traceback_attr; /* "_source_traceback" */
 
-    /* Task and Future (future.c, task.c, taskreg.c); see
+    /* Task and Future (future.c, task.c, taskreg.c, asyncio_base.c); see
      * CL_TASK_STATE_OBJECTS below. */
+    PyTypeObject *AsyncioFutureType;  /* _asyncio.Future, cloop's base */
+    PyTypeObject *AsyncioTaskType;    /* _asyncio.Task, cloop's base */
+    PyObject *awaited_by_add;         /* _asyncio.future_add_to_awaited_by
+                                         (3.14+), or NULL */
+    PyObject *awaited_by_discard;     /* ..._discard_from_awaited_by */
     PyTypeObject *FutureType;
     PyTypeObject *FutureIterType;
     PyTypeObject *TaskType;
@@ -79,6 +84,11 @@ typedef struct cl_state {
     PyObject *str_run_task_factory;
     PyObject *kwnames_context;        /* ("context",) */
     int reg_use_dict;                 /* enter/leave on reg_current_tasks */
+    /* Not objects: where asyncio's debuggers read a Task's name,
+     * coroutine and is-task flag (3.14+; -1: unknown). asyncio_base.c. */
+    Py_ssize_t dbg_task_name;
+    Py_ssize_t dbg_task_coro;
+    Py_ssize_t dbg_task_is_task;
     /* Not objects: recycled FutureIter memory (future.c). */
     struct FutureIterObject *fi_freelist;
     int fi_freelist_len;
@@ -89,6 +99,8 @@ typedef struct cl_state {
 
 /* The owned objects of the Task and Future fields, for module.c. */
 #define CL_TASK_STATE_OBJECTS(X)                                            \
+    X(AsyncioFutureType) X(AsyncioTaskType)                                 \
+    X(awaited_by_add) X(awaited_by_discard)                                 \
     X(FutureType) X(FutureIterType) X(TaskType)                             \
     X(CancelledError) X(InvalidStateError) X(get_event_loop)                \
     X(future_repr) X(task_repr) X(task_get_stack) X(task_print_stack)       \

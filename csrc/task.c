@@ -14,6 +14,23 @@
 /* ------------------------------------------------------------------ */
 /* Creation                                                            */
 
+/* A Task's coroutine and name live in cloop's data and, for asyncio's
+ * debuggers, also in asyncio's part of the object (3.14+, asyncio_base.h).
+ * Each steals its value (NULL clears). */
+static void
+store_coro(TaskObject *task, PyObject *coro)
+{
+    cl_asyncio_base_set_task_coro(CL_FUT(task)->state, (PyObject *)task, coro);
+    Py_XSETREF(CL_TASK(task)->coro, coro);
+}
+
+static void
+store_name(TaskObject *task, PyObject *name)
+{
+    cl_asyncio_base_set_task_name(CL_FUT(task)->state, (PyObject *)task, name);
+    Py_XSETREF(CL_TASK(task)->name, name);
+}
+
 /* Generators are accepted when types.coroutine marked them. */
 static int
 is_iterable_coroutine(PyObject *gen)
@@ -56,10 +73,10 @@ is_coroutine(cl_state *st, PyObject *coro)
 static int
 loop_is_running(FutureObject *fut)
 {
-    if (fut->cloop_loop) {
-        return ((LoopObject *)fut->loop)->running;
+    if (CL_FUT(fut)->cloop_loop) {
+        return ((LoopObject *)CL_FUT(fut)->loop)->running;
     }
-    PyObject *res = PyObject_CallMethodNoArgs(fut->loop, fut->state->str_is_running);
+    PyObject *res = PyObject_CallMethodNoArgs(CL_FUT(fut)->loop, CL_FUT(fut)->state->str_is_running);
     if (res == NULL) {
         return -1;
     }
@@ -96,9 +113,9 @@ undo_eager_setup(cl_state *st, PyObject *loop, PyObject *prev,
 static int
 task_eager_start(TaskObject *task)
 {
-    cl_state *st = task->fut.state;
-    PyObject *loop = Py_NewRef(task->fut.loop);
-    PyObject *ctx = Py_NewRef(task->context);
+    cl_state *st = CL_FUT(task)->state;
+    PyObject *loop = Py_NewRef(CL_FUT(task)->loop);
+    PyObject *ctx = Py_NewRef(CL_TASK(task)->context);
     PyObject *prev = NULL;
     int rc = -1;
     if (PyContext_Enter(ctx) < 0) {
@@ -126,7 +143,7 @@ task_eager_start(TaskObject *task)
         rc = -1;
     }
     cl_err_chain(err);
-    if (task->fut.fut_state == CL_FUT_PENDING) {
+    if (CL_FUT(task)->fut_state == CL_FUT_PENDING) {
         err = rc < 0 ? cl_err_fetch() : NULL;
         if (cl_taskreg_register(st, (PyObject *)task) < 0) {
             rc = -1;
@@ -134,11 +151,11 @@ task_eager_start(TaskObject *task)
         cl_err_chain(err);
     }
     else {
-        Py_CLEAR(task->coro);
+        store_coro(task, NULL);
     }
     goto done;
 failed_start:
-    task->log_destroy_pending = 0;
+    CL_TASK(task)->log_destroy_pending = 0;
 done:
     Py_DECREF(ctx);
     Py_DECREF(loop);
@@ -151,7 +168,7 @@ done:
 static int
 set_name(TaskObject *task, PyObject *name)
 {
-    cl_state *st = task->fut.state;
+    cl_state *st = CL_FUT(task)->state;
     if (name == NULL || name == Py_None) {
         name = PyObject_CallNoArgs(st->task_name_counter);
     }
@@ -164,7 +181,7 @@ set_name(TaskObject *task, PyObject *name)
     if (name == NULL) {
         return -1;
     }
-    Py_XSETREF(task->name, name);
+    store_name(task, name);
     return 0;
 }
 
@@ -172,13 +189,13 @@ static int
 task_init(TaskObject *task, PyObject *coro, PyObject *loop, PyObject *name,
           PyObject *context, int eager_start)
 {
-    cl_state *st = task->fut.state;
-    if (cl_future_init(&task->fut, loop) < 0) {
+    cl_state *st = CL_FUT(task)->state;
+    if (cl_future_init((FutureObject *)task, loop) < 0) {
         return -1;
     }
     int r = is_coroutine(st, coro);
     if (r <= 0) {
-        task->log_destroy_pending = 0;
+        CL_TASK(task)->log_destroy_pending = 0;
         if (r == 0) {
             PyErr_Format(PyExc_TypeError, "a coroutine was expected, got %R",
                          coro);
@@ -187,7 +204,7 @@ task_init(TaskObject *task, PyObject *coro, PyObject *loop, PyObject *name,
     }
     if (CL_TASK_CONTEXT_CHECKED && context != NULL && context != Py_None
         && !PyContext_CheckExact(context)) {
-        task->log_destroy_pending = 0;
+        CL_TASK(task)->log_destroy_pending = 0;
         PyObject *tname = PyType_GetName(Py_TYPE(context));
         if (tname != NULL) {
             PyErr_Format(PyExc_TypeError,
@@ -201,18 +218,19 @@ task_init(TaskObject *task, PyObject *coro, PyObject *loop, PyObject *name,
     if (context == NULL) {
         return -1;
     }
-    Py_XSETREF(task->context, context);
-    Py_CLEAR(task->fut_waiter);
-    task->must_cancel = 0;
-    task->log_destroy_pending = 1;
-    task->num_cancels_requested = 0;
-    Py_XSETREF(task->coro, Py_NewRef(coro));
+    Py_XSETREF(CL_TASK(task)->context, context);
+    Py_CLEAR(CL_TASK(task)->fut_waiter);
+    CL_TASK(task)->must_cancel = 0;
+    CL_TASK(task)->log_destroy_pending = 1;
+    CL_TASK(task)->num_cancels_requested = 0;
+    store_coro(task, Py_NewRef(coro));
+    cl_asyncio_base_mark_task(st, (PyObject *)task);
     if (set_name(task, name) < 0) {
         return -1;
     }
 #if CL_HAS_EAGER_TASKS
     if (eager_start) {
-        int running = loop_is_running(&task->fut);
+        int running = loop_is_running((FutureObject *)task);
         if (running < 0) {
             return -1;
         }
@@ -309,7 +327,7 @@ new_task(cl_state *st, PyObject *loop, create_args *a)
     if (task == NULL) {
         return NULL;
     }
-    task->fut.state = st;
+    CL_FUT(task)->state = st;
     if (task_init(task, a->coro, loop, a->name, a->context, eager) < 0) {
         Py_DECREF(task);
         return NULL;
@@ -398,35 +416,61 @@ static PyMethodDef Loop_create_task_def = {
 static int
 Task_traverse(TaskObject *task, visitproc visit, void *arg)
 {
-    Py_VISIT(task->coro);
-    Py_VISIT(task->context);
-    Py_VISIT(task->name);
-    Py_VISIT(task->fut_waiter);
-    return cl_future_traverse(&task->fut, visit, arg);
+    Py_VISIT(CL_TASK(task)->coro);
+    Py_VISIT(CL_TASK(task)->context);
+    Py_VISIT(CL_TASK(task)->name);
+    Py_VISIT(CL_TASK(task)->fut_waiter);
+    int rc = cl_future_traverse_data((FutureObject *)task, visit, arg);
+    if (rc != 0) {
+        return rc;
+    }
+    return cl_asyncio_base_traverse(CL_FUT(task)->state->AsyncioTaskType,
+                                    (PyObject *)task, visit, arg);
+}
+
+/* cloop's part of a Task (asyncio's is its own slots' business). */
+static void
+clear_task_data(TaskObject *task)
+{
+    Py_CLEAR(CL_TASK(task)->coro);
+    Py_CLEAR(CL_TASK(task)->context);
+    Py_CLEAR(CL_TASK(task)->name);
+    Py_CLEAR(CL_TASK(task)->fut_waiter);
+    cl_future_clear_data((FutureObject *)task);
 }
 
 static int
 Task_clear(TaskObject *task)
 {
-    Py_CLEAR(task->coro);
-    Py_CLEAR(task->context);
-    Py_CLEAR(task->name);
-    Py_CLEAR(task->fut_waiter);
-    return cl_future_clear(&task->fut);
+    clear_task_data(task);
+    cl_asyncio_base_clear(CL_FUT(task)->state->AsyncioTaskType,
+                          (PyObject *)task);
+    return 0;
+}
+
+static void
+Task_dealloc(PyObject *self)
+{
+    if (PyObject_CallFinalizerFromDealloc(self) < 0) {
+        return; /* resurrected */
+    }
+    PyObject_GC_UnTrack(self);
+    clear_task_data((TaskObject *)self);
+    cl_asyncio_base_dealloc(CL_FUT(self)->state->AsyncioTaskType, self);
 }
 
 static PyObject *
 destroyed_pending_context(TaskObject *task)
 {
-    cl_state *st = task->fut.state;
+    cl_state *st = CL_FUT(task)->state;
     PyObject *ctx = PyDict_New();
     PyObject *msg = PyUnicode_FromString("Task was destroyed but it is pending!");
     if (ctx == NULL || msg == NULL
         || PyDict_SetItem(ctx, st->str_message, msg) < 0
         || PyDict_SetItem(ctx, st->str_task, (PyObject *)task) < 0
-        || (task->fut.source_tb != NULL
+        || (CL_FUT(task)->source_tb != NULL
             && PyDict_SetItem(ctx, st->str_source_traceback,
-                              task->fut.source_tb) < 0)) {
+                              CL_FUT(task)->source_tb) < 0)) {
         Py_XDECREF(msg);
         Py_XDECREF(ctx);
         return NULL;
@@ -438,14 +482,14 @@ destroyed_pending_context(TaskObject *task)
 static void
 Task_finalize(TaskObject *task)
 {
-    if (task->fut.loop != NULL && task->fut.fut_state == CL_FUT_PENDING
-        && task->log_destroy_pending) {
+    if (CL_FUT(task)->loop != NULL && CL_FUT(task)->fut_state == CL_FUT_PENDING
+        && CL_TASK(task)->log_destroy_pending) {
         PyObject *saved = cl_err_fetch();
         PyObject *ctx = destroyed_pending_context(task);
         PyObject *res = NULL;
         if (ctx != NULL) {
             res = PyObject_CallMethodOneArg(
-                task->fut.loop, task->fut.state->str_call_exception_handler, ctx);
+                CL_FUT(task)->loop, CL_FUT(task)->state->str_call_exception_handler, ctx);
             Py_DECREF(ctx);
         }
         if (res == NULL) {
@@ -454,13 +498,13 @@ Task_finalize(TaskObject *task)
         Py_XDECREF(res);
         cl_err_restore(saved);
     }
-    cl_future_finalize(&task->fut);
+    cl_future_finalize((FutureObject *)task);
 }
 
 static PyObject *
 Task_repr(TaskObject *task)
 {
-    return PyObject_CallOneArg(task->fut.state->task_repr, (PyObject *)task);
+    return PyObject_CallOneArg(CL_FUT(task)->state->task_repr, (PyObject *)task);
 }
 
 /* ------------------------------------------------------------------ */
@@ -472,7 +516,7 @@ Task_cancel(TaskObject *task, PyObject *args, PyObject *kwds)
     static char *kwlist[] = {"msg", NULL};
     PyObject *msg = Py_None;
     if (!PyArg_ParseTupleAndKeywords(args, kwds, "|O:cancel", kwlist, &msg)
-        || cl_future_check_alive(&task->fut) < 0) {
+        || cl_future_check_alive((FutureObject *)task) < 0) {
         return NULL;
     }
     int rc = cl_taskstep_cancel(task, msg);
@@ -482,21 +526,21 @@ Task_cancel(TaskObject *task, PyObject *args, PyObject *kwds)
 static PyObject *
 Task_cancelling(TaskObject *task, PyObject *unused)
 {
-    return PyLong_FromSsize_t(task->num_cancels_requested);
+    return PyLong_FromSsize_t(CL_TASK(task)->num_cancels_requested);
 }
 
 static PyObject *
 Task_uncancel(TaskObject *task, PyObject *unused)
 {
-    if (task->num_cancels_requested > 0) {
-        task->num_cancels_requested--;
+    if (CL_TASK(task)->num_cancels_requested > 0) {
+        CL_TASK(task)->num_cancels_requested--;
 #if CL_UNCANCEL_CLEARS_MUST_CANCEL
-        if (task->num_cancels_requested == 0) {
-            task->must_cancel = 0;
+        if (CL_TASK(task)->num_cancels_requested == 0) {
+            CL_TASK(task)->must_cancel = 0;
         }
 #endif
     }
-    return PyLong_FromSsize_t(task->num_cancels_requested);
+    return PyLong_FromSsize_t(CL_TASK(task)->num_cancels_requested);
 }
 
 static PyObject *
@@ -508,28 +552,28 @@ or_none(PyObject *o)
 static PyObject *
 Task_get_coro(TaskObject *task, PyObject *unused)
 {
-    return or_none(task->coro);
+    return or_none(CL_TASK(task)->coro);
 }
 
 #if CL_HAS_TASK_GET_CONTEXT
 static PyObject *
 Task_get_context(TaskObject *task, PyObject *unused)
 {
-    return or_none(task->context);
+    return or_none(CL_TASK(task)->context);
 }
 #endif
 
 static PyObject *
 Task_get_name(TaskObject *task, PyObject *unused)
 {
-    if (task->name != NULL && PyLong_CheckExact(task->name)) {
-        PyObject *s = PyUnicode_FromFormat("Task-%S", task->name);
+    if (CL_TASK(task)->name != NULL && PyLong_CheckExact(CL_TASK(task)->name)) {
+        PyObject *s = PyUnicode_FromFormat("Task-%S", CL_TASK(task)->name);
         if (s == NULL) {
             return NULL;
         }
-        Py_SETREF(task->name, s);
+        Py_SETREF(CL_TASK(task)->name, s);
     }
-    return or_none(task->name);
+    return or_none(CL_TASK(task)->name);
 }
 
 static PyObject *
@@ -540,7 +584,7 @@ Task_set_name(TaskObject *task, PyObject *value)
     if (name == NULL) {
         return NULL;
     }
-    Py_XSETREF(task->name, name);
+    store_name(task, name);
     Py_RETURN_NONE;
 }
 
@@ -569,7 +613,7 @@ Task_get_stack(TaskObject *task, PyObject *args, PyObject *kwds)
                                      &limit)) {
         return NULL;
     }
-    return PyObject_CallFunctionObjArgs(task->fut.state->task_get_stack,
+    return PyObject_CallFunctionObjArgs(CL_FUT(task)->state->task_get_stack,
                                         (PyObject *)task, limit, NULL);
 }
 
@@ -582,7 +626,7 @@ Task_print_stack(TaskObject *task, PyObject *args, PyObject *kwds)
                                      &limit, &file)) {
         return NULL;
     }
-    return PyObject_CallFunctionObjArgs(task->fut.state->task_print_stack,
+    return PyObject_CallFunctionObjArgs(CL_FUT(task)->state->task_print_stack,
                                         (PyObject *)task, limit, file, NULL);
 }
 
@@ -615,7 +659,7 @@ Task_wakeup_meth(TaskObject *task, PyObject *fut)
 static PyObject *
 Task_get_log_destroy_pending(TaskObject *task, void *c)
 {
-    return PyBool_FromLong(task->log_destroy_pending);
+    return PyBool_FromLong(CL_TASK(task)->log_destroy_pending);
 }
 
 static int
@@ -629,26 +673,26 @@ Task_set_log_destroy_pending(TaskObject *task, PyObject *value, void *c)
     if (b < 0) {
         return -1;
     }
-    task->log_destroy_pending = (char)b;
+    CL_TASK(task)->log_destroy_pending = (char)b;
     return 0;
 }
 
 static PyObject *
 Task_get_must_cancel(TaskObject *task, void *c)
 {
-    return PyBool_FromLong(task->must_cancel);
+    return PyBool_FromLong(CL_TASK(task)->must_cancel);
 }
 
 static PyObject *
 Task_get_coro_attr(TaskObject *task, void *c)
 {
-    return or_none(task->coro);
+    return or_none(CL_TASK(task)->coro);
 }
 
 static PyObject *
 Task_get_fut_waiter(TaskObject *task, void *c)
 {
-    return or_none(task->fut_waiter);
+    return or_none(CL_TASK(task)->fut_waiter);
 }
 
 static PyGetSetDef Task_getset[] = {
@@ -697,12 +741,15 @@ static PyMethodDef Task_methods[] = {
     {NULL}};
 
 static PyType_Slot Task_slots[] = {
+    {Py_tp_new, cl_future_new},
     {Py_tp_init, Task_init},
-    {Py_tp_dealloc, cl_future_dealloc},
+    {Py_tp_dealloc, Task_dealloc},
     {Py_tp_finalize, Task_finalize},
     {Py_tp_traverse, Task_traverse},
     {Py_tp_clear, Task_clear},
     {Py_tp_repr, Task_repr},
+    {Py_tp_iter, cl_futureiter_new},
+    {Py_am_await, cl_futureiter_new},
     {Py_tp_methods, Task_methods},
     {Py_tp_getset, Task_getset},
     {Py_tp_doc, "Task(coro, *, loop=None, name=None, context=None, "
@@ -710,9 +757,9 @@ static PyType_Slot Task_slots[] = {
                 "wrapped in a Future."},
     {0, NULL}};
 
+/* basicsize: set when the type is made (cl_asyncio_base_make_type). */
 static PyType_Spec Task_spec = {
     .name = "cloop._cloop.Task",
-    .basicsize = sizeof(TaskObject),
     .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_BASETYPE
              | Py_TPFLAGS_IMMUTABLETYPE,
     .slots = Task_slots,
@@ -798,13 +845,15 @@ int
 cl_task_init_state(PyObject *module, cl_state *st)
 {
     if (intern_strings(st) < 0 || import_asyncio(st) < 0
+        || cl_asyncio_base_init(st) < 0
         || cl_taskreg_init_state(module, st) < 0
         || cl_future_init_state(module, st) < 0) {
         return -1;
     }
-    st->TaskType = (PyTypeObject *)PyType_FromModuleAndSpec(
-        module, &Task_spec, (PyObject *)st->FutureType);
-    if (st->TaskType == NULL || PyModule_AddType(module, st->TaskType) < 0
+    st->TaskType = cl_asyncio_base_make_type(
+        module, &Task_spec, st->AsyncioTaskType, sizeof(cl_taskdata));
+    if (st->TaskType == NULL || cl_future_add_api(st->TaskType) < 0
+        || PyModule_AddType(module, st->TaskType) < 0
         || add_loop_method(module, st, "_loop_create_task",
                            &Loop_create_task_def) < 0) {
         return -1;

@@ -4,8 +4,13 @@
 
 #include "future.h"
 
+/* A cloop Task object (see FutureObject); its data is cl_taskdata. */
 typedef struct TaskObject {
-    FutureObject fut;         /* a Task is a Future */
+    PyObject ob_base;
+} TaskObject;
+
+typedef struct cl_taskdata {
+    cl_futdata fut;           /* a Task is a Future */
     PyObject *coro;           /* owned; NULL once an eager task finished */
     PyObject *context;        /* owned contextvars.Context of every step */
     PyObject *name;           /* owned str, or int N meaning 'Task-N' */
@@ -13,7 +18,10 @@ typedef struct TaskObject {
     Py_ssize_t num_cancels_requested;
     char must_cancel;         /* throw CancelledError at the next step */
     char log_destroy_pending; /* report if destroyed while pending */
-} TaskObject;
+} cl_taskdata;
+
+/* cloop's data of a cloop Task object. */
+#define CL_TASK(obj) ((cl_taskdata *)((char *)(obj) + cl_data_offset))
 
 /* Creates Future, FutureIter and Task (future.c, task.c), caches asyncio's
  * pieces and the registry functions (taskreg.c), and adds the loop's

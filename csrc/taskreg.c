@@ -80,6 +80,12 @@ cl_taskreg_leave(cl_state *st, PyObject *loop, PyObject *task)
     return call_status(PyObject_Vectorcall(st->reg_leave, args, 2, NULL));
 }
 
+int
+cl_taskreg_unregister(cl_state *st, PyObject *task)
+{
+    return call_status(call1(st->reg_unregister, task));
+}
+
 #if CL_HAS_EAGER_TASKS
 PyObject *
 cl_taskreg_swap(cl_state *st, PyObject *loop, PyObject *task)

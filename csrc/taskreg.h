@@ -17,6 +17,9 @@ int cl_taskreg_init_state(PyObject *module, cl_state *st);
 /* _register_task(task). 0 or -1. */
 int cl_taskreg_register(cl_state *st, PyObject *task);
 
+/* _unregister_task(task). 0 or -1. */
+int cl_taskreg_unregister(cl_state *st, PyObject *task);
+
 /* _enter_task(loop, task) / _leave_task(loop, task), with asyncio's
  * RuntimeErrors. 0 or -1. */
 int cl_taskreg_enter(cl_state *st, PyObject *loop, PyObject *task);

@@ -46,7 +46,7 @@ report_entry_error(LoopObject *loop, TaskObject *task, PyObject *meth,
     }
     cl_err_restore(exc);
     int rc = cl_readycall_report_error(loop, fn, &arg, arg ? 1 : 0,
-                                          task->context);
+                                          CL_TASK(task)->context);
     Py_DECREF(fn);
     return rc;
 }
@@ -56,7 +56,7 @@ static int
 task_step_entry(LoopObject *loop, PyObject *obj, PyObject *exc)
 {
     TaskObject *task = (TaskObject *)obj;
-    PyObject *ctx = Py_NewRef(task->context);
+    PyObject *ctx = Py_NewRef(CL_TASK(task)->context);
     int rc = PyContext_Enter(ctx);
     if (rc == 0) {
         rc = cl_taskstep_run(task, exc);
@@ -75,9 +75,9 @@ task_step_entry(LoopObject *loop, PyObject *obj, PyObject *exc)
 int
 cl_taskstep_schedule(TaskObject *task, PyObject *exc)
 {
-    FutureObject *fut = &task->fut;
-    if (CL_LIKELY(fut->cloop_loop)) {
-        LoopObject *loop = (LoopObject *)fut->loop;
+    FutureObject *fut = (FutureObject *)task;
+    if (CL_LIKELY(CL_FUT(fut)->cloop_loop)) {
+        LoopObject *loop = (LoopObject *)CL_FUT(fut)->loop;
         if (cl_loop_check_closed(loop) < 0
             || (loop->debug && cl_readycall_check_thread(loop) < 0)) {
             return -1;
@@ -85,11 +85,11 @@ cl_taskstep_schedule(TaskObject *task, PyObject *exc)
         return cl_loop_push_ready(loop, task_step_entry,
                                   Py_NewRef((PyObject *)task), Py_XNewRef(exc));
     }
-    PyObject *step = PyObject_GetAttr((PyObject *)task, fut->state->str_task_step);
+    PyObject *step = PyObject_GetAttr((PyObject *)task, CL_FUT(fut)->state->str_task_step);
     if (step == NULL) {
         return -1;
     }
-    int rc = cl_readycall_call_soon(fut->state, fut->loop, step, exc, task->context);
+    int rc = cl_readycall_call_soon(CL_FUT(fut)->state, CL_FUT(fut)->loop, step, exc, CL_TASK(task)->context);
     Py_DECREF(step);
     return rc;
 }
@@ -124,14 +124,14 @@ schedule_error(TaskObject *task, const char *format, ...)
 int
 cl_taskstep_cancel(TaskObject *task, PyObject *msg)
 {
-    cl_state *st = task->fut.state;
-    task->fut.log_tb = 0;
-    if (task->fut.fut_state != CL_FUT_PENDING) {
+    cl_state *st = CL_FUT(task)->state;
+    CL_FUT(task)->log_tb = 0;
+    if (CL_FUT(task)->fut_state != CL_FUT_PENDING) {
         return 0;
     }
-    task->num_cancels_requested++;
-    if (task->fut_waiter != NULL) {
-        PyObject *waiter = Py_NewRef(task->fut_waiter);
+    CL_TASK(task)->num_cancels_requested++;
+    if (CL_TASK(task)->fut_waiter != NULL) {
+        PyObject *waiter = Py_NewRef(CL_TASK(task)->fut_waiter);
         int r;
         if (Py_IS_TYPE(waiter, st->TaskType)) {
             r = cl_taskstep_cancel((TaskObject *)waiter, msg);
@@ -150,8 +150,8 @@ cl_taskstep_cancel(TaskObject *task, PyObject *msg)
             return r; /* the waiter will wake us with CancelledError */
         }
     }
-    task->must_cancel = 1;
-    Py_XSETREF(task->fut.cancel_msg, Py_NewRef(msg));
+    CL_TASK(task)->must_cancel = 1;
+    Py_XSETREF(CL_FUT(task)->cancel_msg, Py_NewRef(msg));
     return 1;
 }
 
@@ -180,13 +180,13 @@ static int
 task_returned(TaskObject *task, PyObject *result)
 {
     int rc;
-    if (task->must_cancel) {
+    if (CL_TASK(task)->must_cancel) {
         /* Cancelled right before the coroutine returned. */
-        task->must_cancel = 0;
-        rc = cl_future_cancel(&task->fut, task->fut.cancel_msg) < 0 ? -1 : 0;
+        CL_TASK(task)->must_cancel = 0;
+        rc = cl_future_cancel((FutureObject *)task, CL_FUT(task)->cancel_msg) < 0 ? -1 : 0;
     }
     else {
-        rc = cl_future_set_result(&task->fut, result);
+        rc = cl_future_set_result((FutureObject *)task, result);
     }
     Py_DECREF(result);
     return rc;
@@ -196,10 +196,10 @@ task_returned(TaskObject *task, PyObject *result)
 static int
 task_raised(TaskObject *task)
 {
-    FutureObject *fut = &task->fut;
-    if (PyErr_ExceptionMatches(fut->state->CancelledError)) {
+    FutureObject *fut = (FutureObject *)task;
+    if (PyErr_ExceptionMatches(CL_FUT(fut)->state->CancelledError)) {
         /* Kept to be re-raised by result(), as asyncio chains it. */
-        Py_XSETREF(fut->cancelled_exc, cl_err_fetch());
+        Py_XSETREF(CL_FUT(fut)->cancelled_exc, cl_err_fetch());
         return cl_future_cancel(fut, NULL) < 0 ? -1 : 0;
     }
     PyObject *exc = cl_err_fetch();
@@ -216,39 +216,76 @@ task_raised(TaskObject *task)
     return 0;
 }
 
+/* 3.14's call graph: the task now awaits fut (add), or no longer does,
+ * recorded on fut when it is an asyncio Future (cloop's included), as
+ * asyncio's Task does; nothing before 3.14. 0 or -1. */
+static inline int
+awaited_by(TaskObject *task, PyObject *fut, int add)
+{
+#if CL_AWAITED_BY
+    return cl_asyncio_base_awaited_by(CL_FUT(task)->state, fut,
+                                      (PyObject *)task, add);
+#else
+    (void)task, (void)fut, (void)add;
+    return 0;
+#endif
+}
+
+/* The coroutine is done (rc: how its outcome was recorded). From 3.14 a
+ * finished task leaves asyncio's task list at once, as asyncio's own do
+ * (before, the registry forgets it when it dies); keeps a pending
+ * exception. */
+static int
+task_finished(TaskObject *task, int rc)
+{
+#if CL_AWAITED_BY
+    if (CL_FUT(task)->fut_state != CL_FUT_PENDING) {
+        PyObject *err = rc < 0 ? cl_err_fetch() : NULL;
+        if (cl_taskreg_unregister(CL_FUT(task)->state, (PyObject *)task) < 0) {
+            rc = -1;
+        }
+        cl_err_chain(err);
+    }
+#else
+    (void)task;
+#endif
+    return rc;
+}
+
 /* A cloop Future or Task (exact type) was yielded; steals result. */
 static int
 wait_for_cloop_future(TaskObject *task, PyObject *result)
 {
     FutureObject *wf = (FutureObject *)result;
-    if (wf->loop != task->fut.loop) {
+    if (CL_FUT(wf)->loop != CL_FUT(task)->loop) {
         int rc = schedule_error(task, "Task %R got Future %R attached to a "
                                 "different loop", task, result);
         Py_DECREF(result);
         return rc;
     }
-    if (!wf->blocking) {
+    if (!CL_FUT(wf)->blocking) {
         int rc = schedule_error(task, "yield was used instead of yield from "
                                 "in task %R with %R", task, result);
         Py_DECREF(result);
         return rc;
     }
-    wf->blocking = 0;
-    if (cl_future_add_wakeup(wf, (PyObject *)task) < 0) {
+    CL_FUT(wf)->blocking = 0;
+    if (awaited_by(task, result, 1) < 0
+        || cl_future_add_wakeup(wf, (PyObject *)task) < 0) {
         Py_DECREF(result);
         return -1;
     }
-    Py_XSETREF(task->fut_waiter, result);
-    if (task->must_cancel) {
-        PyObject *msg = task->fut.cancel_msg ? task->fut.cancel_msg : Py_None;
-        int r = Py_IS_TYPE(result, task->fut.state->TaskType)
+    Py_XSETREF(CL_TASK(task)->fut_waiter, result);
+    if (CL_TASK(task)->must_cancel) {
+        PyObject *msg = CL_FUT(task)->cancel_msg ? CL_FUT(task)->cancel_msg : Py_None;
+        int r = Py_IS_TYPE(result, CL_FUT(task)->state->TaskType)
                     ? cl_taskstep_cancel((TaskObject *)result, msg)
                     : cl_future_cancel(wf, msg);
         if (r < 0) {
             return -1;
         }
         if (r) {
-            task->must_cancel = 0;
+            CL_TASK(task)->must_cancel = 0;
         }
     }
     return 0;
@@ -274,12 +311,12 @@ foreign_future_loop(cl_state *st, PyObject *fut)
 static int
 add_foreign_wakeup(TaskObject *task, PyObject *result)
 {
-    cl_state *st = task->fut.state;
+    cl_state *st = CL_FUT(task)->state;
     PyObject *wakeup = PyObject_GetAttr((PyObject *)task, st->str_task_wakeup);
     if (wakeup == NULL) {
         return -1;
     }
-    PyObject *args[3] = {result, wakeup, task->context};
+    PyObject *args[3] = {result, wakeup, CL_TASK(task)->context};
     PyObject *res = PyObject_VectorcallMethod(st->str_add_done_callback, args,
                                               2, st->kwnames_context);
     Py_DECREF(wakeup);
@@ -295,13 +332,13 @@ add_foreign_wakeup(TaskObject *task, PyObject *result)
 static int
 wait_for_foreign_future(TaskObject *task, PyObject *result, int blocking)
 {
-    cl_state *st = task->fut.state;
+    cl_state *st = CL_FUT(task)->state;
     PyObject *loop = foreign_future_loop(st, result);
     if (loop == NULL) {
         goto error;
     }
     Py_DECREF(loop); /* only its identity matters */
-    if (loop != task->fut.loop) {
+    if (loop != CL_FUT(task)->loop) {
         int rc = schedule_error(task, "Task %R got Future %R attached to a "
                                 "different loop", task, result);
         Py_DECREF(result);
@@ -313,13 +350,14 @@ wait_for_foreign_future(TaskObject *task, PyObject *result, int blocking)
         Py_DECREF(result);
         return rc;
     }
-    if (PyObject_SetAttr(result, st->str_asyncio_future_blocking, Py_False) < 0
+    if (awaited_by(task, result, 1) < 0
+        || PyObject_SetAttr(result, st->str_asyncio_future_blocking, Py_False) < 0
         || add_foreign_wakeup(task, result) < 0) {
         goto error;
     }
-    Py_XSETREF(task->fut_waiter, result);
-    if (task->must_cancel) {
-        PyObject *msg = task->fut.cancel_msg ? task->fut.cancel_msg : Py_None;
+    Py_XSETREF(CL_TASK(task)->fut_waiter, result);
+    if (CL_TASK(task)->must_cancel) {
+        PyObject *msg = CL_FUT(task)->cancel_msg ? CL_FUT(task)->cancel_msg : Py_None;
         PyObject *res = PyObject_CallMethodOneArg(result, st->str_cancel, msg);
         int r = res ? PyObject_IsTrue(res) : -1;
         Py_XDECREF(res);
@@ -327,7 +365,7 @@ wait_for_foreign_future(TaskObject *task, PyObject *result, int blocking)
             return -1;
         }
         if (r) {
-            task->must_cancel = 0;
+            CL_TASK(task)->must_cancel = 0;
         }
     }
     return 0;
@@ -340,7 +378,7 @@ error:
 static int
 task_yielded(TaskObject *task, PyObject *result)
 {
-    cl_state *st = task->fut.state;
+    cl_state *st = CL_FUT(task)->state;
     if (CL_UNLIKELY(result == (PyObject *)task)) {
         int rc = schedule_error(task, "Task cannot await on itself: %R", task);
         Py_DECREF(result);
@@ -386,15 +424,15 @@ task_yielded(TaskObject *task, PyObject *result)
 int
 cl_taskstep_run_unentered(TaskObject *task, PyObject *exc)
 {
-    FutureObject *fut = &task->fut;
-    cl_state *st = fut->state;
+    FutureObject *fut = (FutureObject *)task;
+    cl_state *st = CL_FUT(fut)->state;
     PyObject *own_exc = NULL;
-    if (CL_UNLIKELY(fut->fut_state != CL_FUT_PENDING)) {
+    if (CL_UNLIKELY(CL_FUT(fut)->fut_state != CL_FUT_PENDING)) {
         PyErr_Format(st->InvalidStateError, "_step(): already done: %R %R",
                      task, exc ? exc : Py_None);
         return -1;
     }
-    if (task->must_cancel) {
+    if (CL_TASK(task)->must_cancel) {
         if (exc == NULL || !PyErr_GivenExceptionMatches(exc, st->CancelledError)) {
             own_exc = cl_future_make_cancelled_error(fut);
             if (own_exc == NULL) {
@@ -402,15 +440,15 @@ cl_taskstep_run_unentered(TaskObject *task, PyObject *exc)
             }
             exc = own_exc;
         }
-        task->must_cancel = 0;
+        CL_TASK(task)->must_cancel = 0;
     }
-    Py_CLEAR(task->fut_waiter);
-    if (CL_UNLIKELY(task->coro == NULL)) {
+    Py_CLEAR(CL_TASK(task)->fut_waiter);
+    if (CL_UNLIKELY(CL_TASK(task)->coro == NULL)) {
         Py_XDECREF(own_exc);
         PyErr_SetString(PyExc_RuntimeError, "uninitialized Task object");
         return -1;
     }
-    PyObject *coro = Py_NewRef(task->coro);
+    PyObject *coro = Py_NewRef(CL_TASK(task)->coro);
     PyObject *result = NULL;
     PySendResult status;
     if (exc == NULL) {
@@ -424,9 +462,9 @@ cl_taskstep_run_unentered(TaskObject *task, PyObject *exc)
     Py_XDECREF(own_exc);
     switch (status) {
     case PYGEN_RETURN:
-        return task_returned(task, result);
+        return task_finished(task, task_returned(task, result));
     case PYGEN_ERROR:
-        return task_raised(task);
+        return task_finished(task, task_raised(task));
     default:
         return task_yielded(task, result);
     }
@@ -436,8 +474,8 @@ cl_taskstep_run_unentered(TaskObject *task, PyObject *exc)
 int
 cl_taskstep_run(TaskObject *task, PyObject *exc)
 {
-    cl_state *st = task->fut.state;
-    PyObject *loop = task->fut.loop;
+    cl_state *st = CL_FUT(task)->state;
+    PyObject *loop = CL_FUT(task)->loop;
     if (CL_UNLIKELY(loop == NULL)) {
         PyErr_SetString(PyExc_RuntimeError, "uninitialized Task object");
         return -1;
@@ -463,7 +501,10 @@ cl_taskstep_run(TaskObject *task, PyObject *exc)
 int
 cl_taskstep_wakeup(TaskObject *task, PyObject *fut)
 {
-    cl_state *st = task->fut.state;
+    cl_state *st = CL_FUT(task)->state;
+    if (awaited_by(task, fut, 0) < 0) {
+        return -1;
+    }
     if (cl_future_check_exact(st, fut)) {
         PyObject *out;
         int r = cl_future_get_outcome((FutureObject *)fut, &out);
@@ -492,7 +533,7 @@ int
 cl_taskstep_wakeup_entry(LoopObject *loop, PyObject *obj, PyObject *fut)
 {
     TaskObject *task = (TaskObject *)obj;
-    PyObject *ctx = Py_NewRef(task->context);
+    PyObject *ctx = Py_NewRef(CL_TASK(task)->context);
     int rc = PyContext_Enter(ctx);
     if (rc == 0) {
         rc = cl_taskstep_wakeup(task, fut);

@@ -46,6 +46,7 @@ MODULES = {
     "test_ssl": (3, 11),
     "test_subprocess": (3, 11),
     "test_threads": (3, 11),
+    "test_graph": (3, 14),
     "test_server_context": (3, 15),
 }
 

@@ -710,15 +710,6 @@ def test_asyncio_task_awaits_cloop_future(loop, run_until):
     assert fut.cancelled()
 
 
-@pytest.mark.cloop_only
-def test_cloop_future_is_not_asyncio_future(loop):
-    fut = loop.create_future()
-    # The documented difference: a duck-typed future, not a subclass.
-    assert not isinstance(fut, asyncio.Future)
-    assert asyncio.isfuture(fut)
-    fut.cancel()
-
-
 def test_init_twice(impl, loop):
     fut = loop.create_future()
     if sys.version_info >= (3, 15):

@@ -1081,13 +1081,6 @@ def test_registry_modes(loop, run_until, errors, mode):
         _cloop._taskreg_mode(previous)
 
 
-@pytest.mark.cloop_only
-def test_cloop_task_is_not_asyncio_task(loop, run_until):
-    task = loop.create_task(value(1))
-    assert not isinstance(task, asyncio.Task)  # the documented difference
-    run_until(loop, task)
-
-
 # -- memory -----------------------------------------------------------------------
 
 RSS_SCRIPT = textwrap.dedent(

@@ -190,6 +190,9 @@ cl_asyncio_base_clear(PyTypeObject *base, PyObject *self)
 void
 cl_asyncio_base_dealloc(PyTypeObject *base, PyObject *self)
 {
+    /* asyncio's dealloc expects a tracked object, as subtype_dealloc hands
+     * its base (debug builds assert it). */
+    PyObject_GC_Track(self);
 #if CL_ASYNCIO_HEAP_TYPES
     base->tp_dealloc(self); /* frees self and drops its type's reference */
 #else

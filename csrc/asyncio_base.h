@@ -58,7 +58,8 @@ int cl_asyncio_base_traverse(PyTypeObject *base, PyObject *self,
 void cl_asyncio_base_clear(PyTypeObject *base, PyObject *self);
 /* Frees self: asyncio's dealloc, which also clears weakrefs and the
  * instance dict, and the type's reference. Call with self untracked and
- * cloop's part cleared. */
+ * cloop's part cleared; it is tracked again for asyncio's dealloc, as
+ * subtype_dealloc does for a base's. */
 void cl_asyncio_base_dealloc(PyTypeObject *base, PyObject *self);
 
 /* 3.14+: what asyncio's debuggers read of a Task (no-ops before, and where

@@ -482,20 +482,22 @@ cl_future_finalize(FutureObject *fut)
  * would clear its own part again), then asyncio's, whose dealloc frees the
  * object. The finalizer has run by then; asyncio's dealloc finds it done. */
 void
-cl_future_dealloc_on(PyTypeObject *base, PyObject *self)
+cl_future_dealloc_on(PyTypeObject *base, PyObject *self,
+                     void (*clear_data)(FutureObject *))
 {
     if (PyObject_CallFinalizerFromDealloc(self) < 0) {
         return; /* resurrected */
     }
     PyObject_GC_UnTrack(self);
-    cl_future_clear_data((FutureObject *)self);
+    clear_data((FutureObject *)self);
     cl_asyncio_base_dealloc(base, self);
 }
 
 static void
 Future_dealloc(PyObject *self)
 {
-    cl_future_dealloc_on(CL_FUT(self)->state->AsyncioFutureType, self);
+    cl_future_dealloc_on(CL_FUT(self)->state->AsyncioFutureType, self,
+                         cl_future_clear_data);
 }
 
 static PyObject *

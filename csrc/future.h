@@ -106,6 +106,7 @@ int cl_future_add_api(PyTypeObject *tp);
 int cl_future_traverse_data(FutureObject *fut, visitproc visit, void *arg);
 void cl_future_clear_data(FutureObject *fut);
 void cl_future_finalize(FutureObject *fut);
-void cl_future_dealloc_on(PyTypeObject *base, PyObject *self);
+void cl_future_dealloc_on(PyTypeObject *base, PyObject *self,
+                          void (*clear_data)(FutureObject *));
 
 #endif /* CLOOP_FUTURE_H */

@@ -799,10 +799,11 @@ static void
 Loop_dealloc(LoopObject *self)
 {
     PyTypeObject *tp = Py_TYPE(self);
-    PyObject_GC_UnTrack(self);
+    /* The finalizer runs on a tracked object (debug builds assert it). */
     if (PyObject_CallFinalizerFromDealloc((PyObject *)self) < 0) {
         return; /* resurrected by __del__ */
     }
+    PyObject_GC_UnTrack(self);
     (void)Loop_clear(self);
     cl_ringbuf_free(&self->ready);
     cl_timerheap_free(&self->timers);

@@ -430,7 +430,7 @@ Task_traverse(TaskObject *task, visitproc visit, void *arg)
 
 /* cloop's part of a Task (asyncio's is its own slots' business). */
 static void
-clear_task_data(TaskObject *task)
+clear_task_data(FutureObject *task)
 {
     Py_CLEAR(CL_TASK(task)->coro);
     Py_CLEAR(CL_TASK(task)->context);
@@ -442,7 +442,7 @@ clear_task_data(TaskObject *task)
 static int
 Task_clear(TaskObject *task)
 {
-    clear_task_data(task);
+    clear_task_data((FutureObject *)task);
     cl_asyncio_base_clear(CL_FUT(task)->state->AsyncioTaskType,
                           (PyObject *)task);
     return 0;
@@ -451,12 +451,8 @@ Task_clear(TaskObject *task)
 static void
 Task_dealloc(PyObject *self)
 {
-    if (PyObject_CallFinalizerFromDealloc(self) < 0) {
-        return; /* resurrected */
-    }
-    PyObject_GC_UnTrack(self);
-    clear_task_data((TaskObject *)self);
-    cl_asyncio_base_dealloc(CL_FUT(self)->state->AsyncioTaskType, self);
+    cl_future_dealloc_on(CL_FUT(self)->state->AsyncioTaskType, self,
+                         clear_task_data);
 }
 
 static PyObject *

@@ -713,10 +713,11 @@ void
 cl_transport_dealloc(TransportObject *t)
 {
     PyTypeObject *tp = Py_TYPE(t);
-    PyObject_GC_UnTrack(t);
+    /* The finalizer runs on a tracked object (debug builds assert it). */
     if (PyObject_CallFinalizerFromDealloc((PyObject *)t) < 0) {
         return; /* resurrected */
     }
+    PyObject_GC_UnTrack(t);
     if (t->weakreflist != NULL) {
         PyObject_ClearWeakRefs((PyObject *)t);
     }

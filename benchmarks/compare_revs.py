@@ -1,0 +1,95 @@
+"""Before/after figures for a change to cloop: two builds in one run.
+
+    python benchmarks/compare_revs.py BASE_REV [--workloads a,b] [--repeat 7]
+
+Builds cloop at git revision BASE_REV (a temporary worktree) and at the
+working tree, each into its own temporary folder, then measures each
+workload on the cloop loop of both builds with benchmarks/_worker.py, one
+fresh process per measurement, alternating the two builds (and which goes
+first) from one repeat to the next, so that both see the same machine.
+Prints the median ops/s of each build and after/before.
+
+Default workloads: the Task and Future ones (future_roundtrip, task_gather,
+gather_tree, gather_tree_taskgroup, sleep0, queue_pingpong).
+"""
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+WORKER = os.path.join(HERE, "_worker.py")
+DEFAULT_WORKLOADS = ("future_roundtrip", "task_gather", "gather_tree",
+                     "gather_tree_taskgroup", "sleep0", "queue_pingpong")
+
+
+def build(source, dest):
+    """Builds cloop from the checkout at source into dest (a package
+    folder ready for PYTHONPATH)."""
+    os.makedirs(os.path.join(dest, "cloop"))
+    pkg = os.path.join(source, "cloop")
+    for name in os.listdir(pkg):
+        if name.endswith(".py") or name == "py.typed":
+            shutil.copy(os.path.join(pkg, name), os.path.join(dest, "cloop"))
+    subprocess.run([sys.executable, "setup.py", "-q", "build_ext",
+                    "--build-lib", dest, "--build-temp",
+                    os.path.join(dest, "tmp"), "--force"],
+                   cwd=source, check=True, stdout=subprocess.DEVNULL)
+
+
+def measure(path, workload):
+    env = dict(os.environ, PYTHONPATH=path, PYTHONHASHSEED="0")
+    for name in ("PYTHONASYNCIODEBUG", "PYTHONDEVMODE", "PYTHONMALLOC"):
+        env.pop(name, None)
+    out = subprocess.run([sys.executable, WORKER, "--loop", "cloop",
+                          "--workload", workload], env=env, check=True,
+                         capture_output=True, text=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])["ops_per_sec"]
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("base", help="git revision to compare against")
+    parser.add_argument("--workloads", default=",".join(DEFAULT_WORKLOADS))
+    parser.add_argument("--repeat", type=int, default=7)
+    args = parser.parse_args()
+    workloads = [w for w in args.workloads.split(",") if w]
+    tmp = tempfile.mkdtemp(prefix="cloop-compare-")
+    worktree = os.path.join(tmp, "base")
+    try:
+        subprocess.run(["git", "worktree", "add", "--detach", worktree,
+                        args.base], cwd=ROOT, check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        builds = {"before": os.path.join(tmp, "before"),
+                  "after": os.path.join(tmp, "after")}
+        build(worktree, builds["before"])
+        build(ROOT, builds["after"])
+        samples = {w: {b: [] for b in builds} for w in workloads}
+        for rep in range(args.repeat):
+            order = list(builds) if rep % 2 == 0 else list(builds)[::-1]
+            for w in workloads:
+                for b in order:
+                    samples[w][b].append(measure(builds[b], w))
+        print(f"{'workload':24} {'before ops/s':>14} {'after ops/s':>14} "
+              f"{'after/before':>12}")
+        for w in workloads:
+            before = statistics.median(samples[w]["before"])
+            after = statistics.median(samples[w]["after"])
+            print(f"{w:24} {before:14,.0f} {after:14,.0f} "
+                  f"{after / before:11.2f}x")
+        print(f"(median of {args.repeat}, builds alternated; Python "
+              f"{sys.version.split()[0]}; base {args.base})")
+    finally:
+        subprocess.run(["git", "worktree", "remove", "--force", worktree],
+                       cwd=ROOT, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

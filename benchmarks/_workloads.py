@@ -31,6 +31,7 @@ ORDER = [
     "gather_tree",
     "gather_tree_taskgroup",
     "queue_pingpong",
+    "all_tasks",
     "tcp_protocol",
     "tcp_streams",
     "tcp_sock",

@@ -1,6 +1,14 @@
 """Before/after figures for a change to cloop: two builds in one run.
 
     python benchmarks/compare_revs.py BASE_REV [--workloads a,b] [--repeat 7]
+    python benchmarks/compare_revs.py BASE_REV --instructions
+
+--instructions counts instructions per operation with valgrind's callgrind
+instead of timing: the process at two sizes, and the difference over the
+difference in operations, so start-up and warm-up cancel out. Counts are the
+same run after run, whatever else the machine does (timings on a shared
+2-core VM are not), but they are not time: a cache miss costs no more than
+an add.
 
 Builds cloop at git revision BASE_REV (a temporary worktree) and at the
 working tree, each into its own temporary folder, then measures each
@@ -52,11 +60,35 @@ def measure(path, workload):
     return json.loads(out.stdout.strip().splitlines()[-1])["ops_per_sec"]
 
 
+def instructions(path, workload, size):
+    """Instructions callgrind counts for one worker process at size."""
+    env = dict(os.environ, PYTHONPATH=path, PYTHONHASHSEED="0")
+    with tempfile.TemporaryDirectory() as tmp:
+        out = os.path.join(tmp, "cg.out")
+        subprocess.run(["valgrind", "--tool=callgrind",
+                        f"--callgrind-out-file={out}", sys.executable, WORKER,
+                        "--loop", "cloop", "--workload", workload,
+                        "--size", str(size)],
+                       env=env, check=True, capture_output=True)
+        with open(out) as f:
+            for line in f:
+                if line.startswith("summary:") or line.startswith("totals:"):
+                    return int(line.split()[1])
+    raise RuntimeError("callgrind wrote no totals")
+
+
+def per_op(path, workload, small, large):
+    return ((instructions(path, workload, large)
+             - instructions(path, workload, small)) / (large - small))
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("base", help="git revision to compare against")
     parser.add_argument("--workloads", default=",".join(DEFAULT_WORKLOADS))
     parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--instructions", action="store_true",
+                        help="count instructions per op (callgrind) instead")
     args = parser.parse_args()
     workloads = [w for w in args.workloads.split(",") if w]
     tmp = tempfile.mkdtemp(prefix="cloop-compare-")
@@ -69,6 +101,17 @@ def main():
                   "after": os.path.join(tmp, "after")}
         build(worktree, builds["before"])
         build(ROOT, builds["after"])
+        if args.instructions:
+            print(f"{'workload':24} {'before instr/op':>16} "
+                  f"{'after instr/op':>16} {'after/before':>12}")
+            for w in workloads:
+                before, after = (per_op(builds[b], w, 2000, 6000)
+                                 for b in ("before", "after"))
+                print(f"{w:24} {before:16,.0f} {after:16,.0f} "
+                      f"{after / before:11.3f}x")
+            print(f"(callgrind, sizes 2000 and 6000; Python "
+                  f"{sys.version.split()[0]}; base {args.base})")
+            return
         samples = {w: {b: [] for b in builds} for w in workloads}
         for rep in range(args.repeat):
             order = list(builds) if rep % 2 == 0 else list(builds)[::-1]

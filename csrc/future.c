@@ -31,9 +31,10 @@
 static int
 schedule_entry(FutureObject *fut, PyObject *entry)
 {
-    cl_state *st = CL_FUT(fut)->state;
-    if (CL_FUT(fut)->cloop_loop) {
-        LoopObject *loop = (LoopObject *)CL_FUT(fut)->loop;
+    cl_futdata *fd = CL_FUT(fut);
+    cl_state *st = fd->state;
+    if (fd->cloop_loop) {
+        LoopObject *loop = (LoopObject *)fd->loop;
         if (cl_loop_check_closed(loop) < 0
             || (loop->debug && cl_readycall_check_thread(loop) < 0)) {
             Py_DECREF(entry);
@@ -48,12 +49,12 @@ schedule_entry(FutureObject *fut, PyObject *entry)
     }
     int rc;
     if (PyTuple_CheckExact(entry)) {
-        rc = cl_readycall_call_soon(st, CL_FUT(fut)->loop, PyTuple_GET_ITEM(entry, 0),
+        rc = cl_readycall_call_soon(st, fd->loop, PyTuple_GET_ITEM(entry, 0),
                                  (PyObject *)fut, PyTuple_GET_ITEM(entry, 1));
     }
     else {
         PyObject *fn = PyObject_GetAttr(entry, st->str_task_wakeup);
-        rc = fn ? cl_readycall_call_soon(st, CL_FUT(fut)->loop, fn, (PyObject *)fut,
+        rc = fn ? cl_readycall_call_soon(st, fd->loop, fn, (PyObject *)fut,
                                       CL_TASK(entry)->context)
                 : -1;
         Py_XDECREF(fn);
@@ -68,10 +69,11 @@ schedule_entry(FutureObject *fut, PyObject *entry)
 static int
 schedule_callbacks(FutureObject *fut)
 {
-    PyObject *cb0 = CL_FUT(fut)->cb0;
-    PyObject *list = CL_FUT(fut)->callbacks;
-    CL_FUT(fut)->cb0 = NULL;
-    CL_FUT(fut)->callbacks = NULL;
+    cl_futdata *fd = CL_FUT(fut);
+    PyObject *cb0 = fd->cb0;
+    PyObject *list = fd->callbacks;
+    fd->cb0 = NULL;
+    fd->callbacks = NULL;
     int rc = 0;
     if (cb0 != NULL) {
         rc = schedule_entry(fut, cb0);
@@ -89,16 +91,17 @@ schedule_callbacks(FutureObject *fut)
 static int
 append_entry(FutureObject *fut, PyObject *entry)
 {
-    if (CL_FUT(fut)->cb0 == NULL
-        && (CL_FUT(fut)->callbacks == NULL || PyList_GET_SIZE(CL_FUT(fut)->callbacks) == 0)) {
-        CL_FUT(fut)->cb0 = entry;
+    cl_futdata *fd = CL_FUT(fut);
+    if (fd->cb0 == NULL
+        && (fd->callbacks == NULL || PyList_GET_SIZE(fd->callbacks) == 0)) {
+        fd->cb0 = entry;
         return 0;
     }
-    if (CL_FUT(fut)->callbacks == NULL && (CL_FUT(fut)->callbacks = PyList_New(0)) == NULL) {
+    if (fd->callbacks == NULL && (fd->callbacks = PyList_New(0)) == NULL) {
         Py_DECREF(entry);
         return -1;
     }
-    int rc = PyList_Append(CL_FUT(fut)->callbacks, entry);
+    int rc = PyList_Append(fd->callbacks, entry);
     Py_DECREF(entry);
     return rc;
 }
@@ -143,14 +146,15 @@ invalid_state(FutureObject *fut)
 int
 cl_future_set_result(FutureObject *fut, PyObject *result)
 {
+    cl_futdata *fd = CL_FUT(fut);
     if (cl_future_check_alive(fut) < 0) {
         return -1;
     }
-    if (CL_FUT(fut)->fut_state != CL_FUT_PENDING) {
+    if (fd->fut_state != CL_FUT_PENDING) {
         return invalid_state(fut);
     }
-    Py_XSETREF(CL_FUT(fut)->result, Py_NewRef(result));
-    CL_FUT(fut)->fut_state = CL_FUT_FINISHED;
+    Py_XSETREF(fd->result, Py_NewRef(result));
+    fd->fut_state = CL_FUT_FINISHED;
     return schedule_callbacks(fut);
 }
 
@@ -208,79 +212,83 @@ exception_instance(FutureObject *fut, PyObject *exc)
 int
 cl_future_set_exception(FutureObject *fut, PyObject *exc)
 {
+    cl_futdata *fd = CL_FUT(fut);
     if (cl_future_check_alive(fut) < 0) {
         return -1;
     }
-    if (CL_FUT(fut)->fut_state != CL_FUT_PENDING) {
+    if (fd->fut_state != CL_FUT_PENDING) {
         return invalid_state(fut);
     }
     PyObject *val = exception_instance(fut, exc);
     if (val == NULL) {
         return -1;
     }
-    Py_XSETREF(CL_FUT(fut)->exception, val);
-    Py_XSETREF(CL_FUT(fut)->exception_tb, PyException_GetTraceback(val));
-    CL_FUT(fut)->fut_state = CL_FUT_FINISHED;
+    Py_XSETREF(fd->exception, val);
+    Py_XSETREF(fd->exception_tb, PyException_GetTraceback(val));
+    fd->fut_state = CL_FUT_FINISHED;
     if (schedule_callbacks(fut) < 0) {
         return -1;
     }
-    CL_FUT(fut)->log_tb = 1;
+    fd->log_tb = 1;
     return 0;
 }
 
 int
 cl_future_cancel(FutureObject *fut, PyObject *msg)
 {
-    CL_FUT(fut)->log_tb = 0;
-    if (CL_FUT(fut)->fut_state != CL_FUT_PENDING) {
+    cl_futdata *fd = CL_FUT(fut);
+    fd->log_tb = 0;
+    if (fd->fut_state != CL_FUT_PENDING) {
         return 0;
     }
-    CL_FUT(fut)->fut_state = CL_FUT_CANCELLED;
-    Py_XSETREF(CL_FUT(fut)->cancel_msg, Py_XNewRef(msg));
+    fd->fut_state = CL_FUT_CANCELLED;
+    Py_XSETREF(fd->cancel_msg, Py_XNewRef(msg));
     return schedule_callbacks(fut) < 0 ? -1 : 1;
 }
 
 PyObject *
 cl_future_make_cancelled_error(FutureObject *fut)
 {
-    if (CL_FUT(fut)->cancelled_exc != NULL) {
-        PyObject *exc = CL_FUT(fut)->cancelled_exc;
-        CL_FUT(fut)->cancelled_exc = NULL;
+    cl_futdata *fd = CL_FUT(fut);
+    if (fd->cancelled_exc != NULL) {
+        PyObject *exc = fd->cancelled_exc;
+        fd->cancelled_exc = NULL;
         return exc;
     }
-    PyObject *msg = CL_FUT(fut)->cancel_msg;
+    PyObject *msg = fd->cancel_msg;
     if (msg == NULL || msg == Py_None) {
-        return PyObject_CallNoArgs(CL_FUT(fut)->state->CancelledError);
+        return PyObject_CallNoArgs(fd->state->CancelledError);
     }
-    return PyObject_CallOneArg(CL_FUT(fut)->state->CancelledError, msg);
+    return PyObject_CallOneArg(fd->state->CancelledError, msg);
 }
 
 int
 cl_future_get_outcome(FutureObject *fut, PyObject **out)
 {
+    cl_futdata *fd = CL_FUT(fut);
     *out = NULL;
-    if (CL_FUT(fut)->fut_state == CL_FUT_CANCELLED) {
+    if (fd->fut_state == CL_FUT_CANCELLED) {
         *out = cl_future_make_cancelled_error(fut);
         return *out ? 1 : -1;
     }
-    if (CL_FUT(fut)->fut_state != CL_FUT_FINISHED) {
-        PyErr_SetString(CL_FUT(fut)->state->InvalidStateError, "Result is not set.");
+    if (fd->fut_state != CL_FUT_FINISHED) {
+        PyErr_SetString(fd->state->InvalidStateError, "Result is not set.");
         return -1;
     }
-    CL_FUT(fut)->log_tb = 0;
-    if (CL_FUT(fut)->exception != NULL) {
+    fd->log_tb = 0;
+    if (fd->exception != NULL) {
         /* The first time with the traceback it had when it was set, later
          * with none: the traceback of a re-raised exception would keep
          * growing. */
-        PyObject *tb = CL_FUT(fut)->exception_tb ? CL_FUT(fut)->exception_tb : Py_None;
-        if (PyException_SetTraceback(CL_FUT(fut)->exception, tb) < 0) {
+        PyObject *tb = fd->exception_tb ? fd->exception_tb : Py_None;
+        if (PyException_SetTraceback(fd->exception, tb) < 0) {
             return -1;
         }
-        Py_CLEAR(CL_FUT(fut)->exception_tb);
-        *out = Py_NewRef(CL_FUT(fut)->exception);
+        Py_CLEAR(fd->exception_tb);
+        *out = Py_NewRef(fd->exception);
         return 1;
     }
-    *out = Py_NewRef(CL_FUT(fut)->result ? CL_FUT(fut)->result : Py_None);
+    *out = Py_NewRef(fd->result ? fd->result : Py_None);
     return 0;
 }
 
@@ -302,24 +310,26 @@ cl_future_result(FutureObject *fut)
 static void
 clear_outcome(FutureObject *fut)
 {
-    Py_CLEAR(CL_FUT(fut)->loop);
-    Py_CLEAR(CL_FUT(fut)->cb0);
-    Py_CLEAR(CL_FUT(fut)->callbacks);
-    Py_CLEAR(CL_FUT(fut)->result);
-    Py_CLEAR(CL_FUT(fut)->exception);
-    Py_CLEAR(CL_FUT(fut)->exception_tb);
-    Py_CLEAR(CL_FUT(fut)->source_tb);
-    Py_CLEAR(CL_FUT(fut)->cancel_msg);
-    Py_CLEAR(CL_FUT(fut)->cancelled_exc);
+    cl_futdata *fd = CL_FUT(fut);
+    Py_CLEAR(fd->loop);
+    Py_CLEAR(fd->cb0);
+    Py_CLEAR(fd->callbacks);
+    Py_CLEAR(fd->result);
+    Py_CLEAR(fd->exception);
+    Py_CLEAR(fd->exception_tb);
+    Py_CLEAR(fd->source_tb);
+    Py_CLEAR(fd->cancel_msg);
+    Py_CLEAR(fd->cancelled_exc);
 }
 
 static int
 loop_debug(FutureObject *fut)
 {
-    if (CL_FUT(fut)->cloop_loop) {
-        return ((LoopObject *)CL_FUT(fut)->loop)->debug;
+    cl_futdata *fd = CL_FUT(fut);
+    if (fd->cloop_loop) {
+        return ((LoopObject *)fd->loop)->debug;
     }
-    PyObject *res = PyObject_CallMethodNoArgs(CL_FUT(fut)->loop, CL_FUT(fut)->state->str_get_debug);
+    PyObject *res = PyObject_CallMethodNoArgs(fd->loop, fd->state->str_get_debug);
     if (res == NULL) {
         return -1;
     }
@@ -331,18 +341,19 @@ loop_debug(FutureObject *fut)
 int
 cl_future_init(FutureObject *fut, PyObject *loop)
 {
-    cl_state *st = CL_FUT(fut)->state;
+    cl_futdata *fd = CL_FUT(fut);
+    cl_state *st = fd->state;
 #if CL_FUTURE_INIT_ONCE
-    if (CL_FUT(fut)->loop != NULL) {
+    if (fd->loop != NULL) {
         PyErr_Format(PyExc_RuntimeError, "%s object is already initialized",
                      Py_TYPE(fut)->tp_name);
         return -1;
     }
 #endif
     clear_outcome(fut);
-    CL_FUT(fut)->fut_state = CL_FUT_PENDING;
-    CL_FUT(fut)->log_tb = 0;
-    CL_FUT(fut)->blocking = 0;
+    fd->fut_state = CL_FUT_PENDING;
+    fd->log_tb = 0;
+    fd->blocking = 0;
     if (loop == NULL || loop == Py_None) {
         loop = PyObject_CallNoArgs(st->get_event_loop);
         if (loop == NULL) {
@@ -352,16 +363,16 @@ cl_future_init(FutureObject *fut, PyObject *loop)
     else {
         Py_INCREF(loop);
     }
-    CL_FUT(fut)->loop = loop;
-    CL_FUT(fut)->cloop_loop = (char)cl_loop_check(st, loop);
+    fd->loop = loop;
+    fd->cloop_loop = (char)cl_loop_check(st, loop);
     int debug = loop_debug(fut);
     if (debug <= 0) {
         return debug;
     }
     PyObject *frame = (PyObject *)PyEval_GetFrame(); /* borrowed */
     if (frame != NULL) {
-        CL_FUT(fut)->source_tb = PyObject_CallOneArg(st->extract_stack, frame);
-        if (CL_FUT(fut)->source_tb == NULL) {
+        fd->source_tb = PyObject_CallOneArg(st->extract_stack, frame);
+        if (fd->source_tb == NULL) {
             return -1;
         }
     }
@@ -396,15 +407,16 @@ Future_init(FutureObject *fut, PyObject *args, PyObject *kwds)
 int
 cl_future_traverse_data(FutureObject *fut, visitproc visit, void *arg)
 {
-    Py_VISIT(CL_FUT(fut)->loop);
-    Py_VISIT(CL_FUT(fut)->cb0);
-    Py_VISIT(CL_FUT(fut)->callbacks);
-    Py_VISIT(CL_FUT(fut)->result);
-    Py_VISIT(CL_FUT(fut)->exception);
-    Py_VISIT(CL_FUT(fut)->exception_tb);
-    Py_VISIT(CL_FUT(fut)->source_tb);
-    Py_VISIT(CL_FUT(fut)->cancel_msg);
-    Py_VISIT(CL_FUT(fut)->cancelled_exc);
+    cl_futdata *fd = CL_FUT(fut);
+    Py_VISIT(fd->loop);
+    Py_VISIT(fd->cb0);
+    Py_VISIT(fd->callbacks);
+    Py_VISIT(fd->result);
+    Py_VISIT(fd->exception);
+    Py_VISIT(fd->exception_tb);
+    Py_VISIT(fd->source_tb);
+    Py_VISIT(fd->cancel_msg);
+    Py_VISIT(fd->cancelled_exc);
     return 0;
 }
 
@@ -437,16 +449,17 @@ Future_clear(FutureObject *fut)
 static PyObject *
 never_retrieved_context(FutureObject *fut)
 {
-    cl_state *st = CL_FUT(fut)->state;
+    cl_futdata *fd = CL_FUT(fut);
+    cl_state *st = fd->state;
     PyObject *ctx = PyDict_New();
     PyObject *msg = PyUnicode_FromFormat("%s exception was never retrieved",
                                          _PyType_Name(Py_TYPE(fut)));
     if (ctx == NULL || msg == NULL
         || PyDict_SetItem(ctx, st->str_message, msg) < 0
-        || PyDict_SetItem(ctx, st->str_exception, CL_FUT(fut)->exception) < 0
+        || PyDict_SetItem(ctx, st->str_exception, fd->exception) < 0
         || PyDict_SetItem(ctx, st->str_future, (PyObject *)fut) < 0
-        || (CL_FUT(fut)->source_tb != NULL
-            && PyDict_SetItem(ctx, st->str_source_traceback, CL_FUT(fut)->source_tb) < 0)) {
+        || (fd->source_tb != NULL
+            && PyDict_SetItem(ctx, st->str_source_traceback, fd->source_tb) < 0)) {
         Py_XDECREF(msg);
         Py_XDECREF(ctx);
         return NULL;
@@ -459,16 +472,17 @@ never_retrieved_context(FutureObject *fut)
 void
 cl_future_finalize(FutureObject *fut)
 {
-    if (!CL_FUT(fut)->log_tb || CL_FUT(fut)->loop == NULL || CL_FUT(fut)->exception == NULL) {
+    cl_futdata *fd = CL_FUT(fut);
+    if (!fd->log_tb || fd->loop == NULL || fd->exception == NULL) {
         return;
     }
-    CL_FUT(fut)->log_tb = 0;
+    fd->log_tb = 0;
     PyObject *saved = cl_err_fetch();
     PyObject *ctx = never_retrieved_context(fut);
     PyObject *res = NULL;
     if (ctx != NULL) {
         res = PyObject_CallMethodOneArg(
-            CL_FUT(fut)->loop, CL_FUT(fut)->state->str_call_exception_handler, ctx);
+            fd->loop, fd->state->str_call_exception_handler, ctx);
         Py_DECREF(ctx);
     }
     if (res == NULL) {
@@ -512,9 +526,10 @@ Future_repr(FutureObject *fut)
 static PyObject *
 Future_result(FutureObject *fut, PyObject *unused)
 {
-    if (CL_FUT(fut)->loop == NULL) {
+    cl_futdata *fd = CL_FUT(fut);
+    if (fd->loop == NULL) {
         /* asyncio's C Future says it with InvalidStateError here. */
-        PyErr_SetString(CL_FUT(fut)->state->InvalidStateError,
+        PyErr_SetString(fd->state->InvalidStateError,
                         "Future object is not initialized.");
         return NULL;
     }
@@ -524,24 +539,25 @@ Future_result(FutureObject *fut, PyObject *unused)
 static PyObject *
 Future_exception(FutureObject *fut, PyObject *unused)
 {
-    if (CL_FUT(fut)->loop == NULL) {
-        PyErr_SetString(CL_FUT(fut)->state->InvalidStateError,
+    cl_futdata *fd = CL_FUT(fut);
+    if (fd->loop == NULL) {
+        PyErr_SetString(fd->state->InvalidStateError,
                         "Future object is not initialized.");
         return NULL;
     }
-    if (CL_FUT(fut)->fut_state == CL_FUT_CANCELLED) {
+    if (fd->fut_state == CL_FUT_CANCELLED) {
         PyObject *exc = cl_future_make_cancelled_error(fut);
         if (exc != NULL) {
             cl_err_restore(exc);
         }
         return NULL;
     }
-    if (CL_FUT(fut)->fut_state != CL_FUT_FINISHED) {
-        PyErr_SetString(CL_FUT(fut)->state->InvalidStateError, "Exception is not set.");
+    if (fd->fut_state != CL_FUT_FINISHED) {
+        PyErr_SetString(fd->state->InvalidStateError, "Exception is not set.");
         return NULL;
     }
-    CL_FUT(fut)->log_tb = 0;
-    return Py_NewRef(CL_FUT(fut)->exception ? CL_FUT(fut)->exception : Py_None);
+    fd->log_tb = 0;
+    return Py_NewRef(fd->exception ? fd->exception : Py_None);
 }
 
 static PyObject *
@@ -622,7 +638,8 @@ entry_matches(PyObject *entry, PyObject *fn)
 static Py_ssize_t
 remove_from_list(FutureObject *fut, PyObject *fn)
 {
-    PyObject *list = Py_NewRef(CL_FUT(fut)->callbacks);
+    cl_futdata *fd = CL_FUT(fut);
+    PyObject *list = Py_NewRef(fd->callbacks);
     PyObject *kept = PyList_New(0);
     Py_ssize_t removed = 0;
     if (kept == NULL) {
@@ -640,8 +657,8 @@ remove_from_list(FutureObject *fut, PyObject *fn)
         }
         removed += eq;
     }
-    if (removed > 0 && CL_FUT(fut)->callbacks == list) {
-        Py_SETREF(CL_FUT(fut)->callbacks, kept);
+    if (removed > 0 && fd->callbacks == list) {
+        Py_SETREF(fd->callbacks, kept);
         kept = NULL;
     }
     Py_XDECREF(kept);
@@ -656,15 +673,16 @@ error:
 static PyObject *
 Future_remove_done_callback(FutureObject *fut, PyObject *fn)
 {
+    cl_futdata *fd = CL_FUT(fut);
     if (cl_future_check_alive(fut) < 0) {
         return NULL;
     }
     Py_ssize_t removed = 0;
-    if (CL_FUT(fut)->cb0 != NULL) {
-        PyObject *entry = Py_NewRef(CL_FUT(fut)->cb0);
+    if (fd->cb0 != NULL) {
+        PyObject *entry = Py_NewRef(fd->cb0);
         int eq = entry_matches(entry, fn);
-        if (eq > 0 && CL_FUT(fut)->cb0 == entry) {
-            Py_CLEAR(CL_FUT(fut)->cb0);
+        if (eq > 0 && fd->cb0 == entry) {
+            Py_CLEAR(fd->cb0);
             removed++;
         }
         Py_DECREF(entry);
@@ -672,7 +690,7 @@ Future_remove_done_callback(FutureObject *fut, PyObject *fn)
             return NULL;
         }
     }
-    if (CL_FUT(fut)->callbacks != NULL) {
+    if (fd->callbacks != NULL) {
         Py_ssize_t n = remove_from_list(fut, fn);
         if (n < 0) {
             return NULL;
@@ -699,15 +717,17 @@ Future_cancel(FutureObject *fut, PyObject *args, PyObject *kwds)
 static PyObject *
 Future_cancelled(FutureObject *fut, PyObject *unused)
 {
-    return PyBool_FromLong(CL_FUT(fut)->loop != NULL
-                           && CL_FUT(fut)->fut_state == CL_FUT_CANCELLED);
+    cl_futdata *fd = CL_FUT(fut);
+    return PyBool_FromLong(fd->loop != NULL
+                           && fd->fut_state == CL_FUT_CANCELLED);
 }
 
 static PyObject *
 Future_done(FutureObject *fut, PyObject *unused)
 {
-    return PyBool_FromLong(CL_FUT(fut)->loop != NULL
-                           && CL_FUT(fut)->fut_state != CL_FUT_PENDING);
+    cl_futdata *fd = CL_FUT(fut);
+    return PyBool_FromLong(fd->loop != NULL
+                           && fd->fut_state != CL_FUT_PENDING);
 }
 
 static PyObject *

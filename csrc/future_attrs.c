@@ -125,20 +125,21 @@ append_pair(FutureObject *fut, PyObject *list, PyObject *entry)
 static PyObject *
 Future_get_callbacks(FutureObject *fut, void *c)
 {
+    cl_futdata *fd = CL_FUT(fut);
     if (cl_future_check_alive(fut) < 0) {
         return NULL;
     }
-    Py_ssize_t n = CL_FUT(fut)->callbacks ? PyList_GET_SIZE(CL_FUT(fut)->callbacks) : 0;
-    if (CL_FUT(fut)->cb0 == NULL && n == 0) {
+    Py_ssize_t n = fd->callbacks ? PyList_GET_SIZE(fd->callbacks) : 0;
+    if (fd->cb0 == NULL && n == 0) {
         Py_RETURN_NONE;
     }
     PyObject *list = PyList_New(0);
     if (list == NULL
-        || (CL_FUT(fut)->cb0 != NULL && append_pair(fut, list, CL_FUT(fut)->cb0) < 0)) {
+        || (fd->cb0 != NULL && append_pair(fut, list, fd->cb0) < 0)) {
         goto error;
     }
-    for (Py_ssize_t i = 0; CL_FUT(fut)->callbacks && i < PyList_GET_SIZE(CL_FUT(fut)->callbacks); i++) {
-        if (append_pair(fut, list, PyList_GET_ITEM(CL_FUT(fut)->callbacks, i)) < 0) {
+    for (Py_ssize_t i = 0; fd->callbacks && i < PyList_GET_SIZE(fd->callbacks); i++) {
+        if (append_pair(fut, list, PyList_GET_ITEM(fd->callbacks, i)) < 0) {
             goto error;
         }
     }

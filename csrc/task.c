@@ -20,15 +20,17 @@
 static void
 store_coro(TaskObject *task, PyObject *coro)
 {
-    cl_asyncio_base_set_task_coro(CL_FUT(task)->state, (PyObject *)task, coro);
-    Py_XSETREF(CL_TASK(task)->coro, coro);
+    cl_taskdata *td = CL_TASK(task);
+    cl_asyncio_base_set_task_coro(td->fut.state, (PyObject *)task, coro);
+    Py_XSETREF(td->coro, coro);
 }
 
 static void
 store_name(TaskObject *task, PyObject *name)
 {
-    cl_asyncio_base_set_task_name(CL_FUT(task)->state, (PyObject *)task, name);
-    Py_XSETREF(CL_TASK(task)->name, name);
+    cl_taskdata *td = CL_TASK(task);
+    cl_asyncio_base_set_task_name(td->fut.state, (PyObject *)task, name);
+    Py_XSETREF(td->name, name);
 }
 
 /* Generators are accepted when types.coroutine marked them. */
@@ -73,10 +75,11 @@ is_coroutine(cl_state *st, PyObject *coro)
 static int
 loop_is_running(FutureObject *fut)
 {
-    if (CL_FUT(fut)->cloop_loop) {
-        return ((LoopObject *)CL_FUT(fut)->loop)->running;
+    cl_futdata *fd = CL_FUT(fut);
+    if (fd->cloop_loop) {
+        return ((LoopObject *)fd->loop)->running;
     }
-    PyObject *res = PyObject_CallMethodNoArgs(CL_FUT(fut)->loop, CL_FUT(fut)->state->str_is_running);
+    PyObject *res = PyObject_CallMethodNoArgs(fd->loop, fd->state->str_is_running);
     if (res == NULL) {
         return -1;
     }
@@ -113,9 +116,10 @@ undo_eager_setup(cl_state *st, PyObject *loop, PyObject *prev,
 static int
 task_eager_start(TaskObject *task)
 {
-    cl_state *st = CL_FUT(task)->state;
-    PyObject *loop = Py_NewRef(CL_FUT(task)->loop);
-    PyObject *ctx = Py_NewRef(CL_TASK(task)->context);
+    cl_taskdata *td = CL_TASK(task);
+    cl_state *st = td->fut.state;
+    PyObject *loop = Py_NewRef(td->fut.loop);
+    PyObject *ctx = Py_NewRef(td->context);
     PyObject *prev = NULL;
     int rc = -1;
     if (PyContext_Enter(ctx) < 0) {
@@ -143,7 +147,7 @@ task_eager_start(TaskObject *task)
         rc = -1;
     }
     cl_err_chain(err);
-    if (CL_FUT(task)->fut_state == CL_FUT_PENDING) {
+    if (td->fut.fut_state == CL_FUT_PENDING) {
         err = rc < 0 ? cl_err_fetch() : NULL;
         if (cl_taskreg_register(st, (PyObject *)task) < 0) {
             rc = -1;
@@ -155,7 +159,7 @@ task_eager_start(TaskObject *task)
     }
     goto done;
 failed_start:
-    CL_TASK(task)->log_destroy_pending = 0;
+    td->log_destroy_pending = 0;
 done:
     Py_DECREF(ctx);
     Py_DECREF(loop);
@@ -416,15 +420,16 @@ static PyMethodDef Loop_create_task_def = {
 static int
 Task_traverse(TaskObject *task, visitproc visit, void *arg)
 {
-    Py_VISIT(CL_TASK(task)->coro);
-    Py_VISIT(CL_TASK(task)->context);
-    Py_VISIT(CL_TASK(task)->name);
-    Py_VISIT(CL_TASK(task)->fut_waiter);
+    cl_taskdata *td = CL_TASK(task);
+    Py_VISIT(td->coro);
+    Py_VISIT(td->context);
+    Py_VISIT(td->name);
+    Py_VISIT(td->fut_waiter);
     int rc = cl_future_traverse_data((FutureObject *)task, visit, arg);
     if (rc != 0) {
         return rc;
     }
-    return cl_asyncio_base_traverse(CL_FUT(task)->state->AsyncioTaskType,
+    return cl_asyncio_base_traverse(td->fut.state->AsyncioTaskType,
                                     (PyObject *)task, visit, arg);
 }
 
@@ -432,10 +437,11 @@ Task_traverse(TaskObject *task, visitproc visit, void *arg)
 static void
 clear_task_data(FutureObject *task)
 {
-    Py_CLEAR(CL_TASK(task)->coro);
-    Py_CLEAR(CL_TASK(task)->context);
-    Py_CLEAR(CL_TASK(task)->name);
-    Py_CLEAR(CL_TASK(task)->fut_waiter);
+    cl_taskdata *td = CL_TASK(task);
+    Py_CLEAR(td->coro);
+    Py_CLEAR(td->context);
+    Py_CLEAR(td->name);
+    Py_CLEAR(td->fut_waiter);
     cl_future_clear_data((FutureObject *)task);
 }
 
@@ -458,15 +464,16 @@ Task_dealloc(PyObject *self)
 static PyObject *
 destroyed_pending_context(TaskObject *task)
 {
-    cl_state *st = CL_FUT(task)->state;
+    cl_taskdata *td = CL_TASK(task);
+    cl_state *st = td->fut.state;
     PyObject *ctx = PyDict_New();
     PyObject *msg = PyUnicode_FromString("Task was destroyed but it is pending!");
     if (ctx == NULL || msg == NULL
         || PyDict_SetItem(ctx, st->str_message, msg) < 0
         || PyDict_SetItem(ctx, st->str_task, (PyObject *)task) < 0
-        || (CL_FUT(task)->source_tb != NULL
+        || (td->fut.source_tb != NULL
             && PyDict_SetItem(ctx, st->str_source_traceback,
-                              CL_FUT(task)->source_tb) < 0)) {
+                              td->fut.source_tb) < 0)) {
         Py_XDECREF(msg);
         Py_XDECREF(ctx);
         return NULL;
@@ -478,14 +485,15 @@ destroyed_pending_context(TaskObject *task)
 static void
 Task_finalize(TaskObject *task)
 {
-    if (CL_FUT(task)->loop != NULL && CL_FUT(task)->fut_state == CL_FUT_PENDING
-        && CL_TASK(task)->log_destroy_pending) {
+    cl_taskdata *td = CL_TASK(task);
+    if (td->fut.loop != NULL && td->fut.fut_state == CL_FUT_PENDING
+        && td->log_destroy_pending) {
         PyObject *saved = cl_err_fetch();
         PyObject *ctx = destroyed_pending_context(task);
         PyObject *res = NULL;
         if (ctx != NULL) {
             res = PyObject_CallMethodOneArg(
-                CL_FUT(task)->loop, CL_FUT(task)->state->str_call_exception_handler, ctx);
+                td->fut.loop, td->fut.state->str_call_exception_handler, ctx);
             Py_DECREF(ctx);
         }
         if (res == NULL) {
@@ -528,15 +536,16 @@ Task_cancelling(TaskObject *task, PyObject *unused)
 static PyObject *
 Task_uncancel(TaskObject *task, PyObject *unused)
 {
-    if (CL_TASK(task)->num_cancels_requested > 0) {
-        CL_TASK(task)->num_cancels_requested--;
+    cl_taskdata *td = CL_TASK(task);
+    if (td->num_cancels_requested > 0) {
+        td->num_cancels_requested--;
 #if CL_UNCANCEL_CLEARS_MUST_CANCEL
-        if (CL_TASK(task)->num_cancels_requested == 0) {
-            CL_TASK(task)->must_cancel = 0;
+        if (td->num_cancels_requested == 0) {
+            td->must_cancel = 0;
         }
 #endif
     }
-    return PyLong_FromSsize_t(CL_TASK(task)->num_cancels_requested);
+    return PyLong_FromSsize_t(td->num_cancels_requested);
 }
 
 static PyObject *
@@ -562,14 +571,15 @@ Task_get_context(TaskObject *task, PyObject *unused)
 static PyObject *
 Task_get_name(TaskObject *task, PyObject *unused)
 {
-    if (CL_TASK(task)->name != NULL && PyLong_CheckExact(CL_TASK(task)->name)) {
-        PyObject *s = PyUnicode_FromFormat("Task-%S", CL_TASK(task)->name);
+    cl_taskdata *td = CL_TASK(task);
+    if (td->name != NULL && PyLong_CheckExact(td->name)) {
+        PyObject *s = PyUnicode_FromFormat("Task-%S", td->name);
         if (s == NULL) {
             return NULL;
         }
-        Py_SETREF(CL_TASK(task)->name, s);
+        Py_SETREF(td->name, s);
     }
-    return or_none(CL_TASK(task)->name);
+    return or_none(td->name);
 }
 
 static PyObject *

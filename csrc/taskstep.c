@@ -124,14 +124,15 @@ schedule_error(TaskObject *task, const char *format, ...)
 int
 cl_taskstep_cancel(TaskObject *task, PyObject *msg)
 {
-    cl_state *st = CL_FUT(task)->state;
-    CL_FUT(task)->log_tb = 0;
-    if (CL_FUT(task)->fut_state != CL_FUT_PENDING) {
+    cl_taskdata *td = CL_TASK(task);
+    cl_state *st = td->fut.state;
+    td->fut.log_tb = 0;
+    if (td->fut.fut_state != CL_FUT_PENDING) {
         return 0;
     }
-    CL_TASK(task)->num_cancels_requested++;
-    if (CL_TASK(task)->fut_waiter != NULL) {
-        PyObject *waiter = Py_NewRef(CL_TASK(task)->fut_waiter);
+    td->num_cancels_requested++;
+    if (td->fut_waiter != NULL) {
+        PyObject *waiter = Py_NewRef(td->fut_waiter);
         int r;
         if (Py_IS_TYPE(waiter, st->TaskType)) {
             r = cl_taskstep_cancel((TaskObject *)waiter, msg);
@@ -150,8 +151,8 @@ cl_taskstep_cancel(TaskObject *task, PyObject *msg)
             return r; /* the waiter will wake us with CancelledError */
         }
     }
-    CL_TASK(task)->must_cancel = 1;
-    Py_XSETREF(CL_FUT(task)->cancel_msg, Py_NewRef(msg));
+    td->must_cancel = 1;
+    Py_XSETREF(td->fut.cancel_msg, Py_NewRef(msg));
     return 1;
 }
 
@@ -179,11 +180,12 @@ throw_status(PyObject **result)
 static int
 task_returned(TaskObject *task, PyObject *result)
 {
+    cl_taskdata *td = CL_TASK(task);
     int rc;
-    if (CL_TASK(task)->must_cancel) {
+    if (td->must_cancel) {
         /* Cancelled right before the coroutine returned. */
-        CL_TASK(task)->must_cancel = 0;
-        rc = cl_future_cancel((FutureObject *)task, CL_FUT(task)->cancel_msg) < 0 ? -1 : 0;
+        td->must_cancel = 0;
+        rc = cl_future_cancel((FutureObject *)task, td->fut.cancel_msg) < 0 ? -1 : 0;
     }
     else {
         rc = cl_future_set_result((FutureObject *)task, result);
@@ -239,9 +241,10 @@ static int
 task_finished(TaskObject *task, int rc)
 {
 #if CL_AWAITED_BY
-    if (CL_FUT(task)->fut_state != CL_FUT_PENDING) {
+    cl_taskdata *td = CL_TASK(task);
+    if (td->fut.fut_state != CL_FUT_PENDING) {
         PyObject *err = rc < 0 ? cl_err_fetch() : NULL;
-        if (cl_taskreg_unregister(CL_FUT(task)->state, (PyObject *)task) < 0) {
+        if (cl_taskreg_unregister(td->fut.state, (PyObject *)task) < 0) {
             rc = -1;
         }
         cl_err_chain(err);
@@ -256,8 +259,9 @@ task_finished(TaskObject *task, int rc)
 static int
 wait_for_cloop_future(TaskObject *task, PyObject *result)
 {
+    cl_taskdata *td = CL_TASK(task);
     FutureObject *wf = (FutureObject *)result;
-    if (CL_FUT(wf)->loop != CL_FUT(task)->loop) {
+    if (CL_FUT(wf)->loop != td->fut.loop) {
         int rc = schedule_error(task, "Task %R got Future %R attached to a "
                                 "different loop", task, result);
         Py_DECREF(result);
@@ -275,17 +279,17 @@ wait_for_cloop_future(TaskObject *task, PyObject *result)
         Py_DECREF(result);
         return -1;
     }
-    Py_XSETREF(CL_TASK(task)->fut_waiter, result);
-    if (CL_TASK(task)->must_cancel) {
-        PyObject *msg = CL_FUT(task)->cancel_msg ? CL_FUT(task)->cancel_msg : Py_None;
-        int r = Py_IS_TYPE(result, CL_FUT(task)->state->TaskType)
+    Py_XSETREF(td->fut_waiter, result);
+    if (td->must_cancel) {
+        PyObject *msg = td->fut.cancel_msg ? td->fut.cancel_msg : Py_None;
+        int r = Py_IS_TYPE(result, td->fut.state->TaskType)
                     ? cl_taskstep_cancel((TaskObject *)result, msg)
                     : cl_future_cancel(wf, msg);
         if (r < 0) {
             return -1;
         }
         if (r) {
-            CL_TASK(task)->must_cancel = 0;
+            td->must_cancel = 0;
         }
     }
     return 0;
@@ -311,12 +315,13 @@ foreign_future_loop(cl_state *st, PyObject *fut)
 static int
 add_foreign_wakeup(TaskObject *task, PyObject *result)
 {
-    cl_state *st = CL_FUT(task)->state;
+    cl_taskdata *td = CL_TASK(task);
+    cl_state *st = td->fut.state;
     PyObject *wakeup = PyObject_GetAttr((PyObject *)task, st->str_task_wakeup);
     if (wakeup == NULL) {
         return -1;
     }
-    PyObject *args[3] = {result, wakeup, CL_TASK(task)->context};
+    PyObject *args[3] = {result, wakeup, td->context};
     PyObject *res = PyObject_VectorcallMethod(st->str_add_done_callback, args,
                                               2, st->kwnames_context);
     Py_DECREF(wakeup);
@@ -332,13 +337,14 @@ add_foreign_wakeup(TaskObject *task, PyObject *result)
 static int
 wait_for_foreign_future(TaskObject *task, PyObject *result, int blocking)
 {
-    cl_state *st = CL_FUT(task)->state;
+    cl_taskdata *td = CL_TASK(task);
+    cl_state *st = td->fut.state;
     PyObject *loop = foreign_future_loop(st, result);
     if (loop == NULL) {
         goto error;
     }
     Py_DECREF(loop); /* only its identity matters */
-    if (loop != CL_FUT(task)->loop) {
+    if (loop != td->fut.loop) {
         int rc = schedule_error(task, "Task %R got Future %R attached to a "
                                 "different loop", task, result);
         Py_DECREF(result);
@@ -355,9 +361,9 @@ wait_for_foreign_future(TaskObject *task, PyObject *result, int blocking)
         || add_foreign_wakeup(task, result) < 0) {
         goto error;
     }
-    Py_XSETREF(CL_TASK(task)->fut_waiter, result);
-    if (CL_TASK(task)->must_cancel) {
-        PyObject *msg = CL_FUT(task)->cancel_msg ? CL_FUT(task)->cancel_msg : Py_None;
+    Py_XSETREF(td->fut_waiter, result);
+    if (td->must_cancel) {
+        PyObject *msg = td->fut.cancel_msg ? td->fut.cancel_msg : Py_None;
         PyObject *res = PyObject_CallMethodOneArg(result, st->str_cancel, msg);
         int r = res ? PyObject_IsTrue(res) : -1;
         Py_XDECREF(res);
@@ -365,7 +371,7 @@ wait_for_foreign_future(TaskObject *task, PyObject *result, int blocking)
             return -1;
         }
         if (r) {
-            CL_TASK(task)->must_cancel = 0;
+            td->must_cancel = 0;
         }
     }
     return 0;
@@ -424,6 +430,7 @@ task_yielded(TaskObject *task, PyObject *result)
 int
 cl_taskstep_run_unentered(TaskObject *task, PyObject *exc)
 {
+    cl_taskdata *td = CL_TASK(task);
     FutureObject *fut = (FutureObject *)task;
     cl_state *st = CL_FUT(fut)->state;
     PyObject *own_exc = NULL;
@@ -432,7 +439,7 @@ cl_taskstep_run_unentered(TaskObject *task, PyObject *exc)
                      task, exc ? exc : Py_None);
         return -1;
     }
-    if (CL_TASK(task)->must_cancel) {
+    if (td->must_cancel) {
         if (exc == NULL || !PyErr_GivenExceptionMatches(exc, st->CancelledError)) {
             own_exc = cl_future_make_cancelled_error(fut);
             if (own_exc == NULL) {
@@ -440,15 +447,15 @@ cl_taskstep_run_unentered(TaskObject *task, PyObject *exc)
             }
             exc = own_exc;
         }
-        CL_TASK(task)->must_cancel = 0;
+        td->must_cancel = 0;
     }
-    Py_CLEAR(CL_TASK(task)->fut_waiter);
-    if (CL_UNLIKELY(CL_TASK(task)->coro == NULL)) {
+    Py_CLEAR(td->fut_waiter);
+    if (CL_UNLIKELY(td->coro == NULL)) {
         Py_XDECREF(own_exc);
         PyErr_SetString(PyExc_RuntimeError, "uninitialized Task object");
         return -1;
     }
-    PyObject *coro = Py_NewRef(CL_TASK(task)->coro);
+    PyObject *coro = Py_NewRef(td->coro);
     PyObject *result = NULL;
     PySendResult status;
     if (exc == NULL) {
@@ -474,8 +481,9 @@ cl_taskstep_run_unentered(TaskObject *task, PyObject *exc)
 int
 cl_taskstep_run(TaskObject *task, PyObject *exc)
 {
-    cl_state *st = CL_FUT(task)->state;
-    PyObject *loop = CL_FUT(task)->loop;
+    cl_taskdata *td = CL_TASK(task);
+    cl_state *st = td->fut.state;
+    PyObject *loop = td->fut.loop;
     if (CL_UNLIKELY(loop == NULL)) {
         PyErr_SetString(PyExc_RuntimeError, "uninitialized Task object");
         return -1;

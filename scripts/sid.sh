@@ -21,7 +21,7 @@ root="${CLOOP_SID_DIR:-/var/cache/cloop-sid}"
 packages=(
     python3.14-dev python3.14-venv python3.14-dbg libpython3.14-testsuite
     python3.15-dev python3.15-venv python3.15-dbg libpython3.15-testsuite
-    gcc libc6-dev openssl redis-server wrk ca-certificates procps
+    gcc libc6-dev openssl redis-server wrk ca-certificates procps git
 )
 
 need_root() {

@@ -77,6 +77,11 @@ cl_err_is_fatal(void)
  * cancel() waits while its callback runs (3.14). */
 #define CL_THREADSAFE_HANDLE CL_PY314
 
+/* A NaN timer deadline at the head of the queue makes the loop's wait NaN,
+ * which asyncio's selector refuses with ValueError (3.13: its _run_once
+ * clamps with comparisons); before, max(0, nan) waits 0 and it fires. */
+#define CL_NAN_DEADLINE_RAISES CL_PY313
+
 /* ---- Task and Future (future.c, task.c, taskreg.c) ---- */
 
 /* asyncio's C Future and Task are heap types (3.12): their traverse visits

@@ -260,7 +260,13 @@ schedule_timer(LoopObject *self, double when, call_spec *spec)
     }
     cl_handle_hide_from_gc(t);
     t->when = when;
-    if (cl_timerheap_push(&self->timers, when, self->timer_seq++,
+    /* A NaN deadline (when() still reports it) goes first: it compares
+     * false with everything, and asyncio acts on it once it is the earliest
+     * timer it looks at (3.11, 3.12: due at once; 3.13+: its selector
+     * raises ValueError, see poll_timeout_ms). In the heap it would break
+     * the order and, at the top, make the wait endless. */
+    double key = isnan(when) ? -INFINITY : when;
+    if (cl_timerheap_push(&self->timers, key, self->timer_seq++,
                           Py_NewRef((PyObject *)t)) < 0) {
         Py_DECREF(t); /* the reference meant for the heap */
         Py_DECREF(t);
@@ -414,27 +420,37 @@ purge_cancelled_timers(LoopObject *self)
     return 0;
 }
 
-/* 0 when work is ready, the wait until the first timer (rounded up to
- * whole milliseconds so the loop never wakes early and spins), or -1 to
- * block until I/O arrives. */
+/* Into *timeout_ms: 0 when work is ready, the wait until the first timer
+ * (rounded up to whole milliseconds so the loop never wakes early and
+ * spins), or -1 to block until I/O arrives. 0, or -1 with an exception. */
 static int
-poll_timeout_ms(LoopObject *self)
+poll_timeout_ms(LoopObject *self, int *timeout_ms)
 {
+    *timeout_ms = 0;
     if (self->ready.len > 0 || self->stopping) {
         return 0;
     }
     cl_timer_entry *top = cl_timerheap_top(&self->timers);
     if (top == NULL) {
+        *timeout_ms = -1;
+        return 0;
+    }
+#if CL_NAN_DEADLINE_RAISES
+    if (isnan(timer_of(top)->when)) {
+        /* What asyncio's selector says when its wait comes out NaN. */
+        PyErr_SetString(PyExc_ValueError, "cannot convert float NaN to integer");
         return -1;
     }
+#endif
     double delay = top->when - cl_clock_now();
-    if (delay <= 0) {
+    if (!(delay > 0)) {
         return 0;
     }
     if (delay > CL_MAX_POLL_SECONDS) {
         delay = CL_MAX_POLL_SECONDS;
     }
-    return (int)ceil(delay * 1e3);
+    *timeout_ms = (int)ceil(delay * 1e3);
+    return 0;
 }
 
 static int
@@ -494,7 +510,9 @@ queue_expired_timers(LoopObject *self)
         cl_timerheap_pop(&self->timers, &e);
         timer_of(&e)->scheduled = 0;
         CL_STAT_INC(&self->stats, timers_fired);
-        cl_stats_timer_lag(&self->stats, now - e.when);
+        if (isfinite(e.when)) {
+            cl_stats_timer_lag(&self->stats, now - e.when);
+        }
         /* The heap's reference moves to the ready ring. */
         if (cl_loop_push_ready(self, cl_handle_run, e.timer, NULL) < 0) {
             return -1;
@@ -576,8 +594,10 @@ static int
 run_once(LoopObject *self)
 {
     CL_STAT_INC(&self->stats, iterations);
+    int timeout_ms;
     if (purge_cancelled_timers(self) < 0
-        || poll_io(self, poll_timeout_ms(self)) < 0
+        || poll_timeout_ms(self, &timeout_ms) < 0
+        || poll_io(self, timeout_ms) < 0
         || queue_expired_timers(self) < 0) {
         return -1;
     }

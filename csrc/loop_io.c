@@ -16,6 +16,8 @@
 #include <string.h>
 
 #include "common.h"
+
+#include <limits.h>
 #include "handle.h"
 #include "loop_io.h"
 
@@ -63,25 +65,30 @@ check_fd(long fd)
 /* ------------------------------------------------------------------ */
 /* The table                                                           */
 
+/* Grows the table to hold fd, which the caller has checked is open (so
+ * below the process's descriptor limit). */
 static int
 ensure_watcher_slot(LoopObject *self, int fd)
 {
     if (fd < self->nwatchers) {
         return 0;
     }
-    int n = self->nwatchers ? self->nwatchers : 64;
-    while (n <= fd) {
+    size_t n = self->nwatchers ? (size_t)self->nwatchers : 64;
+    while (n <= (size_t)fd) {
         n *= 2;
     }
-    cl_watcher *w = PyMem_Realloc(self->watchers, (size_t)n * sizeof(*w));
+    if (n > INT_MAX) {
+        n = (size_t)INT_MAX;
+    }
+    cl_watcher *w = PyMem_Realloc(self->watchers, n * sizeof(*w));
     if (w == NULL) {
         PyErr_NoMemory();
         return -1;
     }
     memset(w + self->nwatchers, 0,
-           (size_t)(n - self->nwatchers) * sizeof(*w));
+           (n - (size_t)self->nwatchers) * sizeof(*w));
     self->watchers = w;
-    self->nwatchers = n;
+    self->nwatchers = (int)n;
     return 0;
 }
 
@@ -117,6 +124,14 @@ static int
 add_watch(LoopObject *self, int fd, unsigned which, PyObject *obj,
           cl_ready_fn fn)
 {
+    /* The kernel says first whether fd is open, as asyncio's selector does
+     * (OSError EBADF), before any table grows to an fd number that is not
+     * one. */
+    if (fd >= self->nwatchers && cl_poller_check_fd(fd) < 0) {
+        Py_DECREF(obj);
+        PyErr_SetFromErrno(PyExc_OSError);
+        return -1;
+    }
     if (ensure_watcher_slot(self, fd) < 0) {
         Py_DECREF(obj);
         return -1;

@@ -5,6 +5,7 @@
 #define _GNU_SOURCE /* pipe2 */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -75,24 +76,39 @@ cl_poller_close(cl_poller *p)
     p->maxevents = 0;
 }
 
+int
+cl_poller_check_fd(int fd)
+{
+    if (fd < 0 || fcntl(fd, F_GETFD) < 0) {
+        errno = EBADF;
+        return -1;
+    }
+    return 0;
+}
+
+/* Grows the table to hold fd, which the caller has checked is open (so
+ * below the process's descriptor limit). */
 static int
 ensure_mask_slot(cl_poller *p, int fd)
 {
     if (fd < p->nmasks) {
         return 0;
     }
-    int n = p->nmasks ? p->nmasks : 64;
-    while (n <= fd) {
+    size_t n = p->nmasks ? (size_t)p->nmasks : 64;
+    while (n <= (size_t)fd) {
         n *= 2;
     }
-    unsigned char *masks = realloc(p->masks, (size_t)n);
+    if (n > INT_MAX) {
+        n = (size_t)INT_MAX;
+    }
+    unsigned char *masks = realloc(p->masks, n);
     if (masks == NULL) {
         errno = ENOMEM;
         return -1;
     }
-    memset(masks + p->nmasks, 0, (size_t)(n - p->nmasks));
+    memset(masks + p->nmasks, 0, n - (size_t)p->nmasks);
     p->masks = masks;
-    p->nmasks = n;
+    p->nmasks = (int)n;
     return 0;
 }
 

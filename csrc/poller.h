@@ -39,6 +39,9 @@ void cl_poller_close(cl_poller *p);
  * the kernel forgot because the fd was closed is re-added transparently. */
 int cl_poller_set(cl_poller *p, int fd, unsigned mask);
 
+/* 0 if fd is an open descriptor, else -1 with errno EBADF. */
+int cl_poller_check_fd(int fd);
+
 /* The mask currently registered for fd. */
 unsigned cl_poller_get(const cl_poller *p, int fd);
 

@@ -454,3 +454,18 @@ def test_replacing_a_watcher_releases_the_old_arguments(loop, pair):
     del token
     loop.add_reader(a.fileno(), print)
     assert ref() is None
+
+
+@pytest.mark.parametrize("fd", [2**30 + 5, 10**9, 50_000_000, 2**31 - 1])
+@pytest.mark.parametrize("method", ["add_reader", "add_writer"])
+def test_huge_fd_that_is_not_open_is_refused_at_once(loop, fd, method):
+    """asyncio's selector asks the kernel first: EBADF, and no table grows
+    to that size (cloop once looped forever or allocated gigabytes)."""
+    class FileLike:
+        def fileno(self):
+            return fd
+
+    for target in (fd, FileLike()):
+        with pytest.raises(OSError) as info:
+            getattr(loop, method)(target, lambda: None)
+        assert info.value.errno == errno.EBADF

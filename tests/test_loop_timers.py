@@ -1,8 +1,10 @@
 """call_later / call_at: ordering, cancellation, TimerHandle, loop.time(), bad input."""
 
+import asyncio
 import contextvars
 import math
 import random
+import sys
 import time
 import weakref
 
@@ -318,3 +320,41 @@ def test_fired_timer_releases_its_arguments(loop, run_once):
     del token
     run_once(loop)
     assert ref() is None
+
+
+def test_nan_delay_fires_at_once(loop, run_once):
+    """A NaN deadline compares false with everything: asyncio fires it as
+    soon as it is the earliest timer it looks at (cloop once turned it into
+    an endless epoll_wait). when() still reports NaN."""
+    out = []
+    handle = loop.call_later(float("nan"), out.append, "fired")
+    assert math.isnan(handle.when())
+    run_once(loop)
+    assert out == ["fired"]
+
+
+def test_wait_for_nan_times_out_at_once(loop):
+    async def work():
+        await asyncio.sleep(0.05)
+        return "done"
+
+    # No other timer: the NaN deadline is the earliest, and asyncio acts on
+    # it: 3.11 and 3.12 fire it (TimeoutError); from 3.13 the loop's wait
+    # comes out NaN, which its selector refuses (the loop raises).
+    if sys.version_info >= (3, 13):
+        with pytest.raises(ValueError, match="cannot convert float NaN"):
+            loop.run_until_complete(asyncio.wait_for(work(), float("nan")))
+        loop.run_until_complete(asyncio.sleep(0.06))  # let work() finish
+    else:
+        with pytest.raises(asyncio.TimeoutError):
+            loop.run_until_complete(asyncio.wait_for(work(), float("nan")))
+
+
+def test_infinite_deadline_waits_without_spinning(loop, run_until):
+    async def main():
+        handle = loop.call_later(float("inf"), lambda: None)
+        await asyncio.sleep(0.01)
+        handle.cancel()
+        return await asyncio.wait_for(asyncio.sleep(0, "ok"), float("inf"))
+
+    assert run_until(loop, main()) == "ok"

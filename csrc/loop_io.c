@@ -409,16 +409,25 @@ Loop_add_reader(LoopObject *self, PyObject *const *args, Py_ssize_t nargs)
     return add_impl(self, args, nargs, CL_POLL_READ, "add_reader", 0, NULL);
 }
 
+/* The private _add_reader/_add_writer: the handle is returned, and 3.15's
+ * context= keyword accepted. */
+static PyObject *
+private_add(LoopObject *self, PyObject *const *args, Py_ssize_t nargs,
+            PyObject *kwnames, unsigned which, const char *name)
+{
+    PyObject *context;
+    if (parse_add_context(name, args, nargs, kwnames, &context) < 0) {
+        return NULL;
+    }
+    return add_impl(self, args, nargs, which, name, 1, context);
+}
+
 PyObject *
 Loop__add_reader(LoopObject *self, PyObject *const *args, Py_ssize_t nargs,
                  PyObject *kwnames)
 {
-    PyObject *context;
-    if (parse_add_context("_add_reader", args, nargs, kwnames, &context) < 0) {
-        return NULL;
-    }
-    return add_impl(self, args, nargs, CL_POLL_READ, "_add_reader", 1,
-                    context);
+    return private_add(self, args, nargs, kwnames, CL_POLL_READ,
+                       "_add_reader");
 }
 
 PyObject *
@@ -431,12 +440,8 @@ PyObject *
 Loop__add_writer(LoopObject *self, PyObject *const *args, Py_ssize_t nargs,
                  PyObject *kwnames)
 {
-    PyObject *context;
-    if (parse_add_context("_add_writer", args, nargs, kwnames, &context) < 0) {
-        return NULL;
-    }
-    return add_impl(self, args, nargs, CL_POLL_WRITE, "_add_writer", 1,
-                    context);
+    return private_add(self, args, nargs, kwnames, CL_POLL_WRITE,
+                       "_add_writer");
 }
 
 PyObject *

@@ -3,6 +3,7 @@
 import errno
 import os
 import socket
+import sys
 import weakref
 
 import pytest
@@ -469,3 +470,29 @@ def test_huge_fd_that_is_not_open_is_refused_at_once(loop, fd, method):
         with pytest.raises(OSError) as info:
             getattr(loop, method)(target, lambda: None)
         assert info.value.errno == errno.EBADF
+
+
+def test_private_add_reader_takes_a_context_from_315(loop, run_until):
+    import contextvars
+
+    var = contextvars.ContextVar("var", default="default")
+    ctx = contextvars.copy_context()
+    ctx.run(var.set, "in context")
+    r, w = socket.socketpair()
+    try:
+        if sys.version_info < (3, 15):
+            with pytest.raises(TypeError):
+                loop._add_reader(r.fileno(), lambda: None, context=ctx)
+            return
+        seen = loop.create_future()
+
+        def on_readable():
+            loop._remove_reader(r.fileno())
+            seen.set_result(var.get())
+
+        loop._add_reader(r.fileno(), on_readable, context=ctx)
+        w.send(b"x")
+        assert run_until(loop, seen) == "in context"
+    finally:
+        r.close()
+        w.close()

@@ -170,6 +170,16 @@ cl_asyncio_base_make_type(PyObject *module, const PyType_Spec *spec,
 /* ------------------------------------------------------------------ */
 /* asyncio's slots                                                     */
 
+PyTypeObject *
+cl_asyncio_base_of(PyObject *self, destructor own_dealloc)
+{
+    PyTypeObject *tp = Py_TYPE(self);
+    while (tp->tp_dealloc != own_dealloc) {
+        tp = tp->tp_base;
+    }
+    return tp->tp_base;
+}
+
 int
 cl_asyncio_base_traverse(PyTypeObject *base, PyObject *self, visitproc visit,
                          void *arg)

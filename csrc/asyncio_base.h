@@ -50,9 +50,17 @@ PyTypeObject *cl_asyncio_base_make_type(PyObject *module,
                                         const PyType_Spec *spec,
                                         PyTypeObject *base, size_t data_size);
 
+/* The asyncio type under self's cloop type: the base of the type in
+ * self's type's chain whose tp_dealloc is own_dealloc (cloop's Future or
+ * Task dealloc; a Python subclass has another). Read from the types, never
+ * from the module state: at interpreter exit the module and its state can
+ * be gone while a Future or Task still lives (it keeps its type, and the
+ * type its base, alive; nothing keeps the state). */
+PyTypeObject *cl_asyncio_base_of(PyObject *self, destructor own_dealloc);
+
 /* tp_traverse / tp_clear / tp_dealloc of asyncio's part, for cloop's
  * slots to call after their own. base is the asyncio type the cloop type
- * was built on (the same for every subclass of it). */
+ * was built on (cl_asyncio_base_of). */
 int cl_asyncio_base_traverse(PyTypeObject *base, PyObject *self,
                              visitproc visit, void *arg);
 void cl_asyncio_base_clear(PyTypeObject *base, PyObject *self);

@@ -426,6 +426,8 @@ cl_future_clear_data(FutureObject *fut)
     clear_outcome(fut);
 }
 
+static void Future_dealloc(PyObject *self); /* marks cloop's Future type */
+
 static int
 Future_traverse(FutureObject *fut, visitproc visit, void *arg)
 {
@@ -433,16 +435,17 @@ Future_traverse(FutureObject *fut, visitproc visit, void *arg)
     if (rc != 0) {
         return rc;
     }
-    return cl_asyncio_base_traverse(CL_FUT(fut)->state->AsyncioFutureType,
-                                    (PyObject *)fut, visit, arg);
+    return cl_asyncio_base_traverse(
+        cl_asyncio_base_of((PyObject *)fut, Future_dealloc), (PyObject *)fut,
+        visit, arg);
 }
 
 static int
 Future_clear(FutureObject *fut)
 {
     cl_future_clear_data(fut);
-    cl_asyncio_base_clear(CL_FUT(fut)->state->AsyncioFutureType,
-                          (PyObject *)fut);
+    cl_asyncio_base_clear(
+        cl_asyncio_base_of((PyObject *)fut, Future_dealloc), (PyObject *)fut);
     return 0;
 }
 
@@ -450,16 +453,16 @@ static PyObject *
 never_retrieved_context(FutureObject *fut)
 {
     cl_futdata *fd = CL_FUT(fut);
-    cl_state *st = fd->state;
     PyObject *ctx = PyDict_New();
     PyObject *msg = PyUnicode_FromFormat("%s exception was never retrieved",
                                          _PyType_Name(Py_TYPE(fut)));
     if (ctx == NULL || msg == NULL
-        || PyDict_SetItem(ctx, st->str_message, msg) < 0
-        || PyDict_SetItem(ctx, st->str_exception, fd->exception) < 0
-        || PyDict_SetItem(ctx, st->str_future, (PyObject *)fut) < 0
+        || PyDict_SetItemString(ctx, "message", msg) < 0
+        || PyDict_SetItemString(ctx, "exception", fd->exception) < 0
+        || PyDict_SetItemString(ctx, "future", (PyObject *)fut) < 0
         || (fd->source_tb != NULL
-            && PyDict_SetItem(ctx, st->str_source_traceback, fd->source_tb) < 0)) {
+            && PyDict_SetItemString(ctx, "source_traceback",
+                                    fd->source_tb) < 0)) {
         Py_XDECREF(msg);
         Py_XDECREF(ctx);
         return NULL;
@@ -468,7 +471,9 @@ never_retrieved_context(FutureObject *fut)
     return ctx;
 }
 
-/* tp_finalize: report an exception nobody retrieved, as asyncio does. */
+/* tp_finalize: report an exception nobody retrieved, as asyncio does.
+ * A finalizer may run after the module (and the state) is gone, at
+ * interpreter exit: it names what it needs instead of reading the state. */
 void
 cl_future_finalize(FutureObject *fut)
 {
@@ -481,8 +486,8 @@ cl_future_finalize(FutureObject *fut)
     PyObject *ctx = never_retrieved_context(fut);
     PyObject *res = NULL;
     if (ctx != NULL) {
-        res = PyObject_CallMethodOneArg(
-            fd->loop, fd->state->str_call_exception_handler, ctx);
+        res = PyObject_CallMethod(fd->loop, "call_exception_handler", "O",
+                                  ctx);
         Py_DECREF(ctx);
     }
     if (res == NULL) {
@@ -510,7 +515,7 @@ cl_future_dealloc_on(PyTypeObject *base, PyObject *self,
 static void
 Future_dealloc(PyObject *self)
 {
-    cl_future_dealloc_on(CL_FUT(self)->state->AsyncioFutureType, self,
+    cl_future_dealloc_on(cl_asyncio_base_of(self, Future_dealloc), self,
                          cl_future_clear_data);
 }
 

@@ -47,9 +47,13 @@ static void
 FutureIter_dealloc(FutureIterObject *it)
 {
     PyTypeObject *tp = Py_TYPE(it);
-    /* The future's cached state spares a module lookup on every await. */
-    cl_state *st = it->future != NULL ? CL_FUT(it->future)->state
-                                      : cl_state_from_type(tp);
+    /* The state through the type's own module (FutureIter has no
+     * subclasses: no walk up the MRO). Not through the future's cached
+     * pointer: at interpreter exit the module, and its state, can be gone
+     * while a suspended coroutine still holds the iterator; the type then
+     * has no module any more, and the block is simply freed. */
+    PyObject *mod = PyType_GetModule(tp);
+    cl_state *st = mod != NULL ? PyModule_GetState(mod) : NULL;
     if (st == NULL) {
         PyErr_Clear(); /* not recycled then */
     }

@@ -417,6 +417,8 @@ static PyMethodDef Loop_create_task_def = {
 /* ------------------------------------------------------------------ */
 /* Destruction                                                         */
 
+static void Task_dealloc(PyObject *self); /* marks cloop's Task type */
+
 static int
 Task_traverse(TaskObject *task, visitproc visit, void *arg)
 {
@@ -429,8 +431,9 @@ Task_traverse(TaskObject *task, visitproc visit, void *arg)
     if (rc != 0) {
         return rc;
     }
-    return cl_asyncio_base_traverse(td->fut.state->AsyncioTaskType,
-                                    (PyObject *)task, visit, arg);
+    return cl_asyncio_base_traverse(
+        cl_asyncio_base_of((PyObject *)task, Task_dealloc), (PyObject *)task,
+        visit, arg);
 }
 
 /* cloop's part of a Task (asyncio's is its own slots' business). */
@@ -449,15 +452,15 @@ static int
 Task_clear(TaskObject *task)
 {
     clear_task_data((FutureObject *)task);
-    cl_asyncio_base_clear(CL_FUT(task)->state->AsyncioTaskType,
-                          (PyObject *)task);
+    cl_asyncio_base_clear(
+        cl_asyncio_base_of((PyObject *)task, Task_dealloc), (PyObject *)task);
     return 0;
 }
 
 static void
 Task_dealloc(PyObject *self)
 {
-    cl_future_dealloc_on(CL_FUT(self)->state->AsyncioTaskType, self,
+    cl_future_dealloc_on(cl_asyncio_base_of(self, Task_dealloc), self,
                          clear_task_data);
 }
 
@@ -465,15 +468,14 @@ static PyObject *
 destroyed_pending_context(TaskObject *task)
 {
     cl_taskdata *td = CL_TASK(task);
-    cl_state *st = td->fut.state;
     PyObject *ctx = PyDict_New();
     PyObject *msg = PyUnicode_FromString("Task was destroyed but it is pending!");
     if (ctx == NULL || msg == NULL
-        || PyDict_SetItem(ctx, st->str_message, msg) < 0
-        || PyDict_SetItem(ctx, st->str_task, (PyObject *)task) < 0
+        || PyDict_SetItemString(ctx, "message", msg) < 0
+        || PyDict_SetItemString(ctx, "task", (PyObject *)task) < 0
         || (td->fut.source_tb != NULL
-            && PyDict_SetItem(ctx, st->str_source_traceback,
-                              td->fut.source_tb) < 0)) {
+            && PyDict_SetItemString(ctx, "source_traceback",
+                                    td->fut.source_tb) < 0)) {
         Py_XDECREF(msg);
         Py_XDECREF(ctx);
         return NULL;
@@ -492,8 +494,9 @@ Task_finalize(TaskObject *task)
         PyObject *ctx = destroyed_pending_context(task);
         PyObject *res = NULL;
         if (ctx != NULL) {
-            res = PyObject_CallMethodOneArg(
-                td->fut.loop, td->fut.state->str_call_exception_handler, ctx);
+            /* Named, not read from the state: see cl_future_finalize. */
+            res = PyObject_CallMethod(td->fut.loop, "call_exception_handler",
+                                      "O", ctx);
             Py_DECREF(ctx);
         }
         if (res == NULL) {

@@ -342,3 +342,53 @@ def test_python_m_asyncio_reads_cloops_tasks_from_another_process(
     assert outputs["cloop"] == outputs["asyncio"]
     assert any("worker-1" in line for line in outputs["cloop"])
     assert any("group" in line for line in outputs["cloop"])
+
+
+EXIT_SCRIPT = textwrap.dedent("""\
+    import asyncio, gc, sys
+    gc.disable()  # keep the collector's list in creation order
+    impl = sys.argv[1]
+    if impl == "cloop":
+        import cloop as mod
+    else:
+        mod = asyncio
+    loop = mod.new_event_loop()
+
+    async def wait_forever():
+        await loop.create_future()
+
+    task = loop.create_task(wait_forever())
+    loop.call_soon(loop.stop)
+    loop.run_forever()  # the task now waits on its future
+    task._log_destroy_pending = sys.argv[2] == "report"
+    loop.close()
+
+    class Holder:  # as tornado.ioloop.IOLoop._pending_tasks
+        pending = {task}
+
+    del task, loop, wait_forever, Holder, mod
+    # What finalize_modules() does at exit: nothing but garbage refers to
+    # cloop's extension module, which is collected with the task.
+    for name in [n for n in sys.modules if n.split(".")[0] == "cloop"]:
+        sys.modules.pop(name).__dict__.clear()
+    gc.collect()
+    print("collected", flush=True)
+    """)
+
+
+@pytest.mark.parametrize("log", ["quiet", "report"])
+def test_pending_task_collected_with_the_module_at_exit(impl, tmp_path, log):
+    """A task still pending at interpreter exit can be collected in the same
+    garbage collection as cloop's extension module, after the module's
+    state is gone: its slots must not read the state (Tornado's suite
+    crashed at exit on this)."""
+    import_cloop()
+    script = tmp_path / "exit.py"
+    script.write_text(EXIT_SCRIPT)
+    proc = subprocess.run([sys.executable, str(script), impl, log],
+                          capture_output=True, text=True,
+                          timeout=SUBPROCESS_TIMEOUT, env=subprocess_env())
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "collected"
+    reported = "Task was destroyed but it is pending!" in proc.stderr
+    assert reported == (log == "report"), proc.stderr

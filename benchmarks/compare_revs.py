@@ -4,7 +4,7 @@
     python benchmarks/compare_revs.py BASE_REV --instructions
 
 --instructions counts instructions per operation with valgrind's callgrind
-instead of timing: the process at two sizes (500 and 1500), and the difference over the
+instead of timing: the process at two sizes (the workload's quick size and a larger one), and the difference over the
 difference in operations, so start-up and warm-up cancel out. Counts are the
 same run after run, whatever else the machine does (timings on a shared
 2-core VM are not), but they are not time: a cache miss costs no more than
@@ -61,25 +61,38 @@ def measure(path, workload):
 
 
 def instructions(path, workload, size):
-    """Instructions callgrind counts for one worker process at size."""
+    """(instructions callgrind counts for one worker process at size, the
+    operations the workload reported)."""
     env = dict(os.environ, PYTHONPATH=path, PYTHONHASHSEED="0")
     with tempfile.TemporaryDirectory() as tmp:
         out = os.path.join(tmp, "cg.out")
-        subprocess.run(["valgrind", "--tool=callgrind",
-                        f"--callgrind-out-file={out}", sys.executable, WORKER,
-                        "--loop", "cloop", "--workload", workload,
-                        "--size", str(size)],
-                       env=env, check=True, capture_output=True)
+        proc = subprocess.run(
+            ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}",
+             sys.executable, WORKER, "--loop", "cloop", "--workload",
+             workload, "--size", str(size)],
+            env=env, check=True, capture_output=True, text=True)
+        ops = json.loads(proc.stdout.strip().splitlines()[-1])["ops"]
         with open(out) as f:
             for line in f:
-                if line.startswith("summary:") or line.startswith("totals:"):
-                    return int(line.split()[1])
+                if line.startswith(("summary:", "totals:")):
+                    return int(line.split()[1]), ops
     raise RuntimeError("callgrind wrote no totals")
 
 
-def per_op(path, workload, small, large):
-    return ((instructions(path, workload, large)
-             - instructions(path, workload, small)) / (large - small))
+def sizes(workload):
+    """Two sizes a little apart, from the workload's quick size: a depth
+    (gather_tree) grows by one, a count doubles."""
+    sys.path.insert(0, HERE)
+    from _workloads import resolve
+    quick = resolve(workload)[0].QUICK_SIZE
+    return quick, quick + 1 if quick < 10 else 2 * quick
+
+
+def per_op(path, workload):
+    small, large = sizes(workload)
+    (i_small, o_small), (i_large, o_large) = (
+        instructions(path, workload, n) for n in (small, large))
+    return (i_large - i_small) / (o_large - o_small)
 
 
 def main():
@@ -105,11 +118,12 @@ def main():
             print(f"{'workload':24} {'before instr/op':>16} "
                   f"{'after instr/op':>16} {'after/before':>12}")
             for w in workloads:
-                before, after = (per_op(builds[b], w, 500, 1500)
+                before, after = (per_op(builds[b], w)
                                  for b in ("before", "after"))
                 print(f"{w:24} {before:16,.0f} {after:16,.0f} "
                       f"{after / before:11.3f}x", flush=True)
-            print(f"(callgrind, sizes 500 and 1500; Python "
+            print(f"(callgrind, each workload at its quick size and a "
+                  f"larger one; Python "
                   f"{sys.version.split()[0]}; base {args.base})")
             return
         samples = {w: {b: [] for b in builds} for w in workloads}

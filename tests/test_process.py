@@ -121,7 +121,11 @@ def test_send_signal(loop, run):
             "import signal, sys, time\n"
             "signal.signal(signal.SIGUSR1, lambda *a: sys.exit(7))\n"
             "print('ready', flush=True)\n"
-            "time.sleep(3600)\n",
+            # Short sleeps: a signal that lands just before a long sleep
+            # starts would wait for it to end (Python runs its handlers
+            # between bytecodes), which made this test flaky under load.
+            "while True:\n"
+            "    time.sleep(0.05)\n",
             stdout=PIPE)
         assert await proc.stdout.readline() == b"ready\n"
         proc.send_signal(signal.SIGUSR1)

@@ -2,16 +2,18 @@
  * live-object counters (see debugcount.h). The counting itself is the
  * CL_DEBUG_COUNT macro at the allocation and release sites. */
 #include "debugcount.h"
-#include "state.h"
+
+#ifdef CLOOP_DEBUG
+cl_debug_counts cl_debug_live;
+#endif
 
 PyObject *
 cl_debug_counts_get(PyObject *module, PyObject *unused)
 {
 #ifdef CLOOP_DEBUG
-    cl_state *st = (cl_state *)PyModule_GetState(module);
-    return Py_BuildValue("{snsnsn}", "handles", st->debug.handles,
-                         "transports", st->debug.transports, "watchers",
-                         st->debug.watchers);
+    return Py_BuildValue("{snsnsn}", "handles", cl_debug_live.handles,
+                         "transports", cl_debug_live.transports, "watchers",
+                         cl_debug_live.watchers);
 #else
     Py_RETURN_NONE;
 #endif

@@ -8,8 +8,11 @@
  * were. In other builds the macro compiles to nothing and _debug_counts()
  * returns None.
  *
- * The counters live in the module state (no globals), so each interpreter
- * counts its own objects.
+ * The counters are process-wide, not in the module state: objects are
+ * released at interpreter exit after the module and its state are gone (a
+ * garbage cycle holding a loop, its type and the module is cleared in any
+ * order), and a release site must not read freed memory. A debug aid only:
+ * interpreters of one process share the counts.
  */
 #ifndef CLOOP_DEBUGCOUNT_H
 #define CLOOP_DEBUGCOUNT_H
@@ -23,9 +26,10 @@ typedef struct {
 } cl_debug_counts;
 
 #ifdef CLOOP_DEBUG
-#define CL_DEBUG_COUNT(st, field, delta) ((st)->debug.field += (delta))
+extern cl_debug_counts cl_debug_live;
+#define CL_DEBUG_COUNT(field, delta) (cl_debug_live.field += (delta))
 #else
-#define CL_DEBUG_COUNT(st, field, delta) ((void)0)
+#define CL_DEBUG_COUNT(field, delta) ((void)0)
 #endif
 
 /* _cloop._debug_counts(): a dict of the counters, or None. */

@@ -7,6 +7,7 @@
  * the loop's exception handler, as asyncio's Handle._run does.
  */
 #include "common.h"
+#include "debugcount.h"
 #include "handle.h"
 
 /* ------------------------------------------------------------------ */
@@ -45,7 +46,7 @@ cl_handle_new(PyTypeObject *tp, LoopObject *loop, PyObject *callback,
     h->scheduled = 0;
     h->own_context = 0;
     PyObject_GC_Track(h);
-    CL_DEBUG_COUNT(loop->state, handles, 1);
+    CL_DEBUG_COUNT(handles, 1);
 
     if (context == NULL || context == Py_None) {
         h->context = PyContext_CopyCurrent();
@@ -165,7 +166,7 @@ Handle_dealloc(HandleObject *h)
         PyObject_ClearWeakRefs((PyObject *)h);
     }
     (void)Handle_clear(h);
-    CL_DEBUG_COUNT(cl_state_from_type(tp), handles, -1);
+    CL_DEBUG_COUNT(handles, -1);
     tp->tp_free(h);
     Py_DECREF(tp);
 }

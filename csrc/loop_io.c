@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "common.h"
+#include "debugcount.h"
 
 #include <limits.h>
 #include "handle.h"
@@ -149,7 +150,7 @@ add_watch(LoopObject *self, int fd, unsigned which, PyObject *obj,
     cl_ready_fn oldfn = *fnslot;
     *slot = obj;
     *fnslot = fn;
-    CL_DEBUG_COUNT(self->state, watchers, old == NULL);
+    CL_DEBUG_COUNT(watchers, old == NULL);
     release_watcher(old, oldfn);
     return 0;
 }
@@ -181,7 +182,7 @@ remove_watch(LoopObject *self, int fd, unsigned which)
     if (old == NULL) {
         return 0;
     }
-    CL_DEBUG_COUNT(self->state, watchers, -1);
+    CL_DEBUG_COUNT(watchers, -1);
     release_watcher(old, oldfn);
     return 1;
 }
@@ -532,7 +533,7 @@ cl_loop_io_clear(LoopObject *self)
         w->reader = w->writer = NULL;
         w->read_fn = w->write_fn = NULL;
         w->transport = NULL;
-        CL_DEBUG_COUNT(self->state, watchers, -((r != NULL) + (wr != NULL)));
+        CL_DEBUG_COUNT(watchers, -((r != NULL) + (wr != NULL)));
         if (self->poller.epfd >= 0 && (r || wr)) {
             (void)cl_poller_set(&self->poller, fd, 0);
         }

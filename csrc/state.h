@@ -10,7 +10,6 @@
 #define CLOOP_STATE_H
 
 #include "compat.h"
-#include "debugcount.h"
 
 typedef struct cl_state {
     /* Heap types, owned. */
@@ -93,8 +92,6 @@ typedef struct cl_state {
     struct FutureIterObject *fi_freelist;
     int fi_freelist_len;
     int fi_freelist_closed;
-    /* Not objects: CLOOP_DEBUG live-object counters (debugcount.h). */
-    cl_debug_counts debug;
 } cl_state;
 
 /* The owned objects of the Task and Future fields, for module.c. */

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "common.h"
+#include "debugcount.h"
 #include "handle.h"
 #include "loop_io.h"
 #include "transport.h"
@@ -724,7 +725,7 @@ cl_transport_dealloc(TransportObject *t)
     (void)cl_transport_clear(t);
     PyMem_Free(t->wq.items);
     t->wq.items = NULL;
-    CL_DEBUG_COUNT(cl_state_from_type(tp), transports, -1);
+    CL_DEBUG_COUNT(transports, -1);
     tp->tp_free(t);
     Py_DECREF(tp);
 }

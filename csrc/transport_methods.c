@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "common.h"
+#include "debugcount.h"
 #include "loop_io.h"
 #include "transport.h"
 
@@ -369,7 +370,7 @@ cl_transport_alloc(PyTypeObject *tp)
 {
     TransportObject *t = (TransportObject *)tp->tp_alloc(tp, 0);
     if (t != NULL) {
-        CL_DEBUG_COUNT(cl_state_from_type(tp), transports, 1);
+        CL_DEBUG_COUNT(transports, 1);
     }
     return t;
 }

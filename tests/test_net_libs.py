@@ -44,11 +44,14 @@ def redis_server(tmp_path_factory):
     d = tmp_path_factory.mktemp("redis")
     path = str(d / "redis.sock")
     port = free_tcp_port()
+    # Under scripts/asan.sh the sanitizer runtime is preloaded for Python;
+    # redis-server is not ours and its allocator trips over it.
+    env = {k: v for k, v in os.environ.items() if k != "LD_PRELOAD"}
     proc = subprocess.Popen(
         [exe, "--port", str(port), "--bind", "127.0.0.1",
          "--unixsocket", path, "--save", "", "--appendonly", "no",
          "--dir", str(d)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         deadline = time.monotonic() + 30
         while not os.path.exists(path):

@@ -25,6 +25,10 @@ typedef struct {
     cl_ready_fn write_fn; /* NULL when writer is a Handle */
     PyObject *transport;  /* borrowed: the transport owning the fd (asyncio's
                              _transports); it clears this before it dies */
+    PyObject *fileobj;    /* owned: the object (not an int) the fd was first
+                             watched by, while it is watched, so that it is
+                             found by identity once closed, as selectors'
+                             keys are; NULL otherwise */
 } cl_watcher;
 
 typedef struct LoopObject {

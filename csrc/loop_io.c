@@ -120,10 +120,11 @@ release_watcher(PyObject *old, cl_ready_fn fn)
 }
 
 /* Installs obj (stolen) as fd's reader or writer: a Handle when fn is NULL,
- * else a C watcher run by fn. */
+ * else a C watcher run by fn. fileobj (borrowed, NULL for an int or a C
+ * watcher) is what the caller named the fd by. */
 static int
 add_watch(LoopObject *self, int fd, unsigned which, PyObject *obj,
-          cl_ready_fn fn)
+          cl_ready_fn fn, PyObject *fileobj)
 {
     /* The kernel says first whether fd is open, as asyncio's selector does
      * (OSError EBADF), before any table grows to an fd number that is not
@@ -148,6 +149,9 @@ add_watch(LoopObject *self, int fd, unsigned which, PyObject *obj,
     cl_ready_fn *fnslot = fn_of(w, which);
     PyObject *old = *slot;
     cl_ready_fn oldfn = *fnslot;
+    if (w->reader == NULL && w->writer == NULL && fileobj != NULL) {
+        w->fileobj = Py_NewRef(fileobj);
+    }
     *slot = obj;
     *fnslot = fn;
     CL_DEBUG_COUNT(watchers, old == NULL);
@@ -155,9 +159,29 @@ add_watch(LoopObject *self, int fd, unsigned which, PyObject *obj,
     return 0;
 }
 
-/* Stops watching fd for `which`. Returns 1 if a handle was removed (and
- * cancelled), 0 if there was none. Never fails: a descriptor the kernel
- * already forgot is simply dropped, as selectors does. */
+/* Forgets every watcher of fd, whose descriptor the kernel no longer
+ * knows: the poller's registration is deleted, and the watchers are
+ * dropped without being cancelled, as selectors drops the key of an fd
+ * whose modify() failed. */
+static void
+drop_vanished_fd(LoopObject *self, int fd)
+{
+    (void)cl_poller_set(&self->poller, fd, 0); /* a gone fd: never fails */
+    cl_watcher *w = &self->watchers[fd];
+    PyObject *r = w->reader, *wr = w->writer, *f = w->fileobj;
+    w->reader = w->writer = w->fileobj = NULL;
+    w->read_fn = w->write_fn = NULL;
+    CL_DEBUG_COUNT(watchers, -((r != NULL) + (wr != NULL)));
+    Py_XDECREF(r);
+    Py_XDECREF(wr);
+    Py_XDECREF(f);
+}
+
+/* Stops watching fd for `which`. Returns 1 if a watcher was removed (a
+ * Handle is cancelled), 0 if there was none. When fd stays watched for the
+ * other direction but the kernel no longer knows it (closed behind the
+ * loop's back), every watcher of fd is dropped and -1 returned with errno
+ * (no Python exception), as asyncio's selector raises OSError then. */
 static int
 remove_watch(LoopObject *self, int fd, unsigned which)
 {
@@ -165,12 +189,11 @@ remove_watch(LoopObject *self, int fd, unsigned which)
         return 0;
     }
     unsigned mask = cl_poller_get(&self->poller, fd) & ~which;
-    if (cl_poller_set(&self->poller, fd, mask) < 0
-        && fd < self->poller.nmasks) {
-        /* Only a vanished fd can fail here: record the new mask anyway. */
-        self->poller.nwatched -= (self->poller.masks[fd] != 0);
-        self->poller.masks[fd] = (unsigned char)mask;
-        self->poller.nwatched += (mask != 0);
+    if (cl_poller_set(&self->poller, fd, mask) < 0) {
+        int err = errno;
+        drop_vanished_fd(self, fd);
+        errno = err;
+        return -1;
     }
     cl_watcher *w = &self->watchers[fd];
     PyObject **slot = slot_of(w, which);
@@ -179,12 +202,43 @@ remove_watch(LoopObject *self, int fd, unsigned which)
     cl_ready_fn oldfn = *fnslot;
     *slot = NULL;
     *fnslot = NULL;
+    PyObject *fileobj = NULL;
+    if (w->reader == NULL && w->writer == NULL) {
+        fileobj = w->fileobj;
+        w->fileobj = NULL;
+    }
+    /* Releasing may run Python code that changes the table: w is not used
+     * after this. */
+    Py_XDECREF(fileobj);
     if (old == NULL) {
         return 0;
     }
     CL_DEBUG_COUNT(watchers, -1);
     release_watcher(old, oldfn);
     return 1;
+}
+
+/* The fd fileobj names, as selectors' _fileobj_lookup finds it: its
+ * fileno(), or, when that is no valid fd (a socket closed while watched
+ * says -1), the fd of the watcher it was registered by. 0, or -1 with the
+ * ValueError of the conversion. */
+static int
+lookup_fd(LoopObject *self, PyObject *fileobj, long *fd)
+{
+    if (fileobj_to_fd(fileobj, fd) == 0 && check_fd(*fd) == 0) {
+        return 0;
+    }
+    if (!PyErr_ExceptionMatches(PyExc_ValueError)) {
+        return -1;
+    }
+    for (int i = 0; i < self->nwatchers; i++) {
+        if (self->watchers[i].fileobj == fileobj) {
+            PyErr_Clear();
+            *fd = i;
+            return 0;
+        }
+    }
+    return -1;
 }
 
 /* ------------------------------------------------------------------ */
@@ -261,7 +315,7 @@ cl_loop_io_watch(LoopObject *self, int fd, unsigned which, cl_ready_fn fn,
     if (cl_loop_check_closed(self) < 0 || check_fd(fd) < 0) {
         return -1;
     }
-    return add_watch(self, fd, which, Py_NewRef(obj), fn);
+    return add_watch(self, fd, which, Py_NewRef(obj), fn, NULL);
 }
 
 int
@@ -273,7 +327,8 @@ cl_loop_io_unwatch(LoopObject *self, int fd, unsigned which, PyObject *only)
     if (only != NULL && *slot_of(&self->watchers[fd], which) != only) {
         return 0;
     }
-    return remove_watch(self, fd, which);
+    /* A vanished fd's watchers are dropped: removed too, for the caller. */
+    return remove_watch(self, fd, which) != 0;
 }
 
 int
@@ -376,7 +431,9 @@ add_impl(LoopObject *self, PyObject *const *args, Py_ssize_t nargs,
         Py_DECREF(h);
         return NULL;
     }
-    if (add_watch(self, (int)fd, which, Py_NewRef((PyObject *)h), NULL) < 0) {
+    PyObject *named_by = PyLong_Check(args[0]) ? NULL : args[0];
+    if (add_watch(self, (int)fd, which, Py_NewRef((PyObject *)h), NULL,
+                  named_by) < 0) {
         Py_DECREF(h);
         return NULL;
     }
@@ -390,18 +447,22 @@ add_impl(LoopObject *self, PyObject *const *args, Py_ssize_t nargs,
 static PyObject *
 remove_impl(LoopObject *self, PyObject *fileobj, unsigned which, int public)
 {
-    long fd;
-    if (fileobj_to_fd(fileobj, &fd) < 0
-        || (public && check_no_transport(self, fileobj, fd) < 0)) {
+    if (public && cl_loop_io_ensure_no_transport(self, fileobj) < 0) {
         return NULL;
     }
     if (self->closed) {
         Py_RETURN_FALSE;
     }
-    if (check_fd(fd) < 0) {
+    long fd;
+    if (lookup_fd(self, fileobj, &fd) < 0) {
         return NULL;
     }
-    return PyBool_FromLong(remove_watch(self, (int)fd, which));
+    int removed = remove_watch(self, (int)fd, which);
+    if (removed < 0) {
+        PyErr_SetFromErrno(PyExc_OSError);
+        return NULL;
+    }
+    return PyBool_FromLong(removed);
 }
 
 PyObject *
@@ -529,8 +590,8 @@ cl_loop_io_clear(LoopObject *self)
 {
     for (int fd = 0; fd < self->nwatchers; fd++) {
         cl_watcher *w = &self->watchers[fd];
-        PyObject *r = w->reader, *wr = w->writer;
-        w->reader = w->writer = NULL;
+        PyObject *r = w->reader, *wr = w->writer, *f = w->fileobj;
+        w->reader = w->writer = w->fileobj = NULL;
         w->read_fn = w->write_fn = NULL;
         w->transport = NULL;
         CL_DEBUG_COUNT(watchers, -((r != NULL) + (wr != NULL)));
@@ -539,6 +600,7 @@ cl_loop_io_clear(LoopObject *self)
         }
         Py_XDECREF(r);
         Py_XDECREF(wr);
+        Py_XDECREF(f);
     }
 }
 
@@ -558,6 +620,7 @@ cl_loop_io_traverse(LoopObject *self, visitproc visit, void *arg)
     for (int fd = 0; fd < self->nwatchers; fd++) {
         Py_VISIT(self->watchers[fd].reader);
         Py_VISIT(self->watchers[fd].writer);
+        Py_VISIT(self->watchers[fd].fileobj);
     }
     return 0;
 }

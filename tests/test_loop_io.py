@@ -1,6 +1,7 @@
 """add_reader / remove_reader / add_writer / remove_writer on sockets, pipes and files."""
 
 import errno
+import gc
 import os
 import socket
 import sys
@@ -377,6 +378,64 @@ def test_closed_fd_is_an_os_error(loop):
         assert loop.remove_reader(fd) is False
     finally:
         b.close()
+
+
+@pytest.mark.parametrize("which", ["reader", "writer"])
+def test_socket_closed_while_watched_is_removed_by_identity(loop, which):
+    # anyio closes a socket this way when aclose() interrupts a receive:
+    # the selector finds the closed socket (fileno() -1) by identity.
+    add, remove = getattr(loop, f"add_{which}"), getattr(loop, f"remove_{which}")
+    a, b = socket.socketpair()
+    add(a, print)
+    ref = weakref.ref(a)
+    a.close()
+    assert remove(a) is True
+    # Nothing stale is left behind: a second removal finds nothing ...
+    with pytest.raises(ValueError, match="Invalid file descriptor: -1"):
+        remove(a)
+    # ... and the loop no longer holds the socket.
+    del a
+    gc.collect()
+    assert ref() is None
+    b.close()
+
+
+def test_private_remove_reader_finds_a_closed_socket(loop):
+    a, b = socket.socketpair()
+    loop._add_reader(a, print)
+    a.close()
+    assert loop._remove_reader(a) is True
+    b.close()
+
+
+def test_closed_socket_watched_both_ways_is_dropped_with_an_os_error(loop):
+    # Removing one direction modifies the registration of a closed fd: the
+    # selector raises EBADF and forgets the fd, both directions.
+    a, b = socket.socketpair()
+    loop.add_reader(a, print)
+    loop.add_writer(a, print)
+    a.close()
+    with pytest.raises(OSError) as info:
+        loop.remove_reader(a)
+    assert info.value.errno == errno.EBADF
+    with pytest.raises(ValueError, match="Invalid file descriptor: -1"):
+        loop.remove_writer(a)
+    b.close()
+
+
+def test_socket_watched_by_its_number_is_not_found_once_closed(loop):
+    # The registration remembers what named the fd first: an int here.
+    a, b = socket.socketpair()
+    fd = a.fileno()
+    loop.add_reader(fd, print)
+    loop.add_writer(a, print)
+    a.close()
+    b.close()
+    with pytest.raises(ValueError, match="Invalid file descriptor: -1"):
+        loop.remove_writer(a)
+    with pytest.raises(OSError):  # the writer stays: a closed fd's modify
+        loop.remove_reader(fd)
+    assert loop.remove_writer(fd) is False
 
 
 def test_regular_file_cannot_be_watched(loop, tmp_path):

@@ -143,6 +143,64 @@ Loop_time(LoopObject *self, PyObject *unused)
     return PyFloat_FromDouble(cl_clock_now());
 }
 
+/* Recomputes time_hooked: is the time() the loop's class has not this
+ * type's own method, or is one set on the instance? Test suites replace
+ * loop.time to move the loop's timers (aiohttp's mock.patch.object(loop,
+ * "time")), which works on asyncio because its run loop asks self.time().
+ * The instance is watched by Loop_setattro; classes are looked at when the
+ * loop is made and each time it starts running. 0 or -1. */
+static int
+refresh_time_hook(LoopObject *self)
+{
+    PyObject *name = self->state->str_time;
+    PyObject *theirs = PyObject_GetAttr((PyObject *)Py_TYPE(self), name);
+    if (theirs == NULL) {
+        return -1;
+    }
+    PyObject *ours = PyObject_GetAttr((PyObject *)self->state->LoopType, name);
+    if (ours == NULL) {
+        Py_DECREF(theirs);
+        return -1;
+    }
+    self->time_hooked = self->time_in_dict || theirs != ours;
+    Py_DECREF(theirs);
+    Py_DECREF(ours);
+    return 0;
+}
+
+static int
+Loop_setattro(LoopObject *self, PyObject *name, PyObject *value)
+{
+    if (PyObject_GenericSetAttr((PyObject *)self, name, value) < 0) {
+        return -1;
+    }
+    if (PyUnicode_Check(name)
+        && PyUnicode_Compare(name, self->state->str_time) == 0) {
+        self->time_in_dict = value != NULL;
+        return refresh_time_hook(self);
+    }
+    return 0;
+}
+
+/* The loop's time into *now: the clock, or self.time() where that is
+ * replaced. 0, or -1 with an exception. */
+static int
+loop_now(LoopObject *self, double *now)
+{
+    if (!self->time_hooked) {
+        *now = cl_clock_now();
+        return 0;
+    }
+    PyObject *t = PyObject_CallMethodNoArgs((PyObject *)self,
+                                            self->state->str_time);
+    if (t == NULL) {
+        return -1;
+    }
+    *now = PyFloat_AsDouble(t);
+    Py_DECREF(t);
+    return (*now == -1.0 && PyErr_Occurred()) ? -1 : 0;
+}
+
 /* Queues a Handle for spec; returns a new reference to it. */
 static PyObject *
 queue_handle(LoopObject *self, call_spec *spec)
@@ -313,9 +371,12 @@ Loop_call_at(LoopObject *self, PyObject *const *args, Py_ssize_t nargs,
 
 /* now + delay with Python's semantics (and its error for a bad delay). */
 static int
-deadline_after(PyObject *delay, double *when)
+deadline_after(LoopObject *self, PyObject *delay, double *when)
 {
-    double now = cl_clock_now();
+    double now;
+    if (loop_now(self, &now) < 0) {
+        return -1;
+    }
     if (PyFloat_CheckExact(delay)) {
         *when = now + PyFloat_AS_DOUBLE(delay);
         return 0;
@@ -350,7 +411,7 @@ Loop_call_later(LoopObject *self, PyObject *const *args, Py_ssize_t nargs,
     }
     double when;
     if (parse_call("call_later", 1, args, nargs, kwnames, &spec) < 0
-        || deadline_after(args[0], &when) < 0) {
+        || deadline_after(self, args[0], &when) < 0) {
         return NULL;
     }
     return call_at_impl(self, when, &spec);
@@ -442,7 +503,11 @@ poll_timeout_ms(LoopObject *self, int *timeout_ms)
         return -1;
     }
 #endif
-    double delay = top->when - cl_clock_now();
+    double now;
+    if (loop_now(self, &now) < 0) {
+        return -1;
+    }
+    double delay = top->when - now;
     if (!(delay > 0)) {
         return 0;
     }
@@ -502,7 +567,10 @@ queue_expired_timers(LoopObject *self)
     if (self->timers.len == 0) {
         return 0; /* spare the clock read */
     }
-    double now = cl_clock_now();
+    double now;
+    if (loop_now(self, &now) < 0) {
+        return -1;
+    }
     double end = now + self->clock_resolution;
     cl_timer_entry *top;
     while ((top = cl_timerheap_top(&self->timers)) != NULL && top->when < end) {
@@ -617,6 +685,9 @@ Loop_run_once(LoopObject *self, PyObject *unused)
 static PyObject *
 Loop_run(LoopObject *self, PyObject *unused)
 {
+    if (refresh_time_hook(self) < 0) {
+        return NULL;
+    }
     int rc;
     Py_INCREF(self);
     self->stats.run_started = self->stats.last_wait_end = cl_clock_now();
@@ -771,6 +842,9 @@ Loop_new(PyTypeObject *tp, PyObject *args, PyObject *kwds)
         PyErr_SetFromErrno(PyExc_OSError);
         goto error;
     }
+    if (refresh_time_hook(self) < 0) {
+        goto error;
+    }
     return (PyObject *)self;
 error:
     Py_DECREF(self);
@@ -870,6 +944,7 @@ static PyType_Slot Loop_slots[] = {
     {Py_tp_dealloc, Loop_dealloc},
     {Py_tp_traverse, Loop_traverse},
     {Py_tp_clear, Loop_clear},
+    {Py_tp_setattro, Loop_setattro},
     {Py_tp_methods, Loop_methods},
     {Py_tp_getset, cl_loop_getset},
     {Py_tp_doc, "The C core of cloop's event loop (see cloop.Loop)."},

@@ -48,6 +48,11 @@ typedef struct LoopObject {
     char debug;
     char polling;             /* blocked in epoll_wait without the GIL */
     double clock_resolution;
+    /* time() is replaced (a mock on the instance, an override in a class):
+     * the run loop and call_later then ask self.time(), as asyncio's do,
+     * instead of reading the clock. */
+    char time_in_dict;        /* set on the instance */
+    char time_hooked;         /* time_in_dict, or the class's is not ours */
     double slow_callback_duration;
     PyObject *current_handle; /* owned, debug mode only (asyncio's rule) */
     char *readbuf;            /* owned by loop_io.c: the one recv buffer of

@@ -38,7 +38,7 @@ get_state(PyObject *module)
     X(str_call_exception_handler) X(str_check_callback)                    \
     X(str_log_slow_callback) X(str_message) X(str_exception)               \
     X(str_handle) X(str_source_traceback) X(str_run)                       \
-    X(str_source_traceback_attr)                                           \
+    X(str_source_traceback_attr) X(str_time)                               \
     CL_TASK_STATE_OBJECTS(X)
 
 static int
@@ -85,6 +85,7 @@ intern_strings(cl_state *st)
     INTERN(str_source_traceback, "source_traceback");
     INTERN(str_run, "_run");
     INTERN(str_source_traceback_attr, "_source_traceback");
+    INTERN(str_time, "time");
 #undef INTERN
     return 0;
 }

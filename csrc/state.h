@@ -34,6 +34,7 @@ typedef struct cl_state {
     PyObject *str_source_traceback;
     PyObject *str_run;                /* "_run" */
     PyObject *str_source_traceback_attr; /* "_source_traceback" */
+    PyObject *str_time;
 
     /* Task and Future (future.c, task.c, taskreg.c, asyncio_base.c); see
      * CL_TASK_STATE_OBJECTS below. */

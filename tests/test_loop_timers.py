@@ -7,6 +7,7 @@ import random
 import sys
 import time
 import weakref
+from unittest import mock
 
 import pytest
 
@@ -363,3 +364,48 @@ def test_infinite_deadline_waits_without_spinning(loop, run_until):
         return await asyncio.wait_for(asyncio.sleep(0, "ok"), float("inf"))
 
     assert run_until(loop, main()) == "ok"
+
+
+def test_a_time_mocked_on_the_loop_moves_its_timers(loop, run_once):
+    # Test suites (aiohttp's) patch loop.time to make timers expire: asyncio's
+    # run loop and call_later ask self.time().
+    now = [loop.time()]
+    fired = []
+    with mock.patch.object(loop, "time", side_effect=lambda: now[0]):
+        loop.call_later(1000, fired.append, "late")
+        run_once(loop)
+        assert fired == []
+        now[0] += 1001
+        run_once(loop)
+        assert fired == ["late"]
+    # Unpatched, the loop's own clock is back: a timer an hour away waits.
+    loop.call_later(3600, fired.append, "hour")
+    run_once(loop)
+    assert fired == ["late"]
+
+
+def test_a_subclass_time_moves_its_timers(loop, run_once):
+    offset = [0.0]
+
+    class Shifted(type(loop)):
+        def time(self):
+            return super().time() + offset[0]
+
+    loop = Shifted()
+    try:
+        fired = []
+        loop.call_later(1000, fired.append, "late")
+        run_once(loop)
+        assert fired == []
+        offset[0] = 1001.0
+        run_once(loop)
+        assert fired == ["late"]
+    finally:
+        loop.close()
+
+
+def test_a_mocked_time_that_fails_fails_the_run(loop, run_once):
+    loop.call_later(10, print)
+    with mock.patch.object(loop, "time", side_effect=ZeroDivisionError):
+        with pytest.raises(ZeroDivisionError):
+            run_once(loop)

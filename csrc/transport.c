@@ -662,6 +662,8 @@ cl_transport_traverse(TransportObject *t, visitproc visit, void *arg)
     Py_VISIT(t->empty_waiter);
     Py_VISIT(t->address);
     Py_VISIT(t->dict);
+    Py_VISIT(t->high_obj);
+    Py_VISIT(t->low_obj);
     for (Py_ssize_t i = 0; i < t->wq.len; i++) {
         Py_VISIT(cl_wqueue_at(&t->wq, i)->data);
         Py_VISIT(cl_wqueue_at(&t->wq, i)->addr);
@@ -683,6 +685,8 @@ cl_transport_clear(TransportObject *t)
     Py_CLEAR(t->empty_waiter);
     Py_CLEAR(t->address);
     Py_CLEAR(t->dict);
+    Py_CLEAR(t->high_obj);
+    Py_CLEAR(t->low_obj);
     return 0;
 }
 

@@ -66,8 +66,10 @@ typedef struct TransportObject {
     cl_ready_fn read_fn;     /* the ready function of a readable fd */
     cl_ready_fn write_fn;    /* the ready function of a writable fd */
     cl_wqueue wq;
-    Py_ssize_t high_water;
+    Py_ssize_t high_water;   /* the limits as the buffer size compares */
     Py_ssize_t low_water;
+    PyObject *high_obj;      /* owned: the limits as given (asyncio keeps */
+    PyObject *low_obj;       /* any number), or NULL for the defaults */
     Py_ssize_t conn_lost;    /* >0 once connection_lost is scheduled */
     int fd;
     int family;

@@ -144,17 +144,101 @@ Transport_get_write_buffer_size(TransportObject *t, PyObject *unused)
     return PyLong_FromSsize_t(t->wq.size);
 }
 
+/* A limit as asyncio reports it: the object it was given, or the default. */
+static PyObject *
+limit_obj(PyObject *given, Py_ssize_t value)
+{
+    return given != NULL ? Py_NewRef(given) : PyLong_FromSsize_t(value);
+}
+
 PyObject *
 Transport_get_write_buffer_limits(TransportObject *t, PyObject *unused)
 {
-    return Py_BuildValue("(nn)", t->low_water, t->high_water);
+    PyObject *low = limit_obj(t->low_obj, t->low_water);
+    PyObject *high = low ? limit_obj(t->high_obj, t->high_water) : NULL;
+    PyObject *res = high ? PyTuple_Pack(2, low, high) : NULL;
+    Py_XDECREF(low);
+    Py_XDECREF(high);
+    return res;
 }
 
+/* A limit (a number >= 0, checked) as the integer buffer size compares to
+ * it: size > 1.5 is size > 1, and a limit past the largest size is that
+ * size. 0, or -1 with an exception. */
 static int
-limit_value(PyObject *obj, Py_ssize_t *out)
+limit_as_size(PyObject *limit, Py_ssize_t *out)
 {
-    *out = PyNumber_AsSsize_t(obj, PyExc_OverflowError);
-    return (*out == -1 && PyErr_Occurred()) ? -1 : 0;
+    PyObject *n = PyNumber_Long(limit); /* truncates: floors, as limit >= 0 */
+    if (n == NULL) {
+        if (!PyErr_ExceptionMatches(PyExc_OverflowError)) {
+            return -1;
+        }
+        PyErr_Clear(); /* infinity */
+        *out = PY_SSIZE_T_MAX;
+        return 0;
+    }
+    *out = PyLong_AsSsize_t(n);
+    Py_DECREF(n);
+    if (*out == -1 && PyErr_Occurred()) {
+        if (!PyErr_ExceptionMatches(PyExc_OverflowError)) {
+            return -1;
+        }
+        PyErr_Clear();
+        *out = PY_SSIZE_T_MAX;
+    }
+    return 0;
+}
+
+/* asyncio's _set_write_buffer_limits, in Python's arithmetic: any numbers
+ * (huge ints, floats), with its defaults and its ValueError. Into *high and
+ * *low (new references). 0 or -1. */
+static int
+compute_limits(PyObject *high_arg, PyObject *low_arg, PyObject **high,
+               PyObject **low)
+{
+    *high = *low = NULL;
+    if (high_arg != Py_None) {
+        *high = Py_NewRef(high_arg);
+    }
+    else if (low_arg == Py_None) {
+        *high = PyLong_FromLong(CL_DEFAULT_HIGH_WATER);
+    }
+    else {
+        PyObject *four = PyLong_FromLong(4);
+        *high = four ? PyNumber_Multiply(four, low_arg) : NULL;
+        Py_XDECREF(four);
+    }
+    if (*high == NULL) {
+        return -1;
+    }
+    if (low_arg != Py_None) {
+        *low = Py_NewRef(low_arg);
+    }
+    else {
+        PyObject *four = PyLong_FromLong(4);
+        *low = four ? PyNumber_FloorDivide(*high, four) : NULL;
+        Py_XDECREF(four);
+    }
+    if (*low == NULL) {
+        Py_CLEAR(*high);
+        return -1;
+    }
+    PyObject *zero = PyLong_FromLong(0);
+    int ok = zero ? PyObject_RichCompareBool(*high, *low, Py_GE) : -1;
+    if (ok > 0) {
+        ok = PyObject_RichCompareBool(*low, zero, Py_GE);
+    }
+    Py_XDECREF(zero);
+    if (ok == 0) {
+        PyErr_Format(PyExc_ValueError,
+                     "high (%R) must be >= low (%R) must be >= 0", *high, *low);
+    }
+    if (ok <= 0) {
+        Py_CLEAR(*high);
+        Py_CLEAR(*low);
+        return -1;
+    }
+    return 0;
 }
 
 PyObject *
@@ -189,39 +273,20 @@ Transport_set_write_buffer_limits(TransportObject *t, PyObject *const *args,
             return NULL;
         }
     }
-    Py_ssize_t h, l;
-    if (high == Py_None) {
-        if (low == Py_None) {
-            h = CL_DEFAULT_HIGH_WATER;
-        }
-        else {
-            if (limit_value(low, &l) < 0) {
-                return NULL;
-            }
-            h = 4 * l;
-        }
-    }
-    else if (limit_value(high, &h) < 0) {
+    PyObject *h, *l;
+    Py_ssize_t hs, ls;
+    if (compute_limits(high, low, &h, &l) < 0) {
         return NULL;
     }
-    if (low == Py_None) {
-        l = h >= 0 ? h / 4 : -((-h + 3) / 4); /* Python's floor division */
-    }
-    else if (limit_value(low, &l) < 0) {
+    if (limit_as_size(h, &hs) < 0 || limit_as_size(l, &ls) < 0) {
+        Py_DECREF(h);
+        Py_DECREF(l);
         return NULL;
     }
-    if (!(h >= l && l >= 0)) {
-        PyObject *ph = PyLong_FromSsize_t(h), *pl = PyLong_FromSsize_t(l);
-        if (ph && pl) {
-            PyErr_Format(PyExc_ValueError,
-                         "high (%R) must be >= low (%R) must be >= 0", ph, pl);
-        }
-        Py_XDECREF(ph);
-        Py_XDECREF(pl);
-        return NULL;
-    }
-    t->high_water = h;
-    t->low_water = l;
+    t->high_water = hs;
+    t->low_water = ls;
+    Py_XSETREF(t->high_obj, h);
+    Py_XSETREF(t->low_obj, l);
     if (cl_transport_maybe_pause_protocol(t) < 0) {
         return NULL;
     }
@@ -332,13 +397,13 @@ Transport_get_extra(TransportObject *t, void *c)
 PyObject *
 Transport_get_high_water(TransportObject *t, void *c)
 {
-    return PyLong_FromSsize_t(t->high_water);
+    return limit_obj(t->high_obj, t->high_water);
 }
 
 PyObject *
 Transport_get_low_water(TransportObject *t, void *c)
 {
-    return PyLong_FromSsize_t(t->low_water);
+    return limit_obj(t->low_obj, t->low_water);
 }
 
 /* ------------------------------------------------------------------ */

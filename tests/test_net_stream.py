@@ -330,6 +330,62 @@ def test_write_buffer_limits(loop, run_until):
     run_until(loop, main())
 
 
+@pytest.mark.parametrize("kwargs, limits", [
+    (dict(low=2**62), (2**62, 2**64)),  # past any size: never pauses
+    (dict(high=10**30), (10**30 // 4, 10**30)),
+    (dict(high=1.5), (0.0, 1.5)),
+    (dict(high=10, low=2.5), (2.5, 10)),
+], ids=["low-2**62", "high-10**30", "high-float", "low-float"])
+def test_write_buffer_limits_take_any_number(loop, run_until, kwargs, limits):
+    # asyncio computes the limits in Python's arithmetic and keeps them.
+    async def main():
+        srv, cli, server = await tcp_pair(loop)
+        t = cli.transport
+        t.set_write_buffer_limits(**kwargs)
+        assert t.get_write_buffer_limits() == limits
+        assert (t._low_water, t._high_water) == limits
+        await close_all(server, srv, cli)
+
+    run_until(loop, main())
+
+
+@pytest.mark.parametrize("kwargs, error", [
+    (dict(high=float("nan")), r"high \(nan\) must be >= low \(nan\)"),
+    (dict(high=float("inf")), r"high \(inf\) must be >= low \(nan\)"),
+    (dict(high=-1), r"high \(-1\) must be >= low \(-1\)"),
+], ids=["nan", "inf", "negative"])
+def test_write_buffer_limits_refuse_what_asyncio_refuses(loop, run_until, kwargs, error):
+    async def main():
+        srv, cli, server = await tcp_pair(loop)
+        t = cli.transport
+        with pytest.raises(ValueError, match=error):
+            t.set_write_buffer_limits(**kwargs)
+        with pytest.raises(TypeError):
+            t.set_write_buffer_limits(high="x")
+        assert t.get_write_buffer_limits() == (16384, 65536)
+        await close_all(server, srv, cli)
+
+    run_until(loop, main())
+
+
+def test_float_write_buffer_limits_pause_and_resume(loop, run_until):
+    async def main():
+        srv, cli, server = await tcp_pair(loop)
+        srv.transport.pause_reading()
+        t = cli.transport
+        t.set_write_buffer_limits(high=1.5, low=0.5)
+        while t.get_write_buffer_size() < 2:
+            t.write(b"x" * 1024 * 1024)
+        assert "pause" in cli.events  # size 2 or more is above 1.5
+        srv.transport.resume_reading()
+        while t.get_write_buffer_size():
+            await asyncio.sleep(0)
+        assert cli.events[-1] == "resume"
+        await close_all(server, srv, cli)
+
+    run_until(loop, main())
+
+
 def test_set_write_buffer_limits_pauses_protocol(loop, run_until):
     async def main():
         srv, cli, server = await tcp_pair(loop)

@@ -181,6 +181,9 @@ cl_err_chain(PyObject *prev)
 /* writelines() is the transport's own, with its own messages (3.12); 3.11's
  * is write(b''.join(list_of_data)). */
 #define CL_HAS_OWN_WRITELINES CL_PY312
+/* A stream transport's buffer holds what write() was given, to be sent
+ * later (3.12); 3.11 copies it into a bytearray. */
+#define CL_STREAM_BUFFERS_VIEWS CL_PY312
 /* Datagram transports send empty datagrams (3.12); 3.11 drops them. */
 #define CL_DGRAM_SENDS_EMPTY CL_PY312
 /* A datagram transport's write buffer size counts 8 header bytes for each

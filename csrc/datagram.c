@@ -312,12 +312,18 @@ Dgram_sendto(TransportObject *t, PyObject *const *args, Py_ssize_t nargs,
         return NULL;
     }
     Py_buffer view;
-    if (PyObject_GetBuffer(data, &view, PyBUF_SIMPLE) < 0) {
+    PyObject *copy, *unviewable;
+    if (cl_transport_get_view(data, &view, &copy, &unviewable) < 0) {
         return NULL;
+    }
+    if (copy != NULL) {
+        data = copy;
     }
 #if !CL_DGRAM_SENDS_EMPTY
     if (view.len == 0) {
         PyBuffer_Release(&view);
+        Py_XDECREF(copy);
+        Py_XDECREF(unviewable);
         Py_RETURN_NONE;
     }
 #endif
@@ -341,6 +347,14 @@ Dgram_sendto(TransportObject *t, PyObject *const *args, Py_ssize_t nargs,
     if (t->conn_lost && (t->address != NULL || t->sock == NULL)) {
         cl_transport_write_after_lost(t);
         res = Py_NewRef(Py_None);
+        goto done;
+    }
+    if (t->wq.len == 0 && unviewable != NULL) {
+        /* asyncio's sendto() of it fails (queued, it would be copied). */
+        if (cl_transport_fatal_error_exc(
+                t, unviewable, "Fatal write error on datagram transport") == 0) {
+            res = Py_NewRef(Py_None);
+        }
         goto done;
     }
     if (t->wq.len == 0) {
@@ -376,6 +390,8 @@ Dgram_sendto(TransportObject *t, PyObject *const *args, Py_ssize_t nargs,
 done:
     Py_XDECREF(bytes);
     PyBuffer_Release(&view);
+    Py_XDECREF(copy);
+    Py_XDECREF(unviewable);
     return res;
 }
 

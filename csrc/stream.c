@@ -210,6 +210,13 @@ get_protocol_buffer(TransportObject *t, PyObject *proto, Py_buffer *view,
         return cl_transport_fatal_error(t, get_msg);
     }
     int rc = PyObject_GetBuffer(buf, view, PyBUF_WRITABLE);
+    if (rc < 0 && (PyErr_ExceptionMatches(PyExc_BufferError)
+                   || PyErr_ExceptionMatches(PyExc_TypeError))) {
+        /* What asyncio's sock.recv_into(buf) says of it. */
+        PyErr_Format(PyExc_TypeError,
+                     "recv_into() argument 1 must be read-write bytes-like "
+                     "object, not %.200s", Py_TYPE(buf)->tp_name);
+    }
     Py_DECREF(buf);
     if (rc < 0) {
         return cl_transport_fatal_error(t,
@@ -468,8 +475,13 @@ Stream_write(TransportObject *t, PyObject *data)
         return NULL;
     }
     Py_buffer view;
-    if (PyObject_GetBuffer(data, &view, PyBUF_SIMPLE) < 0) {
+    PyObject *copy, *unviewable;
+    if (cl_transport_get_view(data, &view, &copy, &unviewable) < 0) {
         return NULL;
+    }
+    PyObject *given = data;
+    if (copy != NULL) {
+        data = copy;
     }
     int rc = 0;
     if (view.len == 0) {
@@ -479,20 +491,30 @@ Stream_write(TransportObject *t, PyObject *data)
         cl_transport_write_after_lost(t);
         goto done;
     }
+    if (unviewable != NULL && t->wq.len > 0 && !CL_STREAM_BUFFERS_VIEWS) {
+        /* 3.11 extends its bytearray buffer with it, which refuses it. */
+        PyErr_Format(PyExc_TypeError, "can't set bytearray slice from %.100s",
+                     Py_TYPE(given)->tp_name);
+        rc = -1;
+        goto done;
+    }
+    if (unviewable != NULL) {
+        /* asyncio's send() of it fails: now, or when its turn comes. */
+        rc = cl_transport_fatal_error_exc(
+            t, unviewable, "Fatal write error on socket transport");
+        goto done;
+    }
     Py_ssize_t sent = 0;
     if (t->wq.len == 0) {
         struct iovec iov = {view.buf, (size_t)view.len};
         ssize_t n = send_iov(t->fd, &iov, 1);
         if (n == -1) {
-            PyBuffer_Release(&view);
-            if (cl_err_is_fatal()) {
-                return NULL;
+            if (cl_err_is_fatal()
+                || cl_transport_fatal_error(
+                       t, "Fatal write error on socket transport") < 0) {
+                rc = -1;
             }
-            if (cl_transport_fatal_error(
-                    t, "Fatal write error on socket transport") < 0) {
-                return NULL;
-            }
-            Py_RETURN_NONE;
+            goto done;
         }
         sent = n < 0 ? 0 : n;
         if (sent == view.len) {
@@ -508,13 +530,18 @@ Stream_write(TransportObject *t, PyObject *data)
         rc = -1;
         goto done;
     }
+    /* Released first: pause_writing() may resize the caller's bytearray. */
     PyBuffer_Release(&view);
+    Py_XDECREF(copy);
+    Py_XDECREF(unviewable);
     if (cl_transport_maybe_pause_protocol(t) < 0) {
         return NULL;
     }
     Py_RETURN_NONE;
 done:
     PyBuffer_Release(&view);
+    Py_XDECREF(copy);
+    Py_XDECREF(unviewable);
     if (rc < 0) {
         return NULL;
     }
@@ -539,11 +566,54 @@ buffer_list_release(buffer_list *bl)
     Py_XDECREF(bl->seq);
 }
 
+/* The sequence of writelines(), with asyncio's error: 3.11 joins it
+ * (b''.join), 3.12+ makes a list of memoryviews of it. New reference. */
+static PyObject *
+writelines_items(PyObject *iterable)
+{
+#if CL_HAS_OWN_WRITELINES
+    return PyList_Check(iterable) || PyTuple_Check(iterable)
+               ? Py_NewRef(iterable)
+               : PySequence_List(iterable);
+#else
+    return PySequence_Fast(iterable, "can only join an iterable");
+#endif
+}
+
+/* An item that has no bytes-like view: the error asyncio's b''.join (3.11)
+ * or memoryview() (3.12+) raises for it. 1 when asyncio takes it and its
+ * send fails later (a strided memoryview, 3.12+): the BufferError is left
+ * set. Otherwise -1. */
+static int
+writelines_bad_item(PyObject *item, Py_ssize_t i)
+{
+#if CL_HAS_OWN_WRITELINES
+    if (PyErr_ExceptionMatches(PyExc_BufferError)) {
+        return 1;
+    }
+    if (PyErr_ExceptionMatches(PyExc_TypeError)) {
+        PyErr_Format(PyExc_TypeError,
+                     "memoryview: a bytes-like object is required, not '%.200s'",
+                     Py_TYPE(item)->tp_name);
+    }
+#else
+    if (PyErr_ExceptionMatches(PyExc_BufferError)
+        || PyErr_ExceptionMatches(PyExc_TypeError)) {
+        PyErr_Format(PyExc_TypeError,
+                     "sequence item %zd: expected a bytes-like object, "
+                     "%.80s found", i, Py_TYPE(item)->tp_name);
+    }
+#endif
+    return -1;
+}
+
+/* 0 with bl filled, -1 with an exception, or 1 with the BufferError of an
+ * item whose send fails in asyncio (see writelines_bad_item). */
 static int
 buffer_list_get(buffer_list *bl, PyObject *iterable)
 {
     memset(bl, 0, sizeof(*bl));
-    bl->seq = PySequence_Fast(iterable, "writelines() requires an iterable");
+    bl->seq = writelines_items(iterable);
     if (bl->seq == NULL) {
         return -1;
     }
@@ -556,7 +626,7 @@ buffer_list_get(buffer_list *bl, PyObject *iterable)
     PyObject **items = PySequence_Fast_ITEMS(bl->seq);
     for (Py_ssize_t i = 0; i < size; i++) {
         if (PyObject_GetBuffer(items[i], &bl->views[i], PyBUF_SIMPLE) < 0) {
-            return -1;
+            return writelines_bad_item(items[i], i);
         }
         bl->n++;
         bl->total += bl->views[i].len;
@@ -602,17 +672,33 @@ Stream_writelines(TransportObject *t, PyObject *list_of_data)
     if (check_writable(t, MSG_WRITELINES_EOF, MSG_WRITELINES_SENDFILE) < 0) {
         return NULL;
     }
+#if CL_HAS_OWN_WRITELINES
+    int given = PyObject_IsTrue(list_of_data); /* asyncio: not list_of_data */
+    if (given <= 0) {
+        return given < 0 ? NULL : Py_NewRef(Py_None);
+    }
+#endif
     buffer_list bl;
-    if (buffer_list_get(&bl, list_of_data) < 0) {
+    int got = buffer_list_get(&bl, list_of_data);
+    if (got < 0) {
         buffer_list_release(&bl);
         return NULL;
     }
     PyObject *res = NULL;
-    if (bl.total == 0) {
+    if (got == 0 && bl.total == 0) {
         goto ok;
     }
     if (t->conn_lost) {
+        PyErr_Clear(); /* got == 1: asyncio sends nothing after the loss */
         cl_transport_write_after_lost(t);
+        goto ok;
+    }
+    if (got == 1) {
+        /* asyncio's sendmsg() of it fails: now, or when its turn comes. */
+        if (cl_transport_fatal_error(
+                t, "Fatal write error on socket transport") < 0) {
+            goto done;
+        }
         goto ok;
     }
     Py_ssize_t idx = 0, off = 0;

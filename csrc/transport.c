@@ -251,6 +251,27 @@ cl_transport_fatal_error(TransportObject *t, const char *message)
     return rc;
 }
 
+int
+cl_transport_get_view(PyObject *data, Py_buffer *view, PyObject **copy,
+                      PyObject **unviewable)
+{
+    *copy = *unviewable = NULL;
+    if (PyObject_GetBuffer(data, view, PyBUF_SIMPLE) == 0) {
+        return 0;
+    }
+    if (!PyErr_ExceptionMatches(PyExc_BufferError)) {
+        return -1;
+    }
+    *unviewable = cl_err_fetch();
+    *copy = PyBytes_FromObject(data);
+    if (*copy == NULL || PyObject_GetBuffer(*copy, view, PyBUF_SIMPLE) < 0) {
+        Py_CLEAR(*copy);
+        Py_CLEAR(*unviewable);
+        return -1;
+    }
+    return 0;
+}
+
 /* ------------------------------------------------------------------ */
 /* Closing                                                             */
 

@@ -96,6 +96,16 @@ int cl_transport_setup(TransportObject *t, LoopObject *loop, PyObject *sock,
  * transports' constructors do with three call_soon. 0 or -1. */
 int cl_transport_start(TransportObject *t, PyObject *waiter);
 
+/* A contiguous view of data (a bytes-like object) to send. Data with no
+ * such view (a strided memoryview) is what asyncio hands to send(), which
+ * fails with BufferError, and to bytes() where it copies data to queue it.
+ * Then *copy is that bytes copy (new reference), the view is of it, and
+ * *unviewable the BufferError (new reference), for the caller to fail the
+ * transport with where asyncio's send() would have failed. Both NULL
+ * otherwise. 0, or -1 with an exception. */
+int cl_transport_get_view(PyObject *data, Py_buffer *view, PyObject **copy,
+                          PyObject **unviewable);
+
 /* Protocol callbacks with asyncio's error handling. Each returns 0, or -1
  * with an exception set. fatal_error takes the pending exception. */
 int cl_transport_fatal_error(TransportObject *t, const char *message);

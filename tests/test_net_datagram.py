@@ -267,3 +267,21 @@ def test_no_datagram_after_pause_or_close_in_the_callback(loop, run_until, how):
         assert await sp.lost is None
 
     run_until(loop, main())
+
+
+def test_sendto_of_a_strided_memoryview_fails_the_transport(loop, run_until):
+    # asyncio hands it to sock.sendto(), which raises BufferError: the
+    # transport fails through its fatal-error path, not the caller.
+    contexts = []
+    loop.set_exception_handler(lambda lp, ctx: contexts.append(ctx))
+
+    async def main():
+        st, sp = await loop.create_datagram_endpoint(
+            lambda: DgramRecorder(loop), local_addr=("127.0.0.1", 0))
+        addr = st.get_extra_info("sockname")
+        assert st.sendto(memoryview(bytearray(b"abcdef"))[::2], addr) is None
+        exc = await sp.lost
+        assert isinstance(exc, BufferError)
+        assert contexts[-1]["message"] == "Fatal write error on datagram transport"
+
+    run_until(loop, main())

@@ -579,6 +579,142 @@ def test_buffered_protocol_empty_buffer_is_fatal(loop, run_until):
     assert contexts[0]["message"] == "Fatal error: protocol.get_buffer() call failed."
 
 
+@pytest.mark.parametrize("value", [b"abc", (1, 2, 3)], ids=["bytes", "tuple"])
+def test_buffered_protocol_read_only_buffer_is_fatal(loop, run_until, value):
+    # asyncio's sock.recv_into(buf) refuses it: a fatal read error.
+    contexts = []
+    loop.set_exception_handler(lambda lp, ctx: contexts.append(ctx))
+
+    class ReadOnly(asyncio.BufferedProtocol):
+        def connection_made(self, transport):
+            self.transport = transport
+            self.lost = loop.create_future()
+
+        def get_buffer(self, sizehint):
+            return value
+
+        def buffer_updated(self, nbytes):
+            pass
+
+        def connection_lost(self, exc):
+            self.lost.set_result(exc)
+
+    async def main():
+        srv, cli, server = await tcp_pair(loop, ReadOnly)
+        cli.transport.write(b"x")
+        exc = await srv.lost
+        await close_all(server, cli)
+        return exc
+
+    exc = run_until(loop, main())
+    assert isinstance(exc, TypeError)
+    assert str(exc) == ("recv_into() argument 1 must be read-write bytes-like "
+                        f"object, not {type(value).__name__}")
+    assert contexts[0]["message"] == "Fatal read error on socket transport"
+
+
+def strided():
+    """A memoryview with no contiguous buffer (b"ace")."""
+    return memoryview(bytearray(b"abcdef"))[::2]
+
+
+async def fails_with_buffer_error(cli, contexts):
+    exc = await cli.done
+    assert isinstance(exc, BufferError)
+    assert contexts[-1]["message"] == "Fatal write error on socket transport"
+    assert cli.transport.is_closing()
+
+
+def test_write_of_a_strided_memoryview_fails_the_transport(loop, run_until):
+    # asyncio hands it to sock.send(), which raises: the transport fails
+    # through its fatal-error path, not the caller.
+    contexts = []
+    loop.set_exception_handler(lambda lp, ctx: contexts.append(ctx))
+
+    async def main():
+        srv, cli, server = await tcp_pair(loop)
+        assert cli.transport.write(strided()) is None
+        await fails_with_buffer_error(cli, contexts)
+        await close_all(server, srv)
+
+    run_until(loop, main())
+
+
+def test_strided_memoryview_written_behind_pending_data(loop, run_until):
+    # 3.11 extends its bytearray buffer with it, which refuses it; 3.12+
+    # keeps the memoryview, whose send fails the transport.
+    contexts = []
+    loop.set_exception_handler(lambda lp, ctx: contexts.append(ctx))
+
+    async def main():
+        srv, cli, server = await tcp_pair(loop)
+        srv.transport.pause_reading()
+        sent = 0
+        while cli.transport.get_write_buffer_size() == 0:
+            cli.transport.write(b"x" * 65536)
+            sent += 65536
+        if PY312:
+            cli.transport.write(strided())
+        else:
+            with pytest.raises(TypeError,
+                               match="can't set bytearray slice from memoryview"):
+                cli.transport.write(strided())
+            cli.transport.write(b"ace")
+        srv.transport.resume_reading()
+        if PY312:
+            await fails_with_buffer_error(cli, contexts)
+        else:
+            assert (await srv.wait_for_bytes(sent + 3))[sent:] == b"ace"
+        await close_all(server, srv, cli)
+
+    run_until(loop, main())
+
+
+def test_writelines_of_a_strided_memoryview(loop, run_until):
+    contexts = []
+    loop.set_exception_handler(lambda lp, ctx: contexts.append(ctx))
+
+    async def main():
+        srv, cli, server = await tcp_pair(loop)
+        if PY312:  # a memoryview of each item, sent with sendmsg(): fails
+            assert cli.transport.writelines([b"x", strided()]) is None
+            await fails_with_buffer_error(cli, contexts)
+        else:  # write(b"".join(...)): the join refuses it
+            with pytest.raises(TypeError, match="sequence item 1: expected a "
+                               "bytes-like object, memoryview found"):
+                cli.transport.writelines([b"x", strided()])
+            assert not cli.transport.is_closing()
+        await close_all(server, srv, cli)
+
+    run_until(loop, main())
+
+
+def test_writelines_bad_arguments(loop, run_until):
+    async def main():
+        srv, cli, server = await tcp_pair(loop)
+        t = cli.transport
+        if PY312:
+            assert t.writelines(None) is None  # "if not list_of_data"
+            assert t.writelines([]) is None
+            with pytest.raises(TypeError, match="'int' object is not iterable"):
+                t.writelines(5)
+            with pytest.raises(TypeError, match="memoryview: a bytes-like "
+                               "object is required, not 'str'"):
+                t.writelines(["s"])
+        else:
+            with pytest.raises(TypeError, match="can only join an iterable"):
+                t.writelines(None)
+            with pytest.raises(TypeError, match="sequence item 0: expected a "
+                               "bytes-like object, str found"):
+                t.writelines(["s"])
+        assert not t.is_closing()
+        t.writelines(iter([b"o", b"k"]))
+        assert await srv.wait_for_bytes(2) == b"ok"
+        await close_all(server, srv, cli)
+
+    run_until(loop, main())
+
+
 def test_set_protocol_switches_callbacks(loop, run_until):
     async def main():
         srv, cli, server = await tcp_pair(loop)

@@ -184,6 +184,10 @@ cl_err_chain(PyObject *prev)
 /* A stream transport's buffer holds what write() was given, to be sent
  * later (3.12); 3.11 copies it into a bytearray. */
 #define CL_STREAM_BUFFERS_VIEWS CL_PY312
+/* asyncio.iscoroutine(), which Task's constructor asks, takes any
+ * generator as a coroutine before 3.12 (types.GeneratorType is among its
+ * coroutine types); from 3.12 none, not even a @types.coroutine one. */
+#define CL_GENERATORS_ARE_COROUTINES (!CL_PY312)
 /* Datagram transports send empty datagrams (3.12); 3.11 drops them. */
 #define CL_DGRAM_SENDS_EMPTY CL_PY312
 /* A datagram transport's write buffer size counts 8 header bytes for each

@@ -33,36 +33,17 @@ store_name(TaskObject *task, PyObject *name)
     Py_XSETREF(td->name, name);
 }
 
-/* Generators are accepted when types.coroutine marked them. */
-static int
-is_iterable_coroutine(PyObject *gen)
-{
-    PyObject *code = PyObject_GetAttrString(gen, "gi_code");
-    if (code == NULL) {
-        return -1;
-    }
-    PyObject *flags = PyObject_GetAttrString(code, "co_flags");
-    Py_DECREF(code);
-    if (flags == NULL) {
-        return -1;
-    }
-    long f = PyLong_AsLong(flags);
-    Py_DECREF(flags);
-    if (f == -1 && PyErr_Occurred()) {
-        return -1;
-    }
-    return (f & CO_ITERABLE_COROUTINE) != 0;
-}
-
 static int
 is_coroutine(cl_state *st, PyObject *coro)
 {
     if (CL_LIKELY(PyCoro_CheckExact(coro))) {
         return 1;
     }
+#if CL_GENERATORS_ARE_COROUTINES
     if (PyGen_CheckExact(coro)) {
-        return is_iterable_coroutine(coro);
+        return 1;
     }
+#endif
     PyObject *res = PyObject_CallOneArg(st->iscoroutine, coro);
     if (res == NULL) {
         return -1;

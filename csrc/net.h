@@ -21,7 +21,7 @@
     X(resume_writing) X(datagram_received) X(error_received) X(debug)       \
     X(warning) X(_attach) X(_detach) X(transport) X(protocol) X(socket)     \
     X(sockname) X(peername) X(message) X(exception) X(is_closing)           \
-    X(call_exception_handler)
+    X(call_exception_handler) X(sendmsg)
 
 typedef struct cl_net_state {
     PyTypeObject *SockOpType;

@@ -17,6 +17,7 @@
 #include <sys/uio.h>
 
 #include "common.h"
+#include "sockcall.h"
 #include "loop_io.h"
 #include "stream.h"
 #include "transport.h"
@@ -125,6 +126,9 @@ static ssize_t
 recv_bytes(TransportObject *t, LoopObject *loop, PyObject **data)
 {
     *data = NULL;
+    if (t->sock_calls) {
+        return cl_sockcall_recv(t->ns, t->sock, CL_READ_BUFSIZE, data);
+    }
     if (t->direct_reads > 0) {
         t->direct_reads--;
         ssize_t n = recv_direct(t, data);
@@ -237,7 +241,9 @@ read_buffered(TransportObject *t, LoopObject *loop)
         Py_DECREF(proto);
         return rc;
     }
-    ssize_t n = recv_some(t->fd, view.buf, (size_t)view.len);
+    ssize_t n = t->sock_calls
+                    ? cl_sockcall_recv_into(t->ns, t->sock, view.obj)
+                    : recv_some(t->fd, view.buf, (size_t)view.len);
     PyBuffer_Release(&view);
     if (n == -2) {
         rc = 0;
@@ -303,7 +309,7 @@ consume(TransportObject *t, Py_ssize_t n)
 /* send() or sendmsg() with EINTR retried: bytes sent, -2 would block, -1
  * OSError. */
 static ssize_t
-send_iov(int fd, struct iovec *iov, int cnt)
+send_iov_fd(int fd, struct iovec *iov, int cnt)
 {
     struct msghdr msg = {0};
     msg.msg_iov = iov;
@@ -329,6 +335,17 @@ send_iov(int fd, struct iovec *iov, int cnt)
     return n;
 }
 
+/* What the transport sends with: its fd, or its socket's own send() or
+ * sendmsg() (use_sendmsg: the one asyncio's method calls). */
+static ssize_t
+send_iov(TransportObject *t, struct iovec *iov, int cnt, int use_sendmsg)
+{
+    if (t->sock_calls) {
+        return cl_sockcall_send(t->ns, t->sock, iov, cnt, use_sendmsg);
+    }
+    return send_iov_fd(t->fd, iov, cnt);
+}
+
 /* Sends what the queue holds: 1 all sent, 0 some left, -1 error. */
 static int
 flush(TransportObject *t)
@@ -341,7 +358,9 @@ flush(TransportObject *t)
         iov[cnt].iov_len = (size_t)(PyBytes_GET_SIZE(e->data) - e->off);
         cnt++;
     }
-    ssize_t n = send_iov(t->fd, iov, cnt);
+    /* asyncio's _write_ready: sendmsg() of the buffer (3.12), send() of
+     * its bytearray (3.11). */
+    ssize_t n = send_iov(t, iov, cnt, CL_STREAM_BUFFERS_VIEWS);
     if (n == -1) {
         return -1;
     }
@@ -507,7 +526,7 @@ Stream_write(TransportObject *t, PyObject *data)
     Py_ssize_t sent = 0;
     if (t->wq.len == 0) {
         struct iovec iov = {view.buf, (size_t)view.len};
-        ssize_t n = send_iov(t->fd, &iov, 1);
+        ssize_t n = send_iov(t, &iov, 1, 0);
         if (n == -1) {
             if (cl_err_is_fatal()
                 || cl_transport_fatal_error(
@@ -651,7 +670,9 @@ send_list(TransportObject *t, buffer_list *bl, Py_ssize_t *idx,
     }
     *idx = 0;
     *off = 0;
-    ssize_t n = cnt ? send_iov(t->fd, iov, cnt) : 0;
+    /* 3.12's writelines goes through _write_ready (sendmsg), 3.11's is a
+     * write() of the joined data (send). */
+    ssize_t n = cnt ? send_iov(t, iov, cnt, CL_HAS_OWN_WRITELINES) : 0;
     if (n == -1) {
         return -1;
     }
@@ -820,7 +841,10 @@ cl_stream_create(LoopObject *loop, PyObject *sock, PyObject *protocol,
     }
     t->read_fn = stream_read_ready;
     t->write_fn = stream_write_ready;
-    if (cl_transport_setup(t, loop, sock, protocol, extra, server, context) < 0
+    int overrides = cl_sockcall_overrides(loop->state->net, sock);
+    t->sock_calls = overrides > 0;
+    if (overrides < 0
+        || cl_transport_setup(t, loop, sock, protocol, extra, server, context) < 0
         || set_protocol(t, protocol) < 0
         || cl_transport_start(t, waiter) < 0) {
         /* The caller still owns the socket: no unclosed-transport warning. */

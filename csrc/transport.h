@@ -82,6 +82,9 @@ typedef struct TransportObject {
     char connected;          /* datagram: has a peer (send, not sendto) */
     char owns_fd;            /* recorded as the fd's owner in the loop */
     char direct_reads;       /* stream.c: reads left in direct mode */
+    char sock_calls;         /* stream.c: I/O through the socket object's
+                                methods, which its class overrides
+                                (sockcall.h) */
 } TransportObject;
 
 /* Sets t up as asyncio's _SelectorTransport.__init__ does (extra info,

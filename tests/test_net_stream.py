@@ -1340,3 +1340,112 @@ def test_transport_methods_can_be_patched_on_the_instance(loop, run_until):
         await close_all(server, srv, cli)
 
     run_until(loop, main())
+
+
+class CountingSocket(socket.socket):
+    """A socket.socket whose I/O methods count their calls (websockets'
+    test_explicit_socket does this)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.calls = {}
+
+    def _count(self, name):
+        self.calls[name] = self.calls.get(name, 0) + 1
+
+    def recv(self, *args):
+        self._count("recv")
+        return super().recv(*args)
+
+    def recv_into(self, *args):
+        self._count("recv_into")
+        return super().recv_into(*args)
+
+    def send(self, *args):
+        self._count("send")
+        return super().send(*args)
+
+    def sendmsg(self, *args):
+        self._count("sendmsg")
+        return super().sendmsg(*args)
+
+
+class Collector(asyncio.BufferedProtocol):
+    def __init__(self, loop):
+        self.data = bytearray()
+        self.buf = bytearray(4096)
+        self.lost = loop.create_future()
+
+    def connection_made(self, transport):
+        self.transport = transport
+
+    def get_buffer(self, sizehint):
+        return self.buf
+
+    def buffer_updated(self, nbytes):
+        self.data += self.buf[:nbytes]
+
+    def connection_lost(self, exc):
+        self.lost.set_result(exc)
+
+
+@pytest.mark.parametrize("buffered", [False, True], ids=["protocol", "buffered"])
+def test_a_socket_subclass_overriding_io_gets_its_methods_called(
+        loop, run_until, buffered):
+    # asyncio's transport calls self._sock.recv/recv_into/send/sendmsg.
+    async def main():
+        a, b = socket.socketpair()
+        mine = CountingSocket(fileno=a.detach())
+        mine.setblocking(False)
+        factory = (lambda: Collector(loop)) if buffered else (lambda: Recorder(loop))
+        t, proto = await loop.create_connection(factory, sock=mine)
+        b.setblocking(False)
+        b.sendall(b"ping")
+        while len(proto.data) < 4:
+            await asyncio.sleep(0.001)
+        assert proto.data == b"ping"
+        assert mine.calls.get("recv_into" if buffered else "recv", 0) >= 1
+        t.write(b"pong")
+        await asyncio.sleep(0.01)
+        assert b.recv(100) == b"pong"
+        assert mine.calls["send"] == 1
+        # Behind pending data, writes wait for _write_ready: sendmsg() of
+        # the buffer from 3.12, send() of it on 3.11.
+        sends = dict(mine.calls)
+        big = b"x" * (8 * 1024 * 1024)
+        t.write(big)
+        t.write(b"tail")
+        got = bytearray()
+        while len(got) < len(big) + 4:
+            try:
+                got += b.recv(1 << 20)
+            except BlockingIOError:
+                await asyncio.sleep(0.001)
+        assert got.endswith(b"tail") and len(got) == len(big) + 4
+        later = "sendmsg" if PY312 else "send"
+        assert mine.calls.get(later, 0) > sends.get(later, 0)
+        t.close()
+        await (proto.lost if buffered else proto.done)
+        b.close()
+
+    run_until(loop, main())
+
+
+def test_plain_socket_subclass_keeps_the_fast_path(loop, run_until):
+    # A subclass that overrides no I/O method is read and written as any
+    # socket: nothing to observe but that it works.
+    class Tagged(socket.socket):
+        pass
+
+    async def main():
+        a, b = socket.socketpair()
+        mine = Tagged(fileno=a.detach())
+        mine.setblocking(False)
+        t, proto = await loop.create_connection(lambda: Recorder(loop), sock=mine)
+        b.sendall(b"hi")
+        assert await proto.wait_for_bytes(2) == b"hi"
+        t.close()
+        await proto.done
+        b.close()
+
+    run_until(loop, main())

@@ -138,8 +138,12 @@ add_watch(LoopObject *self, int fd, unsigned which, PyObject *obj,
         Py_DECREF(obj);
         return -1;
     }
-    unsigned mask = cl_poller_get(&self->poller, fd) | which;
-    if (cl_poller_set(&self->poller, fd, mask) < 0) {
+    /* Replacing a watcher re-registers the fd (one epoll_ctl): if the old
+     * one's fd was closed and its number reused, the new file's events
+     * would be lost otherwise (asyncio loses them; uvloop does not). */
+    unsigned mask = cl_poller_get(&self->poller, fd);
+    if (((mask & which) ? cl_poller_rearm(&self->poller, fd)
+                        : cl_poller_set(&self->poller, fd, mask | which)) < 0) {
         Py_DECREF(obj);
         PyErr_SetFromErrno(PyExc_OSError);
         return -1;

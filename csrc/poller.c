@@ -174,6 +174,13 @@ cl_poller_set(cl_poller *p, int fd, unsigned mask)
     return 0;
 }
 
+int
+cl_poller_rearm(cl_poller *p, int fd)
+{
+    unsigned mask = cl_poller_get(p, fd);
+    return mask == 0 ? 0 : apply_change(p, fd, mask, mask);
+}
+
 /* Lets one wait return more events when the last one filled the array. */
 static void
 maybe_grow_events(cl_poller *p, int n)

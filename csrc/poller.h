@@ -39,6 +39,11 @@ void cl_poller_close(cl_poller *p);
  * the kernel forgot because the fd was closed is re-added transparently. */
 int cl_poller_set(cl_poller *p, int fd, unsigned mask);
 
+/* Registers fd's current mask with the kernel again: an fd closed while
+ * watched and whose number a new file reuses is unknown to epoll, though
+ * the mask says it is watched. 0, or -1 with errno. */
+int cl_poller_rearm(cl_poller *p, int fd);
+
 /* 0 if fd is an open descriptor, else -1 with errno EBADF. */
 int cl_poller_check_fd(int fd);
 

@@ -1,5 +1,6 @@
 """add_reader / remove_reader / add_writer / remove_writer on sockets, pipes and files."""
 
+import asyncio
 import errno
 import gc
 import os
@@ -555,3 +556,28 @@ def test_private_add_reader_takes_a_context_from_315(loop, run_until):
     finally:
         r.close()
         w.close()
+
+
+@pytest.mark.cloop_only
+def test_reader_replaced_on_a_reused_fd_number_gets_events(loop, run_until):
+    # The old socket is closed without remove_reader, and a new one gets its
+    # number: replacing the reader registers the new file. (asyncio's
+    # selector thinks the fd registered and waits forever; uvloop delivers.)
+    old, peer = socket.socketpair()
+    fd = old.fileno()
+    loop.add_reader(fd, print)
+    old.close()
+    peer.close()
+    a, b = socket.socketpair()
+    if a.fileno() != fd:  # the lowest free number: fd, unless taken meanwhile
+        a, b = b, a
+    assert a.fileno() == fd
+    try:
+        fut = loop.create_future()
+        loop.add_reader(a, lambda: fut.done() or fut.set_result(a.recv(10)))
+        b.send(b"new")
+        assert run_until(loop, asyncio.wait_for(fut, 5)) == b"new"
+        assert loop.remove_reader(a) is True
+    finally:
+        a.close()
+        b.close()

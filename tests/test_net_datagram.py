@@ -285,3 +285,27 @@ def test_sendto_of_a_strided_memoryview_fails_the_transport(loop, run_until):
         assert contexts[-1]["message"] == "Fatal write error on datagram transport"
 
     run_until(loop, main())
+
+
+def test_sendto_without_address_on_an_unnamed_unix_pair(loop, run_until):
+    # A socketpair's peer name is '' (falsy): asyncio, every version so
+    # far, calls sock.sendto(data, None), whose TypeError fails the
+    # transport. cloop does as asyncio does (uvloop sends the datagram);
+    # this pins it, so a change in CPython shows up here.
+    contexts = []
+    loop.set_exception_handler(lambda lp, ctx: contexts.append(ctx))
+    a, b = socket.socketpair(socket.AF_UNIX, socket.SOCK_DGRAM)
+
+    async def main():
+        t, p = await loop.create_datagram_endpoint(
+            lambda: DgramRecorder(loop), sock=a)
+        assert t.get_extra_info("peername") == ""
+        t.sendto(b"x")
+        exc = await p.lost
+        assert isinstance(exc, TypeError)
+        assert contexts[-1]["message"] == "Fatal write error on datagram transport"
+
+    try:
+        run_until(loop, main())
+    finally:
+        b.close()

@@ -11,6 +11,12 @@ if [ ! -x "$venv/bin/python" ]; then
 fi
 "$venv/bin/python" -m pip install -q --disable-pip-version-check \
     -r requirements-dev.txt >&2
+# anyio's test suite (tests/test_anyio_suite.py) runs from the sdist of the
+# installed anyio, kept in the venv (fetched once per anyio version).
+anyio_ver="$("$venv/bin/python" -c 'import importlib.metadata as m; print(m.version("anyio"))')"
+[ -f "$venv/sdists/anyio-$anyio_ver.tar.gz" ] \
+    || "$venv/bin/python" -m pip download -q --disable-pip-version-check \
+        --no-deps --no-binary :all: -d "$venv/sdists" "anyio==$anyio_ver" >&2
 CLOOP_WERROR=1 "$venv/bin/python" -m pip install -q --disable-pip-version-check \
     --no-build-isolation -e . >&2
 echo "$PWD/$venv/bin/python"

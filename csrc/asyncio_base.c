@@ -119,6 +119,18 @@ find_debug_offsets(cl_state *st, PyObject *mod)
     }
 }
 
+/* A builtin function's C entry point if it is a plain METH_FASTCALL one
+ * (argument clinic's positional-only functions are), else NULL. */
+static PyObject *(*fastcall_entry(PyObject *func))(PyObject *, PyObject *const *,
+                                                  Py_ssize_t)
+{
+    if (!PyCFunction_Check(func) || PyCFunction_GetFlags(func) != METH_FASTCALL) {
+        return NULL;
+    }
+    return (PyObject * (*)(PyObject *, PyObject *const *, Py_ssize_t))(
+        void (*)(void))PyCFunction_GetFunction(func);
+}
+
 static int
 import_call_graph(cl_state *st, PyObject *mod)
 {
@@ -127,6 +139,14 @@ import_call_graph(cl_state *st, PyObject *mod)
         PyObject_GetAttrString(mod, "future_discard_from_awaited_by");
     if (st->awaited_by_add == NULL || st->awaited_by_discard == NULL) {
         return -1;
+    }
+    st->awaited_by_add_fn = fastcall_entry(st->awaited_by_add);
+    st->awaited_by_discard_fn = fastcall_entry(st->awaited_by_discard);
+    if (st->awaited_by_add_fn != NULL && st->awaited_by_discard_fn != NULL) {
+        st->awaited_by_self = PyCFunction_GetSelf(st->awaited_by_add);
+    }
+    else {
+        st->awaited_by_add_fn = st->awaited_by_discard_fn = NULL;
     }
     find_debug_offsets(st, mod);
     return 0;

@@ -43,6 +43,14 @@ typedef struct cl_state {
     PyObject *awaited_by_add;         /* _asyncio.future_add_to_awaited_by
                                          (3.14+), or NULL */
     PyObject *awaited_by_discard;     /* ..._discard_from_awaited_by */
+    /* Their C entry points (METH_FASTCALL, with the _asyncio module as
+     * self, borrowed: the functions hold it), called directly on the hot
+     * path of every await; NULL where they are not plain FASTCALL
+     * functions, and then called through vectorcall. */
+    PyObject *(*awaited_by_add_fn)(PyObject *, PyObject *const *, Py_ssize_t);
+    PyObject *(*awaited_by_discard_fn)(PyObject *, PyObject *const *,
+                                       Py_ssize_t);
+    PyObject *awaited_by_self;
     PyTypeObject *FutureType;
     PyTypeObject *FutureIterType;
     PyTypeObject *TaskType;

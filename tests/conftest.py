@@ -13,6 +13,7 @@ import asyncio
 import gc
 import importlib
 import os
+import signal
 import subprocess
 import sys
 
@@ -185,6 +186,21 @@ def run_forever_guarded():
         return not fired
 
     return run_forever_guarded
+
+
+def exit_status(rc):
+    """A child's return code in words, for failure messages."""
+    if rc < 0:
+        try:
+            return f"killed by {signal.Signals(-rc).name}"
+        except ValueError:
+            return f"killed by signal {-rc}"
+    return f"exit status {rc}"
+
+
+def tail(output, n=40):
+    """The last n lines of a child's output, for failure messages."""
+    return "\n".join(output.splitlines()[-n:])
 
 
 def subprocess_env(extra=None, drop=()):

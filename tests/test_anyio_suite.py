@@ -44,7 +44,6 @@ import importlib.util
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tarfile
@@ -55,7 +54,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import import_cloop, subprocess_env
+from conftest import exit_status, import_cloop, subprocess_env, tail
 
 pytestmark = pytest.mark.cloop_only
 
@@ -280,19 +279,6 @@ def short_tmp():
     path = Path(tempfile.mkdtemp(prefix="cloop-anyio-"))
     yield path
     shutil.rmtree(path, ignore_errors=True)
-
-
-def exit_status(rc):
-    if rc < 0:
-        try:
-            return f"killed by {signal.Signals(-rc).name}"
-        except ValueError:
-            return f"killed by signal {-rc}"
-    return f"exit status {rc}"
-
-
-def tail(output, n=40):
-    return "\n".join(output.splitlines()[-n:])
 
 
 def anyio_suite(tmp_path):

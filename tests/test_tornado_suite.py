@@ -26,7 +26,6 @@ it is never skipped.
 import faulthandler
 import json
 import re
-import signal
 import subprocess
 import sys
 import textwrap
@@ -34,7 +33,7 @@ import time
 
 import pytest
 
-from conftest import import_cloop, subprocess_env
+from conftest import exit_status, import_cloop, subprocess_env, tail
 
 pytestmark = pytest.mark.cloop_only
 
@@ -118,19 +117,6 @@ def failures(output):
             end += 1
         add(test, "\n".join(lines[i - 1:end]).rstrip())
     return found
-
-
-def exit_status(rc):
-    if rc < 0:
-        try:
-            return f"killed by {signal.Signals(-rc).name}"
-        except ValueError:
-            return f"killed by signal {-rc}"
-    return f"exit status {rc}"
-
-
-def tail(output, n=40):
-    return "\n".join(output.splitlines()[-n:])
 
 
 def run_suite(tmp_path, impl):

@@ -26,6 +26,12 @@ cl_sockcall_overrides(cl_net_state *ns, PyObject *sock)
     if ((PyObject *)Py_TYPE(sock) == ns->socket_type) {
         return 0;
     }
+    /* Only socket.socket's subclasses: anything else (a mock, a wrapper)
+     * goes by its fileno(), as before. */
+    int sub = PyObject_IsSubclass((PyObject *)Py_TYPE(sock), ns->socket_type);
+    if (sub <= 0) {
+        return sub;
+    }
     PyObject *names[] = {ns->str_recv, ns->str_recv_into, ns->str_send,
                          ns->str_sendmsg};
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {

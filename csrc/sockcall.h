@@ -17,8 +17,9 @@
 
 #include "net.h"
 
-/* 1 if sock's class overrides recv, recv_into, send or sendmsg of
- * socket.socket, 0 if not (always for socket.socket itself), -1 on error. */
+/* 1 if sock's class is a subclass of socket.socket that overrides recv,
+ * recv_into, send or sendmsg, 0 if not (socket.socket itself, and objects
+ * of other classes), -1 on error. */
 int cl_sockcall_overrides(cl_net_state *ns, PyObject *sock);
 
 /* sock.recv(size), into *data (a new bytes, when the count is > 0). */

@@ -17,6 +17,12 @@ anyio_ver="$("$venv/bin/python" -c 'import importlib.metadata as m; print(m.vers
 [ -f "$venv/sdists/anyio-$anyio_ver.tar.gz" ] \
     || "$venv/bin/python" -m pip download -q --disable-pip-version-check \
         --no-deps --no-binary :all: -d "$venv/sdists" "anyio==$anyio_ver" >&2
+# aiohttp's own tests (tests/test_aiohttp_suite.py) run from the sdist of the
+# installed aiohttp, kept in the venv (fetched once per aiohttp version).
+aiohttp_ver="$("$venv/bin/python" -c 'import importlib.metadata as m; print(m.version("aiohttp"))')"
+[ -f "$venv/sdists/aiohttp-$aiohttp_ver.tar.gz" ] \
+    || "$venv/bin/python" -m pip download -q --disable-pip-version-check \
+        --no-deps --no-binary :all: -d "$venv/sdists" "aiohttp==$aiohttp_ver" >&2
 CLOOP_WERROR=1 "$venv/bin/python" -m pip install -q --disable-pip-version-check \
     --no-build-isolation -e . >&2
 echo "$PWD/$venv/bin/python"

@@ -10,12 +10,18 @@ is never skipped.
 """
 
 import asyncio
+import faulthandler
 import gc
 import importlib
+import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
+import time
+from pathlib import Path
 
 import pytest
 
@@ -242,3 +248,95 @@ def run_python(tmp_path):
         )
 
     return run_python
+
+
+@pytest.fixture
+def no_faulthandler_watchdog():
+    """For a test that runs another project's suite in subprocesses:
+    pytest.ini's faulthandler_timeout (60 s) is shorter than the runs and
+    would only dump this process's stack, which waits in subprocess.run;
+    the runs' own timeout guards them instead."""
+    faulthandler.cancel_dump_traceback_later()
+
+
+@pytest.fixture
+def short_tmp():
+    """A short directory for a child suite's --basetemp: its tests put
+    AF_UNIX sockets under it, and their paths must stay under 108 bytes."""
+    path = Path(tempfile.mkdtemp(prefix="cloop-suite-"))
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def outcomes(report_file):
+    """{node id: (outcome, [messages])} from the plugin's report; a test is
+    failed when any of its phases failed. Also the run's events."""
+    tests, events = {}, {}
+    for line in report_file.read_text().splitlines():
+        entry = json.loads(line)
+        if entry["event"] != "report":
+            events[entry["event"]] = entry
+            continue
+        outcome, messages = tests.get(entry["nodeid"], (None, []))
+        if entry["outcome"] == "failed":
+            outcome = "failed"
+            messages.append(f"{entry['when']}: {entry['message']}")
+        elif outcome != "failed" and (entry["outcome"] != "passed"
+                                      or outcome is None):
+            outcome = entry["outcome"]
+        tests[entry["nodeid"]] = (outcome, messages)
+    return tests, events
+
+
+def failing(run):
+    return {t for t, (outcome, _) in run["tests"].items() if outcome == "failed"}
+
+
+def run_pytest_child(label, cmd, root, env, report_file, probe_file, timeout):
+    """Runs another project's pytest suite (cmd, in root, with env added),
+    whose report plugin writes report_file and whose probe writes
+    probe_file; fails the test if it runs past timeout seconds or ends
+    other than with pytest's 0 or 1. The run as a dict."""
+    start = time.monotonic()
+    try:
+        proc = subprocess.run(
+            cmd, cwd=str(root), capture_output=True, text=True,
+            timeout=timeout, stdin=subprocess.DEVNULL,
+            env=subprocess_env(env, drop=("PYTEST_ADDOPTS", "PYTEST_PLUGINS")))
+    except subprocess.TimeoutExpired as exc:
+        out = (exc.stdout or b"") + (exc.stderr or b"")
+        if isinstance(out, bytes):
+            out = out.decode(errors="replace")
+        pytest.fail(f"{label}: {' '.join(cmd)} still running after "
+                    f"{timeout}s (killed); its output ends:\n"
+                    f"{tail(out, 80)}", pytrace=False)
+    elapsed = time.monotonic() - start
+    output = proc.stdout + proc.stderr
+    tests, events = (outcomes(report_file) if report_file.exists()
+                     else ({}, {}))
+    if "finished" not in events or proc.returncode not in (0, 1):
+        pytest.fail(f"{label}: {' '.join(cmd)} ended "
+                    f"({exit_status(proc.returncode)}) "
+                    f"{'after' if 'finished' in events else 'before'} its "
+                    f"session finished; its output ends:\n{tail(output, 80)}",
+                    pytrace=False)
+    probe = ([json.loads(line) for line in probe_file.read_text().splitlines()]
+             if probe_file.exists() else [])
+    return {
+        "label": label,
+        "cmd": " ".join(cmd),
+        "rc": proc.returncode,
+        "output": output,
+        "tests": tests,
+        "collected": events["collected"]["count"],
+        "probe": probe,
+        "seconds": elapsed,
+    }
+
+
+def describe(run, tests):
+    return "\n".join(
+        f"  {t}\n    {run['tests'].get(t, ('not run', []))[0]}: "
+        + "\n    ".join(m.replace("\n", "\n      ")
+                        for m in run["tests"].get(t, (None, []))[1])
+        for t in sorted(tests))

@@ -50,23 +50,17 @@ without them the test fails, it is never skipped.
 """
 
 import configparser
-import faulthandler
 import importlib.metadata
 import importlib.util
-import json
 import os
-import shutil
-import subprocess
 import sys
 import tarfile
-import tempfile
 import textwrap
-import time
 from pathlib import Path
 
 import pytest
 
-from conftest import exit_status, import_cloop, subprocess_env, tail
+from conftest import describe, failing, import_cloop, run_pytest_child, tail
 
 pytestmark = pytest.mark.cloop_only
 
@@ -225,23 +219,6 @@ PROBE_SOURCE = textwrap.dedent(
     """)
 
 
-@pytest.fixture
-def no_faulthandler_watchdog():
-    """pytest.ini's faulthandler_timeout (60 s) is shorter than the two runs
-    and would only dump this process's stack, which waits in
-    subprocess.run: RUN_TIMEOUT guards each run instead."""
-    faulthandler.cancel_dump_traceback_later()
-
-
-@pytest.fixture
-def short_tmp():
-    """A short directory for the runs' --basetemp: aiohttp's tests put
-    AF_UNIX sockets under it, and their paths must stay under 108 bytes."""
-    path = Path(tempfile.mkdtemp(prefix="cloop-aiohttp-"))
-    yield path
-    shutil.rmtree(path, ignore_errors=True)
-
-
 def importable(category):
     """Whether a warning filter's category ("ResourceWarning",
     "coverage.exceptions.CoverageWarning") can be imported here."""
@@ -306,30 +283,6 @@ def aiohttp_suite(tmp_path):
     return root, version
 
 
-def outcomes(report_file):
-    """{node id: (outcome, [messages])} from the plugin's report; a test is
-    failed when any of its phases failed. Also the run's events."""
-    tests, events = {}, {}
-    for line in report_file.read_text().splitlines():
-        entry = json.loads(line)
-        if entry["event"] != "report":
-            events[entry["event"]] = entry
-            continue
-        outcome, messages = tests.get(entry["nodeid"], (None, []))
-        if entry["outcome"] == "failed":
-            outcome = "failed"
-            messages.append(f"{entry['when']}: {entry['message']}")
-        elif outcome != "failed" and (entry["outcome"] != "passed"
-                                      or outcome is None):
-            outcome = entry["outcome"]
-        tests[entry["nodeid"]] = (outcome, messages)
-    return tests, events
-
-
-def failing(run):
-    return {t for t, (outcome, _) in run["tests"].items() if outcome == "failed"}
-
-
 def run_suite(root, basetemp, impl, only=None):
     label = impl if only is None else f"{impl} (re-run)"
     work = basetemp / (impl if only is None else f"{impl}-rerun")
@@ -350,49 +303,8 @@ def run_suite(root, basetemp, impl, only=None):
     cmd = [sys.executable, *prefix, "-m", "pytest", *plugins,
            "-p", "no:cacheprovider", "-q", f"--basetemp={work / 'tmp'}",
            *(f"tests/{f}" for f in (*FILES, PROBE_FILE))]
-    start = time.monotonic()
-    try:
-        proc = subprocess.run(
-            cmd, cwd=str(root), capture_output=True, text=True,
-            timeout=RUN_TIMEOUT, stdin=subprocess.DEVNULL,
-            env=subprocess_env(env, drop=("PYTEST_ADDOPTS", "PYTEST_PLUGINS")))
-    except subprocess.TimeoutExpired as exc:
-        out = (exc.stdout or b"") + (exc.stderr or b"")
-        if isinstance(out, bytes):
-            out = out.decode(errors="replace")
-        pytest.fail(f"{label}: {' '.join(cmd)} still running after "
-                    f"{RUN_TIMEOUT}s (killed); its output ends:\n"
-                    f"{tail(out, 80)}", pytrace=False)
-    elapsed = time.monotonic() - start
-    output = proc.stdout + proc.stderr
-    tests, events = (outcomes(report_file) if report_file.exists()
-                     else ({}, {}))
-    if "finished" not in events or proc.returncode not in (0, 1):
-        pytest.fail(f"{label}: {' '.join(cmd)} ended "
-                    f"({exit_status(proc.returncode)}) "
-                    f"{'after' if 'finished' in events else 'before'} its "
-                    f"session finished; its output ends:\n{tail(output, 80)}",
-                    pytrace=False)
-    probe = ([json.loads(line) for line in probe_file.read_text().splitlines()]
-             if probe_file.exists() else [])
-    return {
-        "label": label,
-        "cmd": " ".join(cmd),
-        "rc": proc.returncode,
-        "output": output,
-        "tests": tests,
-        "collected": events["collected"]["count"],
-        "probe": probe,
-        "seconds": elapsed,
-    }
-
-
-def describe(run, tests):
-    return "\n".join(
-        f"  {t}\n    {run['tests'].get(t, ('not run', []))[0]}: "
-        + "\n    ".join(m.replace("\n", "\n      ")
-                        for m in run["tests"].get(t, (None, []))[1])
-        for t in sorted(tests))
+    return run_pytest_child(label, cmd, root, env, report_file, probe_file,
+                            RUN_TIMEOUT)
 
 
 def test_aiohttp_suite(tmp_path, short_tmp, no_faulthandler_watchdog):

@@ -340,3 +340,44 @@ def describe(run, tests):
         + "\n    ".join(m.replace("\n", "\n      ")
                         for m in run["tests"].get(t, (None, []))[1])
         for t in sorted(tests))
+
+def hold_to_stock(project, stock, ours, min_tests, rerun):
+    """The comparison of a third-party suite's two runs: both ran the same
+    tests, at least min_tests; nothing fails on cloop that passes on stock
+    asyncio. A test that did in the whole run is tried again on its own on
+    both loops (rerun(impl, only) -> run) and held against cloop only if it
+    fails there again and passes on asyncio; else it is reported as flaky."""
+    assert stock["collected"] >= min_tests, stock["collected"]
+    assert set(ours["tests"]) == set(stock["tests"]), (
+        f"the runs ran different tests: only on cloop "
+        f"{sorted(set(ours['tests']) - set(stock['tests']))[:20]}, only on "
+        f"asyncio {sorted(set(stock['tests']) - set(ours['tests']))[:20]}")
+
+    only_asyncio = sorted(failing(stock) - failing(ours))
+    if only_asyncio:
+        print(f"{len(only_asyncio)} test(s) fail on stock asyncio and pass on "
+              f"cloop:\n" + describe(stock, only_asyncio))
+
+    # Nothing fails on cloop that passes on stock asyncio; a test that did in
+    # the whole run is tried again on its own, on both loops.
+    only_cloop = failing(ours) - failing(stock)
+    if not only_cloop:
+        return
+    again_stock = rerun("asyncio", only_cloop)
+    again_ours = rerun("cloop", only_cloop)
+    held = sorted(t for t in only_cloop
+                  if again_ours["tests"].get(t, ("not run",))[0]
+                  not in ("passed", "skipped", "xfailed")
+                  and t not in failing(again_stock))
+    flaky = sorted(only_cloop - set(held))
+    if flaky:
+        print(f"{len(flaky)} test(s) failed in cloop's run only, but not "
+              f"again on their own (or then failed on asyncio too):\n"
+              + describe(ours, flaky))
+    if held:
+        pytest.fail(
+            f"{len(held)} {project} test(s) fail on cloop and pass on stock "
+            f"asyncio (in the whole run and again on their own):\n"
+            + describe(again_ours, held)
+            + f"\n(failing on both in the whole run: {len(failing(stock))})",
+            pytrace=False)

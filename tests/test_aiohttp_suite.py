@@ -60,7 +60,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import describe, failing, import_cloop, run_pytest_child, tail
+from conftest import (failing, hold_to_stock, import_cloop,
+                      run_pytest_child, tail)
 
 pytestmark = pytest.mark.cloop_only
 
@@ -326,37 +327,6 @@ def test_aiohttp_suite(tmp_path, short_tmp, no_faulthandler_watchdog):
         for what in ("loop", "fixture_loop", "handler_loop", "task"):
             assert run["probe"][0][what].startswith("cloop.") == on_cloop, (
                 run["label"], run["probe"][0])
-    assert stock["collected"] >= MIN_TESTS, stock["collected"]
-    assert set(ours["tests"]) == set(stock["tests"]), (
-        f"the runs ran different tests: only on cloop "
-        f"{sorted(set(ours['tests']) - set(stock['tests']))[:20]}, only on "
-        f"asyncio {sorted(set(stock['tests']) - set(ours['tests']))[:20]}")
-
-    only_asyncio = sorted(failing(stock) - failing(ours))
-    if only_asyncio:
-        print(f"{len(only_asyncio)} test(s) fail on stock asyncio and pass on "
-              f"cloop:\n" + describe(stock, only_asyncio))
-
-    # Nothing fails on cloop that passes on stock asyncio; a test that did in
-    # the whole run is tried again on its own, on both loops.
-    only_cloop = failing(ours) - failing(stock)
-    if not only_cloop:
-        return
-    again_stock = run_suite(root, short_tmp, "asyncio", only=only_cloop)
-    again_ours = run_suite(root, short_tmp, "cloop", only=only_cloop)
-    held = sorted(t for t in only_cloop
-                  if again_ours["tests"].get(t, ("not run",))[0]
-                  not in ("passed", "skipped", "xfailed")
-                  and t not in failing(again_stock))
-    flaky = sorted(only_cloop - set(held))
-    if flaky:
-        print(f"{len(flaky)} test(s) failed in cloop's run only, but not "
-              f"again on their own (or then failed on asyncio too):\n"
-              + describe(ours, flaky))
-    if held:
-        pytest.fail(
-            f"{len(held)} aiohttp test(s) fail on cloop and pass on stock "
-            f"asyncio (in the whole run and again on their own):\n"
-            + describe(again_ours, held)
-            + f"\n(failing on both in the whole run: {len(failing(stock))})",
-            pytrace=False)
+    hold_to_stock("aiohttp", stock, ours, MIN_TESTS,
+                  lambda impl, only: run_suite(root, short_tmp, impl,
+                                               only=only))

@@ -42,6 +42,7 @@ cl_handle_new(PyTypeObject *tp, LoopObject *loop, PyObject *callback,
     h->repr = NULL;
     h->weakreflist = NULL;
     h->when = 0.0;
+    h->when_given = NULL;
     h->cancelled = 0;
     h->scheduled = 0;
     h->own_context = 0;
@@ -80,6 +81,7 @@ Handle_traverse(HandleObject *h, visitproc visit, void *arg)
     Py_VISIT(h->loop);
     Py_VISIT(h->source_traceback);
     Py_VISIT(h->repr);
+    Py_VISIT(h->when_given);
     return 0;
 }
 
@@ -154,6 +156,7 @@ Handle_clear(HandleObject *h)
     Py_CLEAR(h->loop);
     Py_CLEAR(h->source_traceback);
     Py_CLEAR(h->repr);
+    Py_CLEAR(h->when_given);
     return 0;
 }
 
@@ -390,10 +393,19 @@ Handle_run(HandleObject *h, PyObject *unused)
     Py_RETURN_NONE;
 }
 
+/* The deadline as asyncio's TimerHandle keeps it: the object call_at was
+ * given. New reference. */
+static PyObject *
+when_object(HandleObject *h)
+{
+    return h->when_given ? Py_NewRef(h->when_given)
+                         : PyFloat_FromDouble(h->when);
+}
+
 static PyObject *
 TimerHandle_when(HandleObject *h, PyObject *unused)
 {
-    return PyFloat_FromDouble(h->when);
+    return when_object(h);
 }
 
 /* The parts of asyncio's Handle._repr_info, joined as '<...>'. */
@@ -502,7 +514,7 @@ TimerHandle_repr(HandleObject *h)
     if (info == NULL) {
         return NULL;
     }
-    PyObject *when = PyFloat_FromDouble(h->when);
+    PyObject *when = when_object(h);
     PyObject *item = when ? PyUnicode_FromFormat("when=%R", when) : NULL;
     Py_XDECREF(when);
     PyObject *res = NULL;
@@ -564,7 +576,7 @@ TimerHandle_richcompare(HandleObject *a, PyObject *other, int op)
 static Py_hash_t
 TimerHandle_hash(HandleObject *h)
 {
-    PyObject *when = PyFloat_FromDouble(h->when);
+    PyObject *when = when_object(h);
     if (when == NULL) {
         return -1;
     }
@@ -590,7 +602,7 @@ static PyObject *Handle_get_loop(HandleObject *h, void *c) { return get_object_o
 static PyObject *Handle_get_source_tb(HandleObject *h, void *c) { return get_object_or_none(h->source_traceback); }
 static PyObject *Handle_get_repr(HandleObject *h, void *c) { return get_object_or_none(h->repr); }
 static PyObject *Handle_get_cancelled_attr(HandleObject *h, void *c) { return PyBool_FromLong(h->cancelled); }
-static PyObject *TimerHandle_get_when(HandleObject *h, void *c) { return PyFloat_FromDouble(h->when); }
+static PyObject *TimerHandle_get_when(HandleObject *h, void *c) { return when_object(h); }
 static PyObject *TimerHandle_get_scheduled(HandleObject *h, void *c) { return PyBool_FromLong(h->scheduled); }
 
 static PyMethodDef Handle_methods[] = {

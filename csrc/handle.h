@@ -17,6 +17,10 @@ typedef struct {
     PyObject *repr;             /* owned; set when cancelled in debug mode */
     PyObject *weakreflist;
     double when;                /* TimerHandle: the deadline */
+    PyObject *when_given;       /* owned; TimerHandle: the deadline as given
+                                 * when it is not an exact float (an int to
+                                 * call_at), which when() reports as asyncio's
+                                 * does; NULL: the float of `when` */
     char cancelled;
     char scheduled;             /* TimerHandle: still in the loop's heap */
     char own_context;           /* context is the copy made for this handle */

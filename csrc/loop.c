@@ -307,8 +307,11 @@ Loop_call_soon_threadsafe(LoopObject *self, PyObject *const *args,
     return h;
 }
 
+/* A timer due at `when`; `given` (borrowed, may be NULL) is the deadline
+ * object to report from when() when it is not an exact float. */
 static PyObject *
-schedule_timer(LoopObject *self, double when, call_spec *spec)
+schedule_timer(LoopObject *self, double when, PyObject *given,
+               call_spec *spec)
 {
     HandleObject *t = cl_handle_new(self->state->TimerHandleType, self,
                                     spec->callback, spec->args, spec->nargs,
@@ -316,8 +319,9 @@ schedule_timer(LoopObject *self, double when, call_spec *spec)
     if (t == NULL) {
         return NULL;
     }
-    cl_handle_hide_from_gc(t);
     t->when = when;
+    t->when_given = Py_XNewRef(given);
+    cl_handle_hide_from_gc(t);
     /* A NaN deadline (when() still reports it) goes first: it compares
      * false with everything, and asyncio acts on it once it is the earliest
      * timer it looks at (3.11, 3.12: due at once; 3.13+: its selector
@@ -336,13 +340,13 @@ schedule_timer(LoopObject *self, double when, call_spec *spec)
 }
 
 static PyObject *
-call_at_impl(LoopObject *self, double when, call_spec *spec)
+call_at_impl(LoopObject *self, double when, PyObject *given, call_spec *spec)
 {
     if (cl_loop_check_closed(self) < 0
         || (self->debug && debug_checks(self, spec->callback, "call_at", 1) < 0)) {
         return NULL;
     }
-    return schedule_timer(self, when, spec);
+    return schedule_timer(self, when, given, spec);
 }
 
 static PyObject *
@@ -366,33 +370,55 @@ Loop_call_at(LoopObject *self, PyObject *const *args, Py_ssize_t nargs,
     if (when == -1.0 && PyErr_Occurred()) {
         return NULL;
     }
-    return call_at_impl(self, when, &spec);
+    return call_at_impl(self, when,
+                        PyFloat_CheckExact(args[0]) ? NULL : args[0], &spec);
 }
 
-/* now + delay with Python's semantics (and its error for a bad delay). */
-static int
-deadline_after(LoopObject *self, PyObject *delay, double *when)
+/* The loop's time() as an object: a float of the clock unless time() is
+ * replaced, then whatever it returns. New reference. */
+static PyObject *
+loop_now_object(LoopObject *self)
 {
-    double now;
-    if (loop_now(self, &now) < 0) {
-        return -1;
+    if (!self->time_hooked) {
+        return PyFloat_FromDouble(cl_clock_now());
     }
-    if (PyFloat_CheckExact(delay)) {
-        *when = now + PyFloat_AS_DOUBLE(delay);
+    return PyObject_CallMethodNoArgs((PyObject *)self, self->state->str_time);
+}
+
+/* time() + delay with Python's semantics (and its error for a bad delay),
+ * as asyncio's call_later computes it. *given is set to a new reference to
+ * the sum when it is not an exact float (a replaced time() returning an
+ * int), else to NULL. */
+static int
+deadline_after(LoopObject *self, PyObject *delay, double *when,
+               PyObject **given)
+{
+    *given = NULL;
+    if (!self->time_hooked && PyFloat_CheckExact(delay)) {
+        *when = cl_clock_now() + PyFloat_AS_DOUBLE(delay);
         return 0;
     }
-    PyObject *pnow = PyFloat_FromDouble(now);
-    if (pnow == NULL) {
+    PyObject *now = loop_now_object(self);
+    if (now == NULL) {
         return -1;
     }
-    PyObject *sum = PyNumber_Add(pnow, delay);
-    Py_DECREF(pnow);
+    PyObject *sum = PyNumber_Add(now, delay);
+    Py_DECREF(now);
     if (sum == NULL) {
         return -1;
     }
     *when = PyFloat_AsDouble(sum);
-    Py_DECREF(sum);
-    return (*when == -1.0 && PyErr_Occurred()) ? -1 : 0;
+    if (*when == -1.0 && PyErr_Occurred()) {
+        Py_DECREF(sum);
+        return -1;
+    }
+    if (PyFloat_CheckExact(sum)) {
+        Py_DECREF(sum);
+    }
+    else {
+        *given = sum;
+    }
+    return 0;
 }
 
 static PyObject *
@@ -410,11 +436,14 @@ Loop_call_later(LoopObject *self, PyObject *const *args, Py_ssize_t nargs,
         return NULL;
     }
     double when;
+    PyObject *given;
     if (parse_call("call_later", 1, args, nargs, kwnames, &spec) < 0
-        || deadline_after(self, args[0], &when) < 0) {
+        || deadline_after(self, args[0], &when, &given) < 0) {
         return NULL;
     }
-    return call_at_impl(self, when, &spec);
+    PyObject *timer = call_at_impl(self, when, given, &spec);
+    Py_XDECREF(given);
+    return timer;
 }
 
 /* ------------------------------------------------------------------ */

@@ -77,10 +77,6 @@ MIN_TESTS = 1400
 # tests of parsers, writers, cookies, multipart and the like (no loop, or a
 # mocked one, and most of the suite's time), the benchmarks, test_leaks
 # (subprocesses on stock asyncio) and test_circular_imports (the same).
-# test_helpers.py is one of the units left out, and one of its tests fails
-# on cloop alone: test_when_timeout_smaller_second_with_low_threshold, as
-# cloop's TimerHandle keeps its deadline as a double (call_at(10, ...)
-# .when() is 10.0, asyncio's 10) and the test asserts the int it gave.
 FILES = (
     # Functional: a real server and client over loopback.
     "test_client_functional.py",
@@ -93,10 +89,12 @@ FILES = (
     "test_web_sendfile_functional.py",
     "test_web_server.py",
     "test_web_websocket_functional.py",
-    # Units that face the loop: protocols, streams, runners, the resolver.
+    # Units that face the loop: protocols, streams, runners, the resolver,
+    # timeouts and timers (helpers).
     "test_base_protocol.py",
     "test_client_proto.py",
     "test_client_ws.py",
+    "test_helpers.py",
     "test_loop.py",
     "test_pytest_plugin.py",
     "test_resolver.py",

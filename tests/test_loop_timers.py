@@ -204,6 +204,53 @@ def test_timerhandle_when(loop):
     handle.cancel()
 
 
+def test_timerhandle_keeps_the_deadline_object_it_was_given(loop):
+    # asyncio's TimerHandle reports what call_at was given (aiohttp's
+    # timeout helpers ceil deadlines to ints and check that they stay ints).
+    handle = loop.call_at(10, print)
+    assert type(handle.when()) is int and handle.when() == 10
+    assert type(handle._when) is int
+    assert "when=10 " in repr(handle) or "when=10>" in repr(handle)
+    assert hash(handle) == hash(10)
+    handle.cancel()
+
+    big = 2**70
+    handle = loop.call_at(big, print)
+    assert handle.when() is big
+    handle.cancel()
+
+    handle = loop.call_at(True, print)
+    assert handle.when() is True
+    handle.cancel()
+
+    handle = loop.call_later(1, print)
+    assert type(handle.when()) is float
+    handle.cancel()
+
+
+def test_timerhandle_deadline_from_a_mocked_int_time(loop):
+    # call_later adds the delay to whatever time() returns, as asyncio's.
+    with mock.patch.object(loop, "time", return_value=10):
+        handle = loop.call_later(5, print)
+        assert type(handle.when()) is int and handle.when() == 15
+        handle.cancel()
+        handle = loop.call_later(0.5, print)
+        assert handle.when() == 10.5
+        handle.cancel()
+
+
+def test_a_timer_given_an_int_deadline_fires_in_order(loop,
+                                                      run_forever_guarded):
+    out = []
+    base = math.ceil(loop.time())
+    loop.call_at(base - 0.5, out.append, "float")
+    loop.call_at(base - 1, out.append, "int-early")
+    loop.call_at(base, out.append, "int")
+    loop.call_at(base + 0.001, loop.stop)
+    assert run_forever_guarded(loop)
+    assert out == ["int-early", "float", "int"]
+
+
 def test_timerhandle_repr(loop):
     def my_timer_callback():
         pass

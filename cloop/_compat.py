@@ -80,6 +80,33 @@ def transport_context(context):
 # was sent (3.14).
 SENDFILE_ALWAYS_SEEKS = PY314
 
+# Child watchers (3.11-3.13; removed in 3.14): asyncio's Unix loop hands
+# every child to the policy's watcher.
+HAS_CHILD_WATCHERS = not PY314
+
+if HAS_CHILD_WATCHERS:
+    from asyncio import unix_events as _unix_events
+
+    # asyncio's watchers that watch each child on its own, by a thread or a
+    # pidfd, as cloop does itself: with one of them (asyncio's default,
+    # made by any get_child_watcher() call) cloop's own watching is the same.
+    _PER_CHILD_WATCHERS = (_unix_events.ThreadedChildWatcher,
+                           _unix_events.PidfdChildWatcher)
+
+
+def child_watcher_to_honour():
+    """The child watcher of asyncio's policy when it is not one of the
+    per-child kinds (a Safe/Fast/MultiLoopChildWatcher, which reaps every
+    child on SIGCHLD; the user's own), else None: none is held, or watchers
+    are gone (3.14+). Never makes one."""
+    if not HAS_CHILD_WATCHERS:
+        return None
+    watcher = getattr(events._event_loop_policy, "_watcher", None)
+    if watcher is None or type(watcher) in _PER_CHILD_WATCHERS:
+        return None
+    return watcher
+
+
 # asyncio's own check for coroutine functions (it also accepts functions
 # marked by the legacy asyncio.coroutine); 3.14 deprecates the public name
 # and keeps the check under a private one.
@@ -88,24 +115,19 @@ iscoroutinefunction = getattr(coroutines, "_iscoroutinefunction",
 
 
 def run_forever(loop):
-    """BaseEventLoop.run_forever's structure, per version.
+    """BaseEventLoop.run_forever's structure: set up, then run and clean up.
 
-    3.13 moved set-up and clean-up into _run_forever_setup/_cleanup and runs
-    the set-up inside the try (so a refused nested run also cleans up);
-    3.11 and 3.12 set up before the try.
+    A refused run (closed, or another loop running) raises before anything
+    is touched. Python 3.13.0-3.13.2 ran the set-up inside the try, so a
+    refused nested run cleared the outer loop's running loop (and, on 3.14,
+    left its task entered for good); 3.13.3 and 3.14 fixed it
+    (gh-130145), and cloop keeps the fixed order on every version.
     """
-    if PY313:
-        try:
-            loop._run_forever_setup()
-            loop._run()
-        finally:
-            loop._run_forever_cleanup()
-    else:
-        loop._run_forever_setup()
-        try:
-            loop._run()
-        finally:
-            loop._run_forever_cleanup()
+    loop._run_forever_setup()
+    try:
+        loop._run()
+    finally:
+        loop._run_forever_cleanup()
 
 
 def _legacy_coroutine(func):

@@ -12,13 +12,21 @@ ProcessMixin is a base of cloop.Loop. What it reuses from asyncio, by import:
 - base_subprocess.BaseSubprocessTransport: the subprocess transport (pipes
   wiring, _wait(), connection_lost ordering), subclassed below.
 
-What is cloop's own is how a child's exit is noticed; asyncio's child
-watchers (deprecated in 3.12, removed in 3.14) are never used. Where the
-kernel has pidfds (Linux 5.3+) the loop watches os.pidfd_open(pid) as a
+What is cloop's own is how a child's exit is noticed. On 3.11-3.13, when
+asyncio's policy holds a child watcher other than the per-child kinds
+(Threaded, Pidfd: asyncio's default, which cloop's own watching equals),
+the child goes to it exactly as asyncio's loop hands it over (its
+_make_subprocess_transport, borrowed): a watcher that reaps every child on
+SIGCHLD (Safe/Fast/MultiLoopChildWatcher) would otherwise take cloop's
+children's statuses, and an inactive one must refuse the child. Otherwise,
+and on 3.14+ where watchers are gone, cloop watches the child itself. Where
+the kernel has pidfds (Linux 5.3+) the loop watches os.pidfd_open(pid) as a
 reader and reaps the child with waitpid when it becomes readable: no thread,
 no SIGCHLD handler, no interference with children started elsewhere.
-Elsewhere a daemon thread blocks in waitpid(pid) for each child and hands
-the status to the loop with call_soon_threadsafe.
+Elsewhere a daemon thread blocks in waitid(pid, WNOWAIT) for each child
+and tells the loop with call_soon_threadsafe; the loop thread reaps it, so
+the pid stays reserved until the exit is published (send_signal never
+signals a pid the kernel may have reused).
 
 Ownership: a child's pidfd belongs to its transport (_ProcessTransport
 ._pidfd); only the loop thread opens and closes it. The loop keeps
@@ -34,6 +42,7 @@ import threading
 from asyncio import base_events, base_subprocess, unix_events
 from asyncio.log import logger
 
+from . import _compat
 from ._borrow import borrow
 
 _Base = base_events.BaseEventLoop
@@ -114,6 +123,13 @@ class _ProcessTransport(base_subprocess.BaseSubprocessTransport):
         return _status_lost(self._pid)
 
 
+# asyncio's hand-over to a child watcher (3.11-3.13), used when one is held.
+_watched = {}
+if _compat.HAS_CHILD_WATCHERS:
+    borrow(_watched, unix_events._UnixSelectorEventLoop,
+           ("_make_subprocess_transport", "_child_watcher_callback"))
+
+
 class ProcessMixin:
     """Subprocess and pipe methods of cloop.Loop."""
 
@@ -141,6 +157,10 @@ class ProcessMixin:
     async def _make_subprocess_transport(self, protocol, args, shell,
                                          stdin, stdout, stderr, bufsize,
                                          extra=None, **kwargs):
+        if _compat.child_watcher_to_honour() is not None:
+            return await _watched["_make_subprocess_transport"](
+                self, protocol, args, shell, stdin, stdout, stderr, bufsize,
+                extra, **kwargs)
         waiter = self.create_future()
         transp = _ProcessTransport(self, protocol, args, shell, stdin,
                                    stdout, stderr, bufsize, waiter=waiter,
@@ -157,6 +177,9 @@ class ProcessMixin:
         return transp
 
     # -- noticing a child's exit -----------------------------------------
+
+    if _compat.HAS_CHILD_WATCHERS:
+        _child_watcher_callback = _watched["_child_watcher_callback"]
 
     def _watch_child(self, transp):
         """Start watching transp's child; never fails (a thread is the
@@ -182,6 +205,11 @@ class ProcessMixin:
             wpid, status = os.waitpid(pid, os.WNOHANG)
         except ChildProcessError:
             wpid, status = pid, None
+        except BaseException:
+            # As asyncio's pidfd watcher: whatever waitpid raised (it goes
+            # to the exception handler), the pidfd is not watched or kept.
+            self._forget_pidfd_child(transp)
+            raise
         if wpid == 0:
             return  # not reapable yet: keep watching
         self._forget_pidfd_child(transp)
@@ -200,9 +228,11 @@ class ProcessMixin:
             self._remove_reader(pidfd)
             os.close(pidfd)
 
-    def _child_exited_in_thread(self, transp, status):
-        """From _wait_in_thread, on the loop thread."""
-        transp._process_exited(transp._returncode_of(status))
+    def _child_exited_in_thread(self, transp):
+        """From _wait_in_thread, on the loop thread: the child has exited
+        and is reaped here, so that the status is read and the exit
+        published in one step (send_signal never meets a reaped pid)."""
+        transp._process_exited(transp._returncode_of(_reap(transp)))
 
     def _close_children(self):
         """Called by close(): children still running are reaped by a
@@ -221,20 +251,38 @@ class ProcessMixin:
                              name=f"cloop-waitpid-{pid}", daemon=True).start()
 
 
-def _wait_in_thread(loop, transp, pid):
-    """Blocks in waitpid(pid) and hands the status to the loop."""
+def _reap(transp):
+    """waitpid on transp's exited child: its status, or None when someone
+    else reaped it. The pid may name another process from here on."""
     try:
-        _, status = os.waitpid(pid, 0)
+        _, status = os.waitpid(transp.get_pid(), 0)
     except ChildProcessError:
         status = None
     transp._status_read = True
+    return status
+
+
+def _wait_exited(pid):
+    """Block until pid has exited, leaving it unreaped (a zombie keeps its
+    pid reserved), as asyncio's threaded watcher does from 3.14 on
+    (gh-127049)."""
     try:
-        loop.call_soon_threadsafe(loop._child_exited_in_thread, transp,
-                                  status)
+        os.waitid(os.P_PID, pid, os.WEXITED | os.WNOWAIT)
+    except ChildProcessError:
+        pass  # already reaped elsewhere: _reap says so
+
+
+def _wait_in_thread(loop, transp, pid):
+    """Waits for the child's exit and hands it to the loop, which reaps
+    it; the thread reaps it itself when the loop has closed."""
+    _wait_exited(pid)
+    try:
+        loop.call_soon_threadsafe(loop._child_exited_in_thread, transp)
         return
     except RuntimeError:
         if not loop.is_closed():
             raise
+    status = _reap(transp)
     logger.warning("Loop %r that handles pid %r is closed", loop, pid)
     # Nobody will call _process_exited: record the status in the Popen
     # object so that it does not think the child is still running.

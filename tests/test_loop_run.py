@@ -247,6 +247,38 @@ def test_running_a_second_loop_inside_a_running_loop_is_refused(loop, loop_facto
     assert errors == ["Cannot run the event loop while another loop is running"] * 2
 
 
+# Python 3.13.0-3.13.2 ran run_forever's set-up inside its try, so the refusal's clean-up
+# cleared the outer loop's running loop (gh-130145, fixed in 3.13.3); cloop keeps the
+# fixed order on every version.
+STOCK_REFUSAL_CLEARS_RUNNING_LOOP = (3, 13, 0) <= sys.version_info[:3] < (3, 13, 3)
+
+
+def test_a_refused_nested_run_leaves_the_outer_task_running(impl, loop, loop_factory):
+    if impl == "asyncio" and STOCK_REFUSAL_CLEARS_RUNNING_LOOP:
+        pytest.xfail("gh-130145: this Python's asyncio clears the running loop")
+    other = loop_factory()
+    seen = []
+
+    async def main():
+        try:
+            other.run_forever()
+        except RuntimeError as exc:
+            seen.append(str(exc))
+        seen.append(asyncio.get_running_loop() is loop)
+        seen.append(asyncio.current_task() is task)
+        await asyncio.sleep(0)
+        return "done"
+
+    try:
+        task = loop.create_task(main())
+        assert loop.run_until_complete(task) == "done"
+        # A task that failed its refused run leaves no task entered behind it.
+        assert loop.run_until_complete(return_value("next")) == "next"
+    finally:
+        other.close()
+    assert seen == ["Cannot run the event loop while another loop is running", True, True]
+
+
 @pytest.mark.cloop_only
 @pytest.mark.parametrize("outer", ["asyncio", "cloop"])
 def test_asyncio_and_cloop_loops_refuse_to_nest_in_each_other(loop, outer, run_once):

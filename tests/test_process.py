@@ -500,6 +500,67 @@ def test_closing_the_transport_kills_the_child(loop, run):
 
 
 # ---------------------------------------------------------------------------
+# asyncio's child watchers (3.11-3.13): a watcher the policy holds gets the
+# child, as on asyncio's loop
+
+no_child_watchers = pytest.mark.skipif(
+    sys.version_info >= (3, 14), reason="child watchers are gone in 3.14")
+
+
+@pytest.fixture
+def policy_watcher():
+    """Sets a child watcher on asyncio's policy for the test and puts the
+    policy's previous one back."""
+    import warnings
+    policy = asyncio.get_event_loop_policy()
+    saved = policy._watcher
+
+    def install(watcher):
+        policy._watcher = watcher
+        return watcher
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        yield install
+    policy._watcher = saved
+
+
+@no_child_watchers
+def test_an_inactive_watcher_refuses_the_child(loop, run, policy_watcher):
+    from unittest import mock
+    watcher = policy_watcher(mock.create_autospec(asyncio.AbstractChildWatcher))
+    watcher.is_active.return_value = False
+    watcher.__enter__.return_value = watcher  # 3.11 uses what `with` gives
+
+    async def main():
+        with pytest.raises(RuntimeError, match="not activated"):
+            await py("pass")
+
+    run(main())
+    watcher.add_child_handler.assert_not_called()
+
+
+@no_child_watchers
+def test_a_watcher_that_reaps_every_child_reports_the_status(
+        loop, run, policy_watcher):
+    # FastChildWatcher waits for any child on SIGCHLD: the child must be its
+    # to report, or its status is lost (returncode 255) to one side.
+    watcher = policy_watcher(asyncio.FastChildWatcher())
+    watcher.attach_loop(loop)
+    try:
+        async def main():
+            codes = []
+            for code in range(3, 8):
+                proc = await py(f"raise SystemExit({code})")
+                codes.append(await proc.wait())
+            return codes
+
+        assert run(main()) == [3, 4, 5, 6, 7]
+    finally:
+        watcher.close()
+
+
+# ---------------------------------------------------------------------------
 # cloop's own child watching: pidfd, the thread fallback, close()
 
 
@@ -546,6 +607,59 @@ def test_thread_fallback(loop, run, no_pidfd):
         return out, proc.returncode, await killed.wait()
 
     assert run(main()) == (b"ABC\n", 3, -signal.SIGKILL)
+
+
+@pytest.mark.cloop_only
+def test_the_thread_fallback_leaves_the_child_to_the_loop_to_reap(loop, run, no_pidfd):
+    # The waiting thread must not reap the child: until the loop publishes the exit,
+    # the pid stays the child's, so that kill() cannot reach a reused pid (gh-127049).
+    async def main():
+        proc = await py("import time; time.sleep(3600)")
+        (waiter,) = [t for t in threading.enumerate()
+                     if t.name == f"cloop-waitpid-{proc.pid}"]
+        proc.kill()
+        waiter.join(TIMEOUT)  # the thread has seen the exit; the loop has not run since
+        assert not waiter.is_alive()
+        assert proc.returncode is None
+        # Still a zombie (ChildProcessError once reaped).
+        os.waitid(os.P_PID, proc.pid, os.WEXITED | os.WNOWAIT | os.WNOHANG)
+        proc.kill()  # signals the zombie, no one else
+        return await proc.wait()
+
+    assert run(main()) == -signal.SIGKILL
+
+
+@pytest.mark.cloop_only
+def test_a_failing_waitpid_still_closes_the_pidfd(loop, run, monkeypatch):
+    if not hasattr(os, "pidfd_open"):
+        pytest.skip("no os.pidfd_open")
+    errors = []
+    loop.set_exception_handler(lambda loop, context: errors.append(context["exception"]))
+    real_waitpid = os.waitpid
+
+    def failing_waitpid(pid, options):
+        raise OSError("unexpected")
+
+    async def main():
+        proc = await py("import sys; sys.stdin.read()", stdin=PIPE)
+        pidfd = proc._transport._pidfd
+        monkeypatch.setattr(os, "waitpid", failing_waitpid)
+        proc.stdin.close()
+        while not errors:
+            await asyncio.sleep(0.01)
+        monkeypatch.setattr(os, "waitpid", real_waitpid)
+        assert proc._transport._pidfd is None
+        try:  # closed (its number may already name another fd)
+            target = os.readlink(f"/proc/self/fd/{pidfd}")
+        except FileNotFoundError:
+            target = None
+        assert target != "anon_inode:[pidfd]"
+        real_waitpid(proc.pid, 0)
+        proc._transport._process_exited(0)  # as asyncio's test does: nobody else will
+        return await proc.wait()
+
+    assert run(main()) == 0
+    assert [str(e) for e in errors] == ["unexpected"]
 
 
 @pytest.mark.cloop_only

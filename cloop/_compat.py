@@ -76,10 +76,6 @@ def transport_context(context):
     return {"context": context} if TRANSPORT_CONTEXT else {}
 
 
-# sock_sendfile leaves the file position at offset + sent even when nothing
-# was sent (3.14).
-SENDFILE_ALWAYS_SEEKS = PY314
-
 # Child watchers (3.11-3.13; removed in 3.14): asyncio's Unix loop hands
 # every child to the policy's watcher.
 HAS_CHILD_WATCHERS = not PY314

@@ -16,22 +16,21 @@ from the running Python's asyncio as cloop.Loop does for its other methods:
 create_connection (happy eyeballs through asyncio.staggered), create_server
 (and asyncio's Server object), create_unix_connection/server,
 connect_accepted_socket, create_datagram_endpoint, sendfile, start_tls (with
-asyncio.sslproto.SSLProtocol over cloop's transport), sock_sendfile's
-fallback and the TLS server handshake (_accept_connection2). Their
+asyncio.sslproto.SSLProtocol over cloop's transport), sock_sendfile (the
+Unix loop's os.sendfile path over add_writer, and the fallback) and the TLS server handshake (_accept_connection2). Their
 semantics, messages and version differences are therefore asyncio's
 exactly. They reach cloop through the hooks below, which are cloop's own:
 _make_socket_transport, _make_ssl_transport, _make_datagram_transport,
-_start_serving/_stop_serving, _sendfile_native/_sock_sendfile_native
-(os.sendfile), getaddrinfo (numeric addresses resolved at once, without the
-executor) and the sock_* methods.
+_start_serving/_stop_serving, _sendfile_native (a transport's socket
+handed to asyncio's os.sendfile path, _sock_sendfile_native), getaddrinfo
+(numeric addresses resolved at once, without the executor) and the sock_*
+methods.
 """
 import contextvars
 import errno
 import functools
-import io
 import os
 import socket
-import sys
 from asyncio import (base_events, constants, exceptions, selector_events,
                      sslproto, trsock, unix_events)
 from asyncio.futures import isfuture
@@ -52,7 +51,11 @@ _FROM_BASE = (
     "sock_sendfile", "_sock_sendfile_fallback", "_check_sendfile_params",
     "getnameinfo", "_getaddrinfo_debug",
 )
-_FROM_UNIX = ("create_unix_connection", "create_unix_server")
+_FROM_UNIX = ("create_unix_connection", "create_unix_server",
+              # sock_sendfile with os.sendfile, driven by add_writer.
+              "_sock_sendfile_native", "_sock_sendfile_native_impl",
+              "_sock_sendfile_update_filepos",
+              "_sock_add_cancellation_callback")
 _FROM_SELECTOR = ("_accept_connection2",)
 
 # accept() errors that mean "out of resources": asyncio stops accepting for
@@ -189,69 +192,6 @@ class NetworkMixin:
         if res.__class__ is not tuple and isfuture(res):
             res = await res
         return res
-
-    async def _sock_sendfile_native(self, sock, file, offset, count):
-        """sock_sendfile with os.sendfile (zero copy), as asyncio's Unix
-        loop does; SendfileNotAvailableError makes sock_sendfile fall back
-        to reading and sending."""
-        try:
-            os.sendfile
-        except AttributeError:
-            raise exceptions.SendfileNotAvailableError(
-                "os.sendfile() is not available")
-        try:
-            fileno = file.fileno()
-        except (AttributeError, io.UnsupportedOperation):
-            raise exceptions.SendfileNotAvailableError("not a regular file")
-        try:
-            fsize = os.fstat(fileno).st_size
-        except OSError:
-            raise exceptions.SendfileNotAvailableError("not a regular file")
-        blocksize = count if count else fsize
-        if not blocksize:
-            return 0  # an empty file
-        fd = sock.fileno()
-        total_sent = 0
-        waited = False
-        try:
-            while True:
-                if count:
-                    blocksize = count - total_sent
-                    if blocksize <= 0:
-                        break
-                # 32-bit platforms: os.sendfile takes at most 1 GiB.
-                blocksize = min(blocksize, sys.maxsize // 2 + 1)
-                try:
-                    sent = os.sendfile(fd, fileno, offset + total_sent,
-                                       blocksize)
-                except (BlockingIOError, InterruptedError):
-                    waited = True
-                    await self._sock_wait_writable(sock)
-                    continue
-                except OSError as exc:
-                    if (waited and exc.errno == errno.ENOTCONN
-                            and type(exc) is not ConnectionError):
-                        # The peer went away mid-transfer: report it the
-                        # same way on every platform, as asyncio does.
-                        new_exc = ConnectionError(
-                            "socket is not connected", errno.ENOTCONN)
-                        new_exc.__cause__ = exc
-                        exc = new_exc
-                    if total_sent == 0:
-                        # E.g. a file that is not mmap-able: fall back.
-                        raise exceptions.SendfileNotAvailableError(
-                            "os.sendfile call failed")
-                    raise exc
-                if sent == 0:
-                    break  # end of file
-                total_sent += sent
-            return total_sent
-        finally:
-            # The file position follows what was sent: from 3.14 whatever
-            # happened (asyncio's _sock_sendfile_update_filepos), before
-            # only when something was.
-            if total_sent > 0 or _compat.SENDFILE_ALWAYS_SEEKS:
-                os.lseek(fileno, offset + total_sent, os.SEEK_SET)
 
     # -- transports -------------------------------------------------------
 

@@ -30,13 +30,11 @@ enum {
     OP_SENDTO,
     OP_CONNECT,
     OP_ACCEPT,
-    OP_WRITABLE,
 };
 
 static const char *const op_names[] = {
     "sock_recv", "sock_recv_into", "sock_recvfrom", "sock_recvfrom_into",
     "sock_sendall", "sock_sendto", "sock_connect", "sock_accept",
-    "sock_sendfile",
 };
 
 /* One operation's arguments. On the stack (first try) the objects are
@@ -65,8 +63,7 @@ typedef struct {
 static int
 op_writes(int op)
 {
-    return op == OP_SENDALL || op == OP_SENDTO || op == OP_CONNECT
-           || op == OP_WRITABLE;
+    return op == OP_SENDALL || op == OP_SENDTO || op == OP_CONNECT;
 }
 
 /* ------------------------------------------------------------------ */
@@ -316,12 +313,6 @@ attempt(LoopObject *loop, sock_call *c, int retry, PyObject **res)
         return method_result(r, res);
     case OP_ACCEPT:
         return accept_method(ns, c, res);
-    case OP_WRITABLE:
-        if (!retry) {
-            return 0;
-        }
-        *res = Py_NewRef(Py_None);
-        return 1;
     }
     PyErr_SetString(PyExc_SystemError, "unknown socket operation");
     return -1;
@@ -738,17 +729,6 @@ Loop__sock_accept(LoopObject *self, PyObject *sock)
     if (init_call(self, &c, OP_ACCEPT, sock) < 0) {
         return NULL;
     }
-    return run_op(self, &c);
-}
-
-PyObject *
-Loop__sock_wait_writable(LoopObject *self, PyObject *sock)
-{
-    sock_call c;
-    memset(&c, 0, sizeof(c));
-    c.op = OP_WRITABLE;
-    c.fd = -1;
-    c.sock = sock;
     return run_op(self, &c);
 }
 

@@ -21,7 +21,6 @@ PyObject *Loop__sock_sendall(LoopObject *, PyObject *const *, Py_ssize_t);
 PyObject *Loop__sock_sendto(LoopObject *, PyObject *const *, Py_ssize_t);
 PyObject *Loop__sock_connect(LoopObject *, PyObject *const *, Py_ssize_t);
 PyObject *Loop__sock_accept(LoopObject *, PyObject *);
-PyObject *Loop__sock_wait_writable(LoopObject *, PyObject *);
 
 #define CL_SOCK_FASTCALL(name, fn, doc)                                     \
     {name, (PyCFunction)(void (*)(void))fn, METH_FASTCALL, doc},
@@ -37,8 +36,6 @@ PyObject *Loop__sock_wait_writable(LoopObject *, PyObject *);
     CL_SOCK_FASTCALL("_sock_sendall", Loop__sock_sendall, NULL)             \
     CL_SOCK_FASTCALL("_sock_sendto", Loop__sock_sendto, NULL)               \
     CL_SOCK_FASTCALL("_sock_connect", Loop__sock_connect, NULL)             \
-    {"_sock_accept", (PyCFunction)Loop__sock_accept, METH_O, NULL},         \
-    {"_sock_wait_writable", (PyCFunction)Loop__sock_wait_writable, METH_O,  \
-     "A Future done when the socket is writable (sendfile)."},
+    {"_sock_accept", (PyCFunction)Loop__sock_accept, METH_O, NULL},
 
 #endif /* CLOOP_SOCK_H */

@@ -169,6 +169,10 @@ class Loop(_cloop.Loop, NetworkMixin, SignalMixin, ProcessMixin,
         logger.warning("Executing %s took %.3f seconds", what, seconds)
 
 
+# A staticmethod object (callable since 3.10), not a plain function: used
+# as a class attribute, as in `loop_factory = cloop.new_event_loop` on an
+# IsolatedAsyncioTestCase, it must not be bound as a method.
+@staticmethod
 def new_event_loop():
     """Return a new cloop event loop."""
     return Loop()

@@ -23,6 +23,13 @@ aiohttp_ver="$("$venv/bin/python" -c 'import importlib.metadata as m; print(m.ve
 [ -f "$venv/sdists/aiohttp-$aiohttp_ver.tar.gz" ] \
     || "$venv/bin/python" -m pip download -q --disable-pip-version-check \
         --no-deps --no-binary :all: -d "$venv/sdists" "aiohttp==$aiohttp_ver" >&2
+# pytest-asyncio, for the project that tests/test_pytest_plugin.py runs
+# with `pytest --cloop`: kept as a wheel in the venv, not installed (it
+# would load into cloop's own suite too).
+pytest_asyncio_whl="pytest_asyncio-1.5.0-py3-none-any.whl"
+[ -f "$venv/wheels/$pytest_asyncio_whl" ] \
+    || "$venv/bin/python" -m pip download -q --disable-pip-version-check \
+        --no-deps --only-binary :all: -d "$venv/wheels" "pytest-asyncio==1.5.0" >&2
 CLOOP_WERROR=1 "$venv/bin/python" -m pip install -q --disable-pip-version-check \
     --no-build-isolation -e . >&2
 echo "$PWD/$venv/bin/python"

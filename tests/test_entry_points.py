@@ -81,6 +81,35 @@ def test_star_import_is_silent(cloop):
     assert "new_event_loop" in namespace
 
 
+def test_new_event_loop_stays_unbound_as_a_class_attribute(cloop):
+    class Owner:
+        factory = cloop.new_event_loop
+
+    loop = Owner().factory()  # no `self` passed to it
+    try:
+        assert isinstance(loop, cloop.Loop)
+    finally:
+        loop.close()
+
+
+@pytest.mark.skipif(sys.version_info < (3, 13),
+                    reason="IsolatedAsyncioTestCase.loop_factory is new in 3.13")
+@pytest.mark.parametrize("factory", ["new_event_loop", "Loop"])
+def test_isolated_asyncio_test_case_takes_cloop_as_its_loop_factory(cloop, factory):
+    import unittest
+
+    class Case(unittest.IsolatedAsyncioTestCase):
+        loop_factory = getattr(cloop, factory)
+
+        async def test_runs_on_cloop(self):
+            self.assertIsInstance(asyncio.get_running_loop(), cloop.Loop)
+
+    result = unittest.TestResult()
+    Case("test_runs_on_cloop").run(result)
+    assert result.testsRun == 1
+    assert not result.errors and not result.failures, result.errors + result.failures
+
+
 def test_new_event_loop_makes_a_cloop_loop(cloop):
     loop = cloop.new_event_loop()
     try:

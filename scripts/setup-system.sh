@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the tests, lessons and benchmarks need
-# (redis-server for the Redis lesson and client tests, wrk for the HTTP
-# benchmark, gcc for cloop and the benchmarks' C echo client and server,
-# openssl for the TLS test certificate). Idempotent.
+# scripts/setup-system.sh [PACKAGE ...]: installs the Debian packages the
+# tests, lessons and benchmarks need, or only the ones named (each is also
+# the command it provides): gcc for cloop and the benchmarks' C echo client
+# and server, redis-server for the Redis lesson and client tests (started
+# by scripts/redis.sh, not here), wrk for the HTTP benchmark, openssl for
+# the TLS test certificate. Idempotent.
 set -euo pipefail
 
+wanted=("$@")
+[ "${#wanted[@]}" -gt 0 ] || wanted=(gcc redis-server wrk openssl)
 need=()
-command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
-command -v openssl >/dev/null 2>&1 || need+=(openssl)
-command -v gcc >/dev/null 2>&1 || need+=(gcc)
-command -v wrk >/dev/null 2>&1 || need+=(wrk)
+for pkg in "${wanted[@]}"; do
+    command -v "$pkg" >/dev/null 2>&1 || need+=("$pkg")
+done
 if [ "${#need[@]}" -gt 0 ]; then
     if [ "$(id -u)" -ne 0 ]; then
         echo "setup-system: need root to install: ${need[*]}" >&2
@@ -18,16 +21,4 @@ if [ "${#need[@]}" -gt 0 ]; then
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq
     apt-get install -y -qq "${need[@]}" >/dev/null
-fi
-
-# A Redis server for the Redis lesson and the redis-py tests, unless one
-# already answers (REDIS_URL's default port). Nothing is saved to disk.
-if ! redis-cli -p 6379 ping >/dev/null 2>&1; then
-    redis-server --port 6379 --daemonize yes --dir /tmp --save '' \
-        --appendonly no >/dev/null
-    for _ in $(seq 50); do
-        redis-cli -p 6379 ping >/dev/null 2>&1 && break
-        sleep 0.1
-    done
-    redis-cli -p 6379 ping >/dev/null
 fi

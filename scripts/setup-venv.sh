@@ -1,16 +1,28 @@
 #!/usr/bin/env bash
-# scripts/setup-venv.sh VERSION: makes .venv-VERSION with the development
-# requirements and cloop installed editable (the C core built in place,
-# warnings as errors). Prints the venv's python.
+# scripts/setup-venv.sh VERSION [REQUIREMENT ...]: makes .venv-VERSION with
+# the development requirements (or, given REQUIREMENTs, only those: the
+# demo's way; CLOOP_VENV_MINIMAL=1 for none at all) and cloop installed
+# editable (the C core built in place, warnings as errors). Prints the
+# venv's python.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ver="${1:-3.12}"
+shift || true
 venv=".venv-$ver"
 if [ ! -x "$venv/bin/python" ]; then
     "$(bash scripts/python-path.sh "$ver")" -m venv "$venv" >&2
 fi
-"$venv/bin/python" -m pip install -q --disable-pip-version-check \
-    -r requirements-dev.txt >&2
+pip_install() {
+    "$venv/bin/python" -m pip install -q --disable-pip-version-check "$@" >&2
+}
+if [ "$#" -gt 0 ] || [ -n "${CLOOP_VENV_MINIMAL:-}" ]; then
+    # What building cloop needs, and the REQUIREMENTs.
+    pip_install "setuptools>=77" wheel "$@"
+    CLOOP_WERROR=1 pip_install --no-build-isolation -e .
+    echo "$PWD/$venv/bin/python"
+    exit 0
+fi
+pip_install -r requirements-dev.txt
 # anyio's test suite (tests/test_anyio_suite.py) runs from the sdist of the
 # installed anyio, kept in the venv (fetched once per anyio version).
 anyio_ver="$("$venv/bin/python" -c 'import importlib.metadata as m; print(m.version("anyio"))')"

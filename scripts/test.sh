@@ -14,6 +14,7 @@ while [ $# -gt 0 ] && [ "$1" != "--" ]; do versions+=("$1"); shift; done
 [ "${#versions[@]}" -gt 0 ] || versions=(3.11 3.12 3.13 3.14 3.15)
 
 bash scripts/setup-system.sh
+bash scripts/redis.sh
 status=0
 for ver in "${versions[@]}"; do
     echo "=== CPython $ver ==="

@@ -19,7 +19,8 @@ runs cleanly once ``asyncio.coroutine`` is supplied by a shim
 match.
 
 Lesson 22 (async for over Redis) needs a running Redis server (REDIS_URL,
-default redis://localhost:6379/0), which scripts/setup-system.sh starts;
+default redis://localhost:6379/0), which scripts/redis.sh starts (on
+127.0.0.1 only: a test checks that nothing else is listening there);
 without one the test fails with instructions.
 """
 
@@ -147,7 +148,7 @@ def redis_reachable():
 def require_services(name):
     if name == REDIS_LESSON and not redis_reachable():
         message = ('lesson {} needs a running Redis server (REDIS_URL); start one '
-                   'with: apt-get install redis-server && redis-server --daemonize yes'
+                   'with: bash scripts/setup-system.sh redis-server && bash scripts/redis.sh'
                    .format(name))
         pytest.fail(message)
 
@@ -208,3 +209,30 @@ def test_lesson(runner, name):
         assert cloop_detector[1].startswith('detector: it was in busy(), line ')
     else:
         assert cloop_detector == stock_detector == []
+
+
+def listening_addresses(port):
+    """The local address (hex, as /proc/net writes it) of every socket listening on
+    TCP `port`."""
+    found = set()
+    for table in ('/proc/net/tcp', '/proc/net/tcp6'):
+        with open(table) as f:
+            next(f)
+            for line in f:
+                local, state = line.split()[1], line.split()[3]
+                address, _, hexport = local.partition(':')
+                if state == '0A' and int(hexport, 16) == port:  # 0A: LISTEN
+                    found.add(address)
+    return found
+
+
+def test_the_lessons_redis_server_listens_on_loopback_only():
+    """scripts/redis.sh (run by the test command and by the demo for the Redis
+    lesson) binds 127.0.0.1: the README's commands open nothing to the network."""
+    url = urlsplit(os.environ.get('REDIS_URL', 'redis://localhost:6379/0'))
+    if url.hostname not in (None, 'localhost', '127.0.0.1'):
+        pytest.fail('REDIS_URL names another host: this test checks the local one')
+    listening = listening_addresses(url.port or 6379)
+    assert listening, 'no Redis listening: scripts/redis.sh starts one'
+    loopback = {'0100007F', '00000000000000000000000001000000'}  # 127.0.0.1, ::1
+    assert listening <= loopback, listening

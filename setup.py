@@ -8,8 +8,15 @@ Environment switches (see conventions.md):
 """
 import glob
 import os
+import sys
 
-from setuptools import Extension, setup
+if not sys.platform.startswith("linux"):
+    # The C core is written over epoll and eventfd: stop before setuptools
+    # and the compiler say something less clear.
+    sys.exit(f"cloop runs on Linux only (it is built over epoll and eventfd), "
+             f"not on {sys.platform}: use asyncio's own event loop there")
+
+from setuptools import Extension, setup  # noqa: E402
 
 
 def _flag(name):

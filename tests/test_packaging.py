@@ -176,3 +176,15 @@ def test_wheel_installs_and_runs_without_a_compiler(dist, tmp_path):
     assert stock.stderr == "" and on_cloop.stderr == ""
     assert stock.stdout.strip()
     assert on_cloop.stdout == stock.stdout
+
+
+@pytest.mark.cloop_only
+def test_setup_refuses_a_system_without_epoll_with_a_clear_message():
+    # As on macOS: setup.py stops before any compiler runs.
+    code = ("import sys; sys.platform = 'darwin'; sys.argv = ['setup.py', '--name']; "
+            "exec(compile(open('setup.py').read(), 'setup.py', 'exec'))")
+    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT,
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode != 0
+    assert "cloop runs on Linux only" in proc.stderr, proc.stderr
+    assert "darwin" in proc.stderr

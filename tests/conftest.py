@@ -12,6 +12,7 @@ is never skipped.
 import asyncio
 import faulthandler
 import gc
+import glob
 import importlib
 import json
 import os
@@ -21,6 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -381,3 +383,18 @@ def hold_to_stock(project, stock, ours, min_tests, rerun):
             + describe(again_ours, held)
             + f"\n(failing on both in the whole run: {len(failing(stock))})",
             pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def unpacked_pytest_asyncio(tmp_path_factory):
+    """A directory a child pytest imports pytest-asyncio from: its wheel,
+    unpacked (importlib.metadata sees its plugin entry point there too).
+    pytest-asyncio is not installed in the suite's venvs, where it would load
+    into this suite too; scripts/setup-venv.sh keeps the wheel in the venv."""
+    wheels = glob.glob(os.path.join(sys.prefix, "wheels", "pytest_asyncio-*.whl"))
+    assert wheels, (f"no pytest-asyncio wheel in {sys.prefix}/wheels: "
+                    f"scripts/setup-venv.sh downloads it")
+    where = tmp_path_factory.mktemp("pytest-asyncio")
+    with zipfile.ZipFile(max(wheels)) as wheel:
+        wheel.extractall(where)
+    return str(where)

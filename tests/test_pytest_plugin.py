@@ -5,14 +5,13 @@ tests/pytest_project is such a project; it is run in a child pytest, with
 and without --cloop, and its tests assert from inside which loop class runs
 them. pytest-asyncio is not installed in the suite's venvs (it would load
 into this suite too): scripts/setup-venv.sh keeps its wheel in the venv's
-wheels/ directory, and the child imports it from there.
+wheels/ directory, and the child imports it from there (the
+unpacked_pytest_asyncio fixture of conftest.py).
 """
 import asyncio
-import glob
 import os
 import subprocess
 import sys
-import zipfile
 
 import pytest
 
@@ -25,20 +24,6 @@ TESTS = {"pytest_asyncio_test", "pytest_asyncio_fixture", "anyio_test",
          "anyio_options_kept"}
 
 pytestmark = pytest.mark.cloop_only
-
-
-@pytest.fixture(scope="module")
-def pytest_asyncio_path(tmp_path_factory):
-    """A directory from which the child imports pytest-asyncio (its wheel,
-    unpacked: importlib.metadata sees the entry point there too)."""
-    wheels = glob.glob(os.path.join(sys.prefix, "wheels",
-                                    "pytest_asyncio-*.whl"))
-    assert wheels, (f"no pytest-asyncio wheel in {sys.prefix}/wheels: "
-                    f"scripts/setup-venv.sh downloads it")
-    where = tmp_path_factory.mktemp("pytest-asyncio")
-    with zipfile.ZipFile(max(wheels)) as wheel:
-        wheel.extractall(where)
-    return str(where)
 
 
 def class_name(cls):
@@ -61,11 +46,11 @@ def run_project(tmp_path, path, expected, *args):
     return set(seen.read_text().split()) if seen.exists() else set()
 
 
-def test_pytest_cloop_runs_the_projects_tests_on_cloop(tmp_path, pytest_asyncio_path):
-    assert run_project(tmp_path, pytest_asyncio_path, class_name(cloop.Loop),
+def test_pytest_cloop_runs_the_projects_tests_on_cloop(tmp_path, unpacked_pytest_asyncio):
+    assert run_project(tmp_path, unpacked_pytest_asyncio, class_name(cloop.Loop),
                        "--cloop") == TESTS
 
 
-def test_without_the_flag_the_project_keeps_asyncios_loop(tmp_path, pytest_asyncio_path):
+def test_without_the_flag_the_project_keeps_asyncios_loop(tmp_path, unpacked_pytest_asyncio):
     stock = class_name(asyncio.SelectorEventLoop)
-    assert run_project(tmp_path, pytest_asyncio_path, stock) == TESTS
+    assert run_project(tmp_path, unpacked_pytest_asyncio, stock) == TESTS

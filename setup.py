@@ -24,8 +24,11 @@ def _flag(name):
 
 
 def _compile_args():
+    # -fvisibility=hidden: the module exports PyInit__cloop (PyMODINIT_FUNC
+    # marks it visible) and nothing else.
     args = ["-std=gnu11", "-Wall", "-Wextra", "-Wno-unused-parameter",
-            "-Wno-missing-field-initializers", "-Wno-cast-function-type"]
+            "-Wno-missing-field-initializers", "-Wno-cast-function-type",
+            "-fvisibility=hidden"]
     if _flag("CLOOP_DEBUG") or _flag("CLOOP_SANITIZE"):
         args += ["-O0", "-g3", "-UNDEBUG", "-DCLOOP_DEBUG=1"]
     else:

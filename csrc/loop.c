@@ -20,6 +20,7 @@
 #include "loop.h"
 #include "loop_attrs.h"
 #include "loop_io.h"
+#include "readycall.h"
 
 /* ------------------------------------------------------------------ */
 /* Small helpers                                                       */
@@ -53,19 +54,6 @@ cl_loop_push_ready(LoopObject *loop, cl_ready_fn run, PyObject *obj,
     return 0;
 }
 
-/* asyncio's _check_thread, for debug mode. */
-static int
-check_thread(LoopObject *self)
-{
-    if (self->running && PyThread_get_thread_ident() != self->thread_id) {
-        PyErr_SetString(PyExc_RuntimeError,
-                        "Non-thread-safe operation invoked on an event loop "
-                        "other than the current one");
-        return -1;
-    }
-    return 0;
-}
-
 /* asyncio's _check_callback (borrowed from BaseEventLoop by cloop.Loop),
  * for debug mode only: it refuses coroutines and non-callables. */
 static int
@@ -90,7 +78,7 @@ static int
 debug_checks(LoopObject *self, PyObject *callback, const char *method,
              int thread)
 {
-    if ((thread && check_thread(self) < 0)
+    if ((thread && cl_readycall_check_thread(self) < 0)
         || check_callback(self, callback, method) < 0) {
         return -1;
     }
@@ -112,7 +100,7 @@ parse_call(const char *fname, Py_ssize_t first, PyObject *const *args,
     if (nargs <= first) {
         PyErr_Format(PyExc_TypeError,
                      "%s() missing required positional argument: '%s'",
-                     fname, first ? "callback" : "callback");
+                     fname, "callback");
         return -1;
     }
     spec->callback = args[first];
@@ -931,7 +919,6 @@ Loop_dealloc(LoopObject *self)
     cl_ringbuf_free(&self->ready);
     cl_timerheap_free(&self->timers);
     cl_loop_io_free(self);
-    cl_poller_close(&self->poller);
     tp->tp_free(self);
     Py_DECREF(tp);
 }

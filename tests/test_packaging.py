@@ -188,3 +188,18 @@ def test_setup_refuses_a_system_without_epoll_with_a_clear_message():
     assert proc.returncode != 0
     assert "cloop runs on Linux only" in proc.stderr, proc.stderr
     assert "darwin" in proc.stderr
+
+
+@pytest.mark.cloop_only
+def test_the_extension_exports_its_init_function_only():
+    # Built with -fvisibility=hidden: no C function of cloop's can clash with
+    # another library's. (Names in the reserved __ namespace are the
+    # compiler's and the sanitizers', under the ASan build.)
+    import cloop._cloop
+
+    nm = shutil.which("nm")
+    assert nm, "nm (binutils) is missing: apt-get install binutils"
+    listing = subprocess.run([nm, "-D", "--defined-only", cloop._cloop.__file__],
+                             capture_output=True, text=True, check=True).stdout
+    exported = {line.split()[-1] for line in listing.splitlines() if line.strip()}
+    assert {name for name in exported if not name.startswith("__")} == {"PyInit__cloop"}

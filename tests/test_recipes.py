@@ -62,21 +62,35 @@ def get_when_up(url, proc):
             time.sleep(0.05)
 
 
-def test_aiohttp_server():
+def serve_once(name, stop):
+    """Starts the server recipe, GETs / and stops it with signal `stop`:
+    (body, exit code, stderr)."""
     port = free_port()
-    proc = subprocess.Popen([sys.executable, recipe("aiohttp_server.py")],
+    proc = subprocess.Popen([sys.executable, recipe(name)],
                             env=subprocess_env({"PORT": str(port)}),
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         body = get_when_up(f"http://127.0.0.1:{port}/", proc)
-        proc.send_signal(signal.SIGINT)  # run_app's way out: a graceful shutdown
-        out, err = proc.communicate(timeout=SUBPROCESS_TIMEOUT)
+        proc.send_signal(stop)
+        _, err = proc.communicate(timeout=SUBPROCESS_TIMEOUT)
     finally:
         if proc.poll() is None:
             proc.kill()
             proc.communicate()
+    return body, proc.returncode, err
+
+
+def test_aiohttp_server():
+    # SIGINT is run_app's way out: a graceful shutdown, exit status 0.
+    body, code, err = serve_once("aiohttp_server.py", signal.SIGINT)
     assert body == "hello from Loop\n"
-    assert proc.returncode == 0, err
+    assert code == 0, err
+
+
+def test_tornado_server():
+    body, code, err = serve_once("tornado_server.py", signal.SIGTERM)
+    assert body == "hello from Loop\n"
+    assert code == -signal.SIGTERM, err
 
 
 def test_anyio_program():

@@ -135,6 +135,14 @@ def loop_factory(impl):
 
 
 @pytest.fixture
+def errors(loop):
+    """The contexts the loop's exception handler receives."""
+    seen = []
+    loop.set_exception_handler(lambda loop, context: seen.append(context))
+    return seen
+
+
+@pytest.fixture
 def loop(loop_factory):
     """A fresh loop, closed at teardown; no event loop is left set for the thread."""
     loop = loop_factory()

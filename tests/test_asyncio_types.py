@@ -9,7 +9,6 @@ process and from another one) see them exactly as asyncio's.
 import asyncio
 import concurrent.futures
 import gc
-import os
 import re
 import subprocess
 import sys
@@ -19,8 +18,8 @@ import weakref
 import pytest
 
 from conftest import SUBPROCESS_TIMEOUT, import_cloop, subprocess_env
+from support import PY314
 
-PY314 = sys.version_info >= (3, 14)
 needs_call_graph = pytest.mark.skipif(
     not PY314, reason="asyncio's call graph is new in 3.14")
 

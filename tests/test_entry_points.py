@@ -11,10 +11,10 @@ import warnings
 import pytest
 
 from conftest import SUBPROCESS_TIMEOUT, import_cloop, subprocess_env
+from support import PY314
 
 pytestmark = pytest.mark.cloop_only
 
-PY314 = sys.version_info >= (3, 14)
 # 3.16 removes asyncio's policy system, and cloop's policy names with it.
 HAS_POLICIES = hasattr(asyncio.events, "_get_event_loop_policy") or not PY314
 needs_policies = pytest.mark.skipif(

@@ -8,7 +8,6 @@ Tests marked ``cloop_only`` exercise cloop's Future outside its own loop
 
 import asyncio
 import contextvars
-import gc
 import sys
 import threading
 import types
@@ -16,30 +15,10 @@ import weakref
 
 import pytest
 
-PY312 = sys.version_info >= (3, 12)
-PY313 = sys.version_info >= (3, 13)
+from support import PY312, PY313, collect, drain
+
 
 cv = contextvars.ContextVar("cv", default="default")
-
-
-@pytest.fixture
-def errors(loop):
-    """The contexts the loop's exception handler receives."""
-    seen = []
-    loop.set_exception_handler(lambda loop, context: seen.append(context))
-    return seen
-
-
-def drain(loop, iterations=3):
-    """Run a few loop iterations (callbacks scheduled by callbacks included)."""
-    for _ in range(iterations):
-        loop.stop()
-        loop.run_forever()
-
-
-def collect():
-    for _ in range(3):
-        gc.collect()
 
 
 # -- identity and the duck-typing contract ------------------------------------

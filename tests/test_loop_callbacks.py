@@ -11,6 +11,9 @@ import weakref
 
 import pytest
 
+from support import PY314
+
+
 VAR = contextvars.ContextVar("VAR", default="unset")
 
 
@@ -485,9 +488,6 @@ def test_garbage_loop_with_a_cycle_through_callback_contexts(loop_factory):
         gc.collect()
         gc.collect()
     assert [r() for r in refs] == [None, None]
-
-
-PY314 = sys.version_info >= (3, 14)
 
 
 @pytest.mark.skipif(not PY314, reason="events._ThreadSafeHandle is new in 3.14")

@@ -1,12 +1,12 @@
 """create_future, create_task(name=, context=), set_task_factory / get_task_factory."""
 
 import asyncio
-import sys
 import contextvars
 
 import pytest
 
-PY314 = sys.version_info >= (3, 14)
+from support import PY314
+
 
 VAR = contextvars.ContextVar("VAR", default="unset")
 

@@ -11,8 +11,8 @@ import warnings
 import pytest
 
 from leakcheck import no_leaks  # noqa: F401 (autouse fixture)
+from support import PY312
 
-PY312 = sys.version_info >= (3, 12)
 # The stream transport's write() type error (3.14 names the types).
 WRITE_TYPE_ERROR = (
     r"data argument must be a bytes, bytearray, or memoryview object, "

@@ -21,30 +21,10 @@ import weakref
 
 import pytest
 
-PY312 = sys.version_info >= (3, 12)
-PY313 = sys.version_info >= (3, 13)
-PY314 = sys.version_info >= (3, 14)
+from support import PY312, PY313, PY314, collect, drain
+
 
 cv = contextvars.ContextVar("cv", default="default")
-
-
-@pytest.fixture
-def errors(loop):
-    """The contexts the loop's exception handler receives."""
-    seen = []
-    loop.set_exception_handler(lambda loop, context: seen.append(context))
-    return seen
-
-
-def drain(loop, iterations=3):
-    for _ in range(iterations):
-        loop.stop()
-        loop.run_forever()
-
-
-def collect():
-    for _ in range(3):
-        gc.collect()
 
 
 async def value(v):

@@ -128,6 +128,31 @@ def collect_garbage():
     gc.collect()
 
 
+@pytest.fixture(autouse=True)
+def no_unexpected_loop_errors(request, monkeypatch):
+    """Fails a test whose loop reported an error to asyncio's default exception
+    handler (which only logs it): a callback, a transport or a task failed and
+    nothing noticed. A test expecting such a report sets its own handler
+    (the errors fixture) or is marked ``loop_errors_expected`` (when it checks
+    the default handler's log). As uvloop's and CPython's own test bases do."""
+    if request.node.get_closest_marker("loop_errors_expected"):
+        yield
+        return
+    unexpected = []
+    for cls in (asyncio.BaseEventLoop, import_cloop().Loop):
+        original = cls.call_exception_handler
+
+        def recording(self, context, _original=original):
+            if self._exception_handler is None:
+                unexpected.append(context.get("message"))
+            return _original(self, context)
+
+        monkeypatch.setattr(cls, "call_exception_handler", recording)
+    yield
+    if unexpected:
+        pytest.fail(f"the loop reported errors nobody expected: {unexpected}", pytrace=False)
+
+
 @pytest.fixture
 def loop_factory(impl):
     """A zero-argument callable returning a new event loop of the implementation."""

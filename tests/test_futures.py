@@ -597,6 +597,7 @@ def test_never_retrieved_in_debug_mode_has_source_traceback(loop, errors):
     assert isinstance(errors[0]["source_traceback"], list)
 
 
+@pytest.mark.loop_errors_expected
 def test_never_retrieved_default_handler_logs(loop, caplog):
     fut = loop.create_future()
     fut.set_exception(RuntimeError("nobody looked"))

@@ -270,6 +270,7 @@ def test_exception_context_has_the_source_traceback_in_debug_mode(loop, run_once
     )
 
 
+@pytest.mark.loop_errors_expected
 def test_default_handler_logs_the_source_traceback_in_debug_mode(loop, caplog, run_once):
     caplog.set_level(logging.DEBUG, logger="asyncio")
     loop.set_debug(True)

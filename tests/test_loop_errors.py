@@ -127,6 +127,7 @@ def test_call_exception_handler_passes_the_context_through(loop, contexts):
     assert received is ctx
 
 
+@pytest.mark.loop_errors_expected
 def test_default_handler_logs_to_the_asyncio_logger(loop, caplog, run_once):
     caplog.set_level(logging.DEBUG, logger="asyncio")
     loop.call_soon(failing_callback)
@@ -157,6 +158,7 @@ def test_default_exception_handler_called_directly(loop, caplog):
     assert records[0].exc_info[1] is error
 
 
+@pytest.mark.loop_errors_expected
 def test_default_handler_without_a_message(loop, caplog):
     caplog.set_level(logging.DEBUG, logger="asyncio")
     loop.call_exception_handler({})
@@ -165,6 +167,7 @@ def test_default_handler_without_a_message(loop, caplog):
     assert not records[0].exc_info
 
 
+@pytest.mark.loop_errors_expected
 def test_default_handler_used_again_after_reset(loop, caplog, run_once):
     caplog.set_level(logging.DEBUG, logger="asyncio")
     loop.set_exception_handler(lambda lp, ctx: None)

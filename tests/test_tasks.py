@@ -754,6 +754,7 @@ def test_log_destroy_pending_can_be_turned_off(loop, errors):
     assert errors == []
 
 
+@pytest.mark.loop_errors_expected
 def test_destroyed_pending_default_handler_logs(loop, caplog):
     async def stuck():
         await loop.create_future()

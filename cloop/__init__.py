@@ -7,6 +7,8 @@ Ways in::
     cloop.run(main())
     asyncio.set_event_loop_policy(cloop.EventLoopPolicy())   # 3.11-3.15
 """
+from __future__ import annotations
+
 from ._cloop import Future, Handle, Task, TimerHandle
 from ._loop import Loop, new_event_loop
 from . import _compat, _policy
@@ -17,7 +19,7 @@ from ._watch import BlockingReport, BlockingWatch, watch_blocking
 
 __version__ = "0.1.0"
 
-__all__ = (
+__all__: tuple[str, ...] = (
     "Loop", "new_event_loop", "run",
     "Task", "Future",
     "Handle", "TimerHandle", "LoopStats", "watch_blocking", "BlockingWatch",
@@ -35,7 +37,7 @@ if _compat.HAS_POLICIES:
         __all__ += ("EventLoopPolicy",)
 
 
-def __getattr__(name):
+def __getattr__(name: str) -> object:
     if name == "EventLoopPolicy" and _compat.HAS_POLICIES:
         _compat.warn_policy_deprecated("cloop.EventLoopPolicy")
         return _policy.EventLoopPolicy

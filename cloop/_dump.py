@@ -1,10 +1,16 @@
 """cloop.dump_tasks(): every task of a loop and what it is waiting on."""
+from __future__ import annotations
+
 import asyncio
 import sys
 from asyncio import events
+from typing import TYPE_CHECKING, Any, TextIO
+
+if TYPE_CHECKING:
+    from ._loop import Loop
 
 
-def _frame_location(obj):
+def _frame_location(obj: Any) -> str:
     frame = (getattr(obj, "cr_frame", None) or getattr(obj, "gi_frame", None)
              or getattr(obj, "ag_frame", None))
     if frame is None:
@@ -12,7 +18,7 @@ def _frame_location(obj):
     return f"{frame.f_code.co_filename}:{frame.f_lineno}"
 
 
-def _awaited_by(obj):
+def _awaited_by(obj: Any) -> Any:
     """What a coroutine, generator or async generator is awaiting."""
     for attr in ("cr_await", "gi_yieldfrom", "ag_await"):
         if hasattr(obj, attr):
@@ -20,11 +26,12 @@ def _awaited_by(obj):
     return None
 
 
-def await_chain(coro, waiter=None, limit=100):
+def await_chain(coro: object, waiter: object = None,
+                limit: int = 100) -> list[str]:
     """Lines describing coro and, in turn, everything it is awaiting; the
     chain ends at waiter (the future the task waits on) when one is given,
     rather than at that future's iterator."""
-    lines = []
+    lines: list[str] = []
     obj = coro
     while obj is not None and len(lines) < limit:
         name = getattr(obj, "__qualname__", None)
@@ -36,7 +43,7 @@ def await_chain(coro, waiter=None, limit=100):
     return lines
 
 
-def _state(task):
+def _state(task: asyncio.Task[Any]) -> str:
     if task.done():
         return "done"
     if task.cancelling() if hasattr(task, "cancelling") else False:
@@ -44,7 +51,7 @@ def _state(task):
     return "pending"
 
 
-def _default_loop():
+def _default_loop() -> asyncio.AbstractEventLoop | Loop | None:
     loop = events._get_running_loop()
     if loop is not None:
         return loop
@@ -52,7 +59,8 @@ def _default_loop():
     return _loop.latest_loop()
 
 
-def dump_tasks(loop=None, file=None):
+def dump_tasks(loop: asyncio.AbstractEventLoop | None = None,
+               file: TextIO | None = None) -> None:
     """Print every task of loop (the running one by default) with its name,
     state and the chain of coroutines it is awaiting, like a thread dump."""
     file = sys.stderr if file is None else file

@@ -8,6 +8,8 @@ semantics (messages, context dicts, executor and async-generator handling)
 are asyncio's exactly, version by version. They only touch the attributes
 this class provides (_debug, _closed, _thread_id, _current_handle, ...).
 """
+from __future__ import annotations
+
 import asyncio
 import os
 import signal
@@ -16,12 +18,16 @@ import threading
 import weakref
 from asyncio import base_events, coroutines, events
 from asyncio.log import logger
+from typing import TYPE_CHECKING, Any
 
 from . import _cloop, _compat, _stats
 from ._borrow import borrow
 from ._net import NetworkMixin
 from ._process import ProcessMixin
 from ._signals import SignalMixin
+
+if TYPE_CHECKING:
+    from asyncio import AbstractEventLoop as _Abstract
 
 _Base = base_events.BaseEventLoop
 
@@ -44,20 +50,63 @@ class Loop(_cloop.Loop, NetworkMixin, SignalMixin, ProcessMixin,
            asyncio.AbstractEventLoop):
     """An asyncio event loop whose scheduler is written in C."""
 
-    def __init__(self):
-        self._exception_handler = None
-        self._default_executor = None
-        self._task_factory = None
-        self._asyncgens = weakref.WeakSet()
+    def __init__(self) -> None:
+        self._exception_handler: Any = None
+        self._default_executor: Any = None
+        self._task_factory: Any = None
+        self._asyncgens: weakref.WeakSet[Any] = weakref.WeakSet()
         self._asyncgens_shutdown_called = False
         self._executor_shutdown_called = False
         self._coroutine_origin_tracking_enabled = False
-        self._coroutine_origin_tracking_saved_depth = None
-        self._old_agen_hooks = None
+        self._coroutine_origin_tracking_saved_depth: int | None = None
+        self._old_agen_hooks: Any = None
         self.set_debug(coroutines._is_debug_mode())
         _note_new_loop(self)
 
     borrow(locals(), _Base, _BORROWED)
+
+    if TYPE_CHECKING:
+        # borrow() (above and in the mixins) copies asyncio's functions into
+        # the class at import, which a type checker cannot follow, and the
+        # mixins' own network and signal methods are not annotated: to a
+        # type checker, all of these have AbstractEventLoop's signatures.
+        call_exception_handler = _Abstract.call_exception_handler
+        connect_accepted_socket = _Abstract.connect_accepted_socket
+        connect_read_pipe = _Abstract.connect_read_pipe
+        connect_write_pipe = _Abstract.connect_write_pipe
+        create_connection = _Abstract.create_connection
+        create_datagram_endpoint = _Abstract.create_datagram_endpoint
+        create_server = _Abstract.create_server
+        create_unix_connection = _Abstract.create_unix_connection
+        create_unix_server = _Abstract.create_unix_server
+        default_exception_handler = _Abstract.default_exception_handler
+        get_exception_handler = _Abstract.get_exception_handler
+        get_task_factory = _Abstract.get_task_factory
+        getnameinfo = _Abstract.getnameinfo
+        run_in_executor = _Abstract.run_in_executor
+        run_until_complete = _Abstract.run_until_complete
+        sendfile = _Abstract.sendfile
+        set_debug = _Abstract.set_debug
+        set_default_executor = _Abstract.set_default_executor
+        set_exception_handler = _Abstract.set_exception_handler
+        set_task_factory = _Abstract.set_task_factory
+        shutdown_asyncgens = _Abstract.shutdown_asyncgens
+        shutdown_default_executor = _Abstract.shutdown_default_executor
+        sock_sendfile = _Abstract.sock_sendfile
+        start_tls = _Abstract.start_tls
+        subprocess_exec = _Abstract.subprocess_exec
+        subprocess_shell = _Abstract.subprocess_shell
+        getaddrinfo = _Abstract.getaddrinfo
+        sock_recv = _Abstract.sock_recv
+        sock_recv_into = _Abstract.sock_recv_into
+        sock_recvfrom = _Abstract.sock_recvfrom
+        sock_recvfrom_into = _Abstract.sock_recvfrom_into
+        sock_sendall = _Abstract.sock_sendall
+        sock_sendto = _Abstract.sock_sendto
+        sock_connect = _Abstract.sock_connect
+        sock_accept = _Abstract.sock_accept
+        add_signal_handler = _Abstract.add_signal_handler
+        remove_signal_handler = _Abstract.remove_signal_handler
 
     # -- Task and Future: cloop's own (csrc/future.c, csrc/task.c) --------
 
@@ -67,14 +116,15 @@ class Loop(_cloop.Loop, NetworkMixin, SignalMixin, ProcessMixin,
     create_future = _cloop._loop_create_future
     create_task = _cloop._loop_create_task
 
-    def _run_task_factory(self, factory, coro, name, context, eager_start):
+    def _run_task_factory(self, factory: Any, coro: Any, name: Any,
+                          context: Any, eager_start: Any) -> Any:
         """create_task() with a task factory set (called by the C method)."""
         return _compat.run_task_factory(self, factory, coro, name, context,
                                         eager_start)
 
     # -- running ---------------------------------------------------------
 
-    def _run_forever_setup(self):
+    def _run_forever_setup(self) -> None:
         self._check_closed()
         self._check_running()
         self._set_coroutine_origin_tracking(self._debug)
@@ -85,7 +135,7 @@ class Loop(_cloop.Loop, NetworkMixin, SignalMixin, ProcessMixin,
         events._set_running_loop(self)
         self._install_signal_wakeup()
 
-    def _run_forever_cleanup(self):
+    def _run_forever_cleanup(self) -> None:
         self._remove_signal_wakeup()
         self._stopping = False
         self._thread_id = None
@@ -100,9 +150,9 @@ class Loop(_cloop.Loop, NetworkMixin, SignalMixin, ProcessMixin,
     # Ctrl-C handler, KeyboardInterrupt) only once the loop wakes. While a
     # loop runs on the main thread and nobody else set a wakeup fd, the C
     # signal handler also writes to a pipe the loop watches.
-    _own_wakeup_fd = None
+    _own_wakeup_fd: int | None = None
 
-    def _install_signal_wakeup(self):
+    def _install_signal_wakeup(self) -> None:
         if threading.current_thread() is not threading.main_thread():
             return
         fd = self._signal_wakeup_fd()
@@ -116,7 +166,7 @@ class Loop(_cloop.Loop, NetworkMixin, SignalMixin, ProcessMixin,
         self._own_wakeup_fd = fd
         _wakeup_fds.add(fd)
 
-    def _remove_signal_wakeup(self):
+    def _remove_signal_wakeup(self) -> None:
         fd = self._own_wakeup_fd
         if fd is None:
             return
@@ -126,11 +176,11 @@ class Loop(_cloop.Loop, NetworkMixin, SignalMixin, ProcessMixin,
         if current != fd:  # replaced while running (add_signal_handler): keep it
             signal.set_wakeup_fd(current)
 
-    def run_forever(self):
+    def run_forever(self) -> None:
         """Run until stop() is called."""
         _compat.run_forever(self)
 
-    def close(self):
+    def close(self) -> None:
         """Close the loop: drop pending callbacks, shut the executor down.
 
         The loop must not be running. Closing twice does nothing.
@@ -152,7 +202,7 @@ class Loop(_cloop.Loop, NetworkMixin, SignalMixin, ProcessMixin,
 
     # -- seeing inside ----------------------------------------------------
 
-    def stats(self, reset=False):
+    def stats(self, reset: bool = False) -> _stats.LoopStats:
         """A LoopStats snapshot of the loop's counters; reset=True also
         zeroes them, atomically with the reading, so no count is lost
         between two readings."""
@@ -160,7 +210,7 @@ class Loop(_cloop.Loop, NetworkMixin, SignalMixin, ProcessMixin,
 
     # -- debug -----------------------------------------------------------
 
-    def _log_slow_callback(self, entry, seconds):
+    def _log_slow_callback(self, entry: object, seconds: float) -> None:
         """Called by the C run loop in debug mode for a slow callback."""
         if hasattr(entry, "_callback"):
             what = _compat.format_handle(entry)
@@ -171,18 +221,19 @@ class Loop(_cloop.Loop, NetworkMixin, SignalMixin, ProcessMixin,
 
 # A staticmethod object (callable since 3.10), not a plain function: used
 # as a class attribute, as in `loop_factory = cloop.new_event_loop` on an
-# IsolatedAsyncioTestCase, it must not be bound as a method.
-@staticmethod
-def new_event_loop():
+# IsolatedAsyncioTestCase, it must not be bound as a method. Type checkers
+# see it as the `() -> Loop` callable it is.
+@staticmethod  # type: ignore[misc]  # mypy: "used with a non-method"
+def new_event_loop() -> Loop:
     """Return a new cloop event loop."""
     return Loop()
 
 
 # The signal pipes currently set as the process's wakeup fd by running loops.
-_wakeup_fds = set()
+_wakeup_fds: set[int] = set()
 
 
-def _forget_wakeup_fd_after_fork():
+def _forget_wakeup_fd_after_fork() -> None:
     """A forked child must not wake its parent's loop with its signals."""
     if not _wakeup_fds:
         return
@@ -201,23 +252,23 @@ os.register_at_fork(after_in_child=_forget_wakeup_fd_after_fork)
 
 # The most recent loop (for dump_tasks() outside a running loop), and the
 # loops `python -m cloop --stats` reports on when it is tracking them.
-_latest = None
-_tracked = None
+_latest: weakref.ref[Loop] | None = None
+_tracked: list[Loop] | None = None
 
 
-def _note_new_loop(loop):
+def _note_new_loop(loop: Loop) -> None:
     global _latest
     _latest = weakref.ref(loop)
     if _tracked is not None:
         _tracked.append(loop)
 
 
-def latest_loop():
+def latest_loop() -> Loop | None:
     """The most recently created cloop loop still alive, or None."""
     return _latest() if _latest is not None else None
 
 
-def track_loops():
+def track_loops() -> list[Loop]:
     """Keep every loop created from now on; returns the list they go in."""
     global _tracked
     _tracked = []

@@ -1,11 +1,17 @@
 """cloop.run(): asyncio.run on a cloop loop."""
+from __future__ import annotations
+
 import asyncio
 from asyncio import events
+from collections.abc import Coroutine
+from typing import Any, TypeVar
 
 from ._loop import new_event_loop
 
+_T = TypeVar("_T")
 
-def run(main, *, debug=None):
+
+def run(main: Coroutine[Any, Any, _T], *, debug: bool | None = None) -> _T:
     """Run the coroutine main on a new cloop loop and return its result.
 
     Like asyncio.run(): the loop is created, main runs as a Task, the

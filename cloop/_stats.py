@@ -1,5 +1,11 @@
 """loop.stats(): a snapshot of the counters the C loop keeps at all times."""
+from __future__ import annotations
+
 import dataclasses
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ._cloop import Loop
 
 # Upper bound, in seconds, of each bucket of the C lag histogram
 # (csrc/stats.h): bucket 0 is under 1 us, bucket i is [2^(i-1), 2^i) us.
@@ -35,14 +41,14 @@ class LoopStats:
     busy_time: float
     utilization: float
     longest_busy: float
-    longest_callback: "float | None"
+    longest_callback: float | None
     lag_max: float
     lag_p50: float
     lag_p90: float
     lag_p99: float
-    lag_histogram: tuple
+    lag_histogram: tuple[int, ...]
 
-    def format(self):
+    def format(self) -> str:
         """A few human-readable lines (used by ``python -m cloop --stats``)."""
         longest = ("n/a (debug mode only)" if self.longest_callback is None
                    else f"{self.longest_callback * 1e3:.3f} ms")
@@ -64,7 +70,7 @@ class LoopStats:
         ))
 
 
-def _percentile(histogram, fraction):
+def _percentile(histogram: tuple[int, ...], fraction: float) -> float:
     total = sum(histogram)
     if not total:
         return 0.0
@@ -76,7 +82,7 @@ def _percentile(histogram, fraction):
     return _LAG_BOUNDS[-1]
 
 
-def snapshot(loop, reset=False):
+def snapshot(loop: Loop, reset: bool = False) -> LoopStats:
     """Build a LoopStats from the C counters of loop."""
     raw = loop._stats_raw(reset)
     hist = raw["lag_histogram"]

@@ -231,6 +231,15 @@ drain_pipe(int fd)
     }
 }
 
+/* Consumes pending wake-ups (the waker fd was reported). */
+static void
+drain_wakeups(cl_poller *p)
+{
+    uint64_t value;
+    /* EFD_NONBLOCK: one read resets the counter; EAGAIN if already 0. */
+    (void)!read(p->wakefd, &value, sizeof(value));
+}
+
 /* Consumes the events of the internal fds and removes them from the
  * array, keeping the others in order. Returns the remaining count. */
 static int
@@ -240,7 +249,7 @@ take_internal_events(cl_poller *p, int n)
     for (int i = 0; i < n; i++) {
         int fd = p->events[i].data.fd;
         if (fd == p->wakefd) {
-            cl_poller_drain(p);
+            drain_wakeups(p);
         }
         else if (fd == p->sigfd[0] && fd >= 0) {
             drain_pipe(fd);
@@ -278,12 +287,4 @@ cl_poller_wake(cl_poller *p)
         return -1;
     }
     return 0;
-}
-
-void
-cl_poller_drain(cl_poller *p)
-{
-    uint64_t value;
-    /* EFD_NONBLOCK: one read resets the counter; EAGAIN if already 0. */
-    (void)!read(p->wakefd, &value, sizeof(value));
 }

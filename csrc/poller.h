@@ -63,9 +63,6 @@ int cl_poller_signal_fd(cl_poller *p);
 /* Wakes a thread blocked in cl_poller_wait; safe from any thread. */
 int cl_poller_wake(cl_poller *p);
 
-/* Consumes pending wake-ups (call when the waker fd was reported). */
-void cl_poller_drain(cl_poller *p);
-
 /* Translates epoll's bits to CL_POLL_* as selectors.EpollSelector does:
  * errors and hang-ups wake both readers and writers. */
 static inline unsigned

@@ -137,20 +137,24 @@ cl_transport_forget_fd_owner(TransportObject *t)
 /* ------------------------------------------------------------------ */
 /* Contexts and error reports                                          */
 
-int
-cl_transport_enter(TransportObject *t)
+/* Enter/exit the transport's context around loop-driven callbacks. */
+static int
+transport_enter(TransportObject *t)
 {
     return PyContext_Enter(t->context);
 }
 
-int
-cl_transport_exit(TransportObject *t)
+static int
+transport_exit(TransportObject *t)
 {
     return PyContext_Exit(t->context);
 }
 
-int
-cl_transport_report(TransportObject *t, const char *what)
+/* Reports the pending exception of a loop-driven callback (what: e.g.
+ * "SocketTransport._read_ready()"). -1 only for exceptions that stop the
+ * loop. */
+static int
+transport_report(TransportObject *t, const char *what)
 {
     if (cl_err_is_fatal()) {
         return -1;
@@ -279,15 +283,15 @@ int
 cl_transport_run(TransportObject *t, LoopObject *loop, cl_transport_fn fn,
                  const char *what)
 {
-    if (cl_transport_enter(t) < 0) {
-        return cl_transport_report(t, what);
+    if (transport_enter(t) < 0) {
+        return transport_report(t, what);
     }
     Py_INCREF(t);
     int rc = fn(t, loop);
-    if (cl_transport_exit(t) < 0) {
+    if (transport_exit(t) < 0) {
         rc = -1;
     }
-    rc = rc < 0 ? cl_transport_report(t, what) : 0;
+    rc = rc < 0 ? transport_report(t, what) : 0;
     Py_DECREF(t);
     return rc;
 }
@@ -296,14 +300,14 @@ static int
 conn_lost_entry(LoopObject *loop, PyObject *obj, PyObject *exc)
 {
     TransportObject *t = (TransportObject *)obj;
-    if (cl_transport_enter(t) < 0) {
-        return cl_transport_report(t, "_call_connection_lost()");
+    if (transport_enter(t) < 0) {
+        return transport_report(t, "_call_connection_lost()");
     }
     int rc = cl_transport_call_connection_lost(t, exc);
-    if (cl_transport_exit(t) < 0) {
+    if (transport_exit(t) < 0) {
         rc = -1;
     }
-    return rc < 0 ? cl_transport_report(t, "_call_connection_lost()") : 0;
+    return rc < 0 ? transport_report(t, "_call_connection_lost()") : 0;
 }
 
 /* asyncio's call_soon(self._call_connection_lost, exc). */
@@ -620,7 +624,7 @@ start_entry(LoopObject *loop, PyObject *obj, PyObject *waiter)
     TransportObject *t = (TransportObject *)obj;
     if (!t->closing && !t->paused
         && cl_transport_start_reading(t) < 0
-        && cl_transport_report(t, "_add_reader()") < 0) {
+        && transport_report(t, "_add_reader()") < 0) {
         return -1;
     }
     if (waiter == NULL) {

@@ -138,15 +138,6 @@ void cl_transport_write_after_lost(TransportObject *t);
 /* Checks that loop is a cloop loop. Borrowed, or NULL with TypeError. */
 LoopObject *cl_transport_loop_arg(PyObject *loop);
 
-/* Enter/exit the transport's context around loop-driven callbacks. */
-int cl_transport_enter(TransportObject *t);
-int cl_transport_exit(TransportObject *t);
-
-/* Reports the pending exception of a loop-driven callback (what: e.g.
- * "SocketTransport._read_ready()"). -1 only for exceptions that stop the
- * loop. */
-int cl_transport_report(TransportObject *t, const char *what);
-
 /* The body of a ready-ring function: runs fn(t, loop) inside the
  * transport's context, holding a reference to t, and reports a failure as
  * asyncio reports an exception in the transport method `what`. Returns what

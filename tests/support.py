@@ -1,5 +1,6 @@
 """Helpers shared by the test modules (fixtures live in conftest.py)."""
 import gc
+import socket
 import sys
 
 PY312 = sys.version_info >= (3, 12)
@@ -18,3 +19,10 @@ def collect():
     """Collect garbage until cycles freed by finalizers are gone too."""
     for _ in range(3):
         gc.collect()
+
+
+def free_tcp_port():
+    """A TCP port on 127.0.0.1 that nothing listens on now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]

@@ -27,7 +27,7 @@ import tempfile
 
 import pytest
 
-from conftest import subprocess_env
+from conftest import subprocess_env, tail
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -67,12 +67,12 @@ def run_whole(loop, report, tests=()):
         text = output.read()
     if not os.path.exists(report):
         pytest.fail(f"{' '.join(cmd)} wrote no report ({how} "
-                    f"{proc.returncode}):\n{tail(text)}", pytrace=False)
+                    f"{proc.returncode}):\n{tail(text, 80)}", pytrace=False)
     with open(report) as f:
         result = json.load(f)
     if result["hung"] is not None:
         pytest.fail(f"{loop}: {result['hung']} hung past the watchdog; the "
-                    f"run ended there:\n{tail(text)}", pytrace=False)
+                    f"run ended there:\n{tail(text, 80)}", pytrace=False)
     return result
 
 
@@ -81,10 +81,6 @@ def kill_group(pgid):
         os.killpg(pgid, signal.SIGKILL)
     except ProcessLookupError:
         pass
-
-
-def tail(text, chars=6000):
-    return text[-chars:]
 
 
 def known_reason(test, known):

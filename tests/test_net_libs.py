@@ -11,27 +11,19 @@ import asyncio
 import io
 import os
 import shutil
-import socket
 import subprocess
 import time
 
 import pytest
 
 from leakcheck import no_leaks  # noqa: F401 (autouse fixture)
+from support import free_tcp_port
 
 # Both are in requirements-dev.txt: a missing one fails the module, it is
 # never skipped.
 import aiohttp
 import redis.asyncio as aioredis
 from aiohttp import web
-
-
-def free_tcp_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,6 @@ import ast
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -13,6 +12,7 @@ import urllib.request
 import pytest
 
 from conftest import SUBPROCESS_TIMEOUT, subprocess_env
+from support import free_tcp_port
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RECIPES = os.path.join(ROOT, "examples", "recipes")
@@ -44,12 +44,6 @@ def run(args, cwd=RECIPES, env=None):
                           capture_output=True, text=True, timeout=SUBPROCESS_TIMEOUT)
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def get_when_up(url, proc):
     deadline = time.monotonic() + SUBPROCESS_TIMEOUT
     while True:
@@ -65,7 +59,7 @@ def get_when_up(url, proc):
 def serve_once(name, stop):
     """Starts the server recipe, GETs / and stops it with signal `stop`:
     (body, exit code, stderr)."""
-    port = free_port()
+    port = free_tcp_port()
     proc = subprocess.Popen([sys.executable, recipe(name)],
                             env=subprocess_env({"PORT": str(port)}),
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

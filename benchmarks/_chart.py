@@ -2,8 +2,8 @@
 
     python benchmarks/_chart.py REPORT.json OUT.png
 
-Owns: the chart only. run.py calls it in a child process (see
-run.write_chart for why); it reads the report run.py wrote and measures
+Owns: the chart only. _report.py calls it in a child process (see
+_report.write_chart for why); it reads the report run.py wrote and measures
 nothing. Two panels, CPU and I/O workloads, log scale; a loop keeps its
 colour whichever loops were measured; the ceiling is hatched.
 """

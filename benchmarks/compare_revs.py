@@ -11,11 +11,12 @@ same run after run, whatever else the machine does (timings on a shared
 an add.
 
 Builds cloop at git revision BASE_REV (a temporary worktree) and at the
-working tree, each into its own temporary folder, then measures each
-workload on the cloop loop of both builds with benchmarks/_worker.py, one
-fresh process per measurement, alternating the two builds (and which goes
-first) from one repeat to the next, so that both see the same machine.
-Prints the median ops/s of each build and after/before.
+working tree, each into its own temporary folder (_build.build_cloop: the
+same release build run.py measures), then measures each workload on the
+cloop loop of both builds with benchmarks/_worker.py, one fresh process per
+measurement in the environment run.py's workers get, alternating the two
+builds (and which goes first) from one repeat to the next, so that both see
+the same machine. Prints the median ops/s of each build and after/before.
 
 Default workloads: the Task and Future ones (future_roundtrip, task_gather,
 gather_tree, gather_tree_taskgroup, sleep0, queue_pingpong).
@@ -31,6 +32,12 @@ import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
+if HERE not in sys.path:
+    sys.path.insert(0, HERE)
+
+import _build  # noqa: E402
+from _workloads import resolve  # noqa: E402
+
 WORKER = os.path.join(HERE, "_worker.py")
 DEFAULT_WORKLOADS = ("future_roundtrip", "task_gather", "gather_tree",
                      "gather_tree_taskgroup", "sleep0", "queue_pingpong")
@@ -38,22 +45,15 @@ DEFAULT_WORKLOADS = ("future_roundtrip", "task_gather", "gather_tree",
 
 def build(source, dest):
     """Builds cloop from the checkout at source into dest (a package
-    folder ready for PYTHONPATH)."""
-    os.makedirs(os.path.join(dest, "cloop"))
-    pkg = os.path.join(source, "cloop")
-    for name in os.listdir(pkg):
-        if name.endswith(".py") or name == "py.typed":
-            shutil.copy(os.path.join(pkg, name), os.path.join(dest, "cloop"))
-    subprocess.run([sys.executable, "setup.py", "-q", "build_ext",
-                    "--build-lib", dest, "--build-temp",
-                    os.path.join(dest, "tmp"), "--force"],
-                   cwd=source, check=True, stdout=subprocess.DEVNULL)
+    folder ready for PYTHONPATH); raises if the build fails."""
+    proc = _build.build_cloop(source, dest)
+    if proc.returncode != 0:
+        raise RuntimeError(f"building cloop from {source} failed "
+                           f"(exit status {proc.returncode}):\n{proc.stderr[-3000:]}")
 
 
 def measure(path, workload):
-    env = dict(os.environ, PYTHONPATH=path, PYTHONHASHSEED="0")
-    for name in ("PYTHONASYNCIODEBUG", "PYTHONDEVMODE", "PYTHONMALLOC"):
-        env.pop(name, None)
+    env = dict(_build.measurement_env(), PYTHONPATH=path)
     out = subprocess.run([sys.executable, WORKER, "--loop", "cloop",
                           "--workload", workload], env=env, check=True,
                          capture_output=True, text=True)
@@ -63,7 +63,7 @@ def measure(path, workload):
 def instructions(path, workload, size):
     """(instructions callgrind counts for one worker process at size, the
     operations the workload reported)."""
-    env = dict(os.environ, PYTHONPATH=path, PYTHONHASHSEED="0")
+    env = dict(_build.measurement_env(), PYTHONPATH=path)
     with tempfile.TemporaryDirectory() as tmp:
         out = os.path.join(tmp, "cg.out")
         proc = subprocess.run(
@@ -82,8 +82,6 @@ def instructions(path, workload, size):
 def sizes(workload):
     """Two sizes a little apart, from the workload's quick size: a depth
     (gather_tree) grows by one, a count doubles."""
-    sys.path.insert(0, HERE)
-    from _workloads import resolve
     quick = resolve(workload)[0].QUICK_SIZE
     return quick, quick + 1 if quick < 10 else 2 * quick
 

@@ -237,11 +237,12 @@ def test_cloop_native_registry(monkeypatch):
     monkeypatch.syspath_prepend(BENCHMARKS)
     import _cloop_native
     import _loops
+    import _report
     import run
     assert NATIVE in _loops.ALL_LOOPS and NATIVE in _loops.DEFAULT_LOOPS
     assert NATIVE in run.parse_args([]).loop_list
     assert run.parse_args(["--loops", "cloop_native,asyncio"]).loop_list == [NATIVE, "asyncio"]
-    assert ("cloop", NATIVE) in run.RATIOS
+    assert ("cloop", NATIVE) in _report.RATIOS
     assert run.applies("task_gather", NATIVE)
     assert not run.applies("tcp_protocol_1k_c50", NATIVE)
     assert run.applies("tcp_protocol_1k_c50", "cloop")

@@ -11,8 +11,6 @@ this class provides (_debug, _closed, _thread_id, _current_handle, ...).
 from __future__ import annotations
 
 import asyncio
-import os
-import signal
 import sys
 import threading
 import weakref
@@ -60,6 +58,18 @@ class Loop(_cloop.Loop, NetworkMixin, SignalMixin, ProcessMixin,
         self._coroutine_origin_tracking_enabled = False
         self._coroutine_origin_tracking_saved_depth: int | None = None
         self._old_agen_hooks: Any = None
+        # The mixins' state. SignalMixin (cloop/_signals.py): sig -> Handle
+        # of add_signal_handler; (read, write) ends of the poller's signal
+        # pipe once opened; whether the running loop borrowed the process's
+        # wakeup fd. NetworkMixin (_net.py): listening socket -> inode of its
+        # path, for 3.13's create_unix_server(cleanup_socket=True).
+        # ProcessMixin (_process.py): pid -> transport, for the children
+        # whose exit a pidfd reader watches.
+        self._signal_handlers: dict[int, Any] = {}
+        self._signal_fds: tuple[int, int] | None = None
+        self._wakeup_borrowed = False
+        self._unix_server_sockets: dict[Any, int] = {}
+        self._pidfd_children: dict[int, Any] = {}
         self.set_debug(coroutines._is_debug_mode())
         _note_new_loop(self)
 
@@ -133,6 +143,8 @@ class Loop(_cloop.Loop, NetworkMixin, SignalMixin, ProcessMixin,
         sys.set_asyncgen_hooks(firstiter=self._asyncgen_firstiter_hook,
                                finalizer=self._asyncgen_finalizer_hook)
         events._set_running_loop(self)
+        # A signal that arrives just before the loop blocks in epoll_wait
+        # must still wake it (cloop/_signals.py says who owns the wakeup fd).
         self._install_signal_wakeup()
 
     def _run_forever_cleanup(self) -> None:
@@ -144,37 +156,6 @@ class Loop(_cloop.Loop, NetworkMixin, SignalMixin, ProcessMixin,
         if self._old_agen_hooks is not None:
             sys.set_asyncgen_hooks(*self._old_agen_hooks)
             self._old_agen_hooks = None
-
-    # A signal that arrives just before the loop blocks in epoll_wait would
-    # otherwise wait for the next event: Python runs its handler (Runner's
-    # Ctrl-C handler, KeyboardInterrupt) only once the loop wakes. While a
-    # loop runs on the main thread and nobody else set a wakeup fd, the C
-    # signal handler also writes to a pipe the loop watches.
-    _own_wakeup_fd: int | None = None
-
-    def _install_signal_wakeup(self) -> None:
-        if threading.current_thread() is not threading.main_thread():
-            return
-        fd = self._signal_wakeup_fd()
-        try:
-            old = signal.set_wakeup_fd(fd, warn_on_full_buffer=False)
-        except ValueError:  # not the main interpreter
-            return
-        if old != -1:  # someone else's (add_signal_handler's) already wakes us
-            signal.set_wakeup_fd(old)
-            return
-        self._own_wakeup_fd = fd
-        _wakeup_fds.add(fd)
-
-    def _remove_signal_wakeup(self) -> None:
-        fd = self._own_wakeup_fd
-        if fd is None:
-            return
-        self._own_wakeup_fd = None
-        _wakeup_fds.discard(fd)
-        current = signal.set_wakeup_fd(-1)
-        if current != fd:  # replaced while running (add_signal_handler): keep it
-            signal.set_wakeup_fd(current)
 
     def run_forever(self) -> None:
         """Run until stop() is called."""
@@ -191,8 +172,12 @@ class Loop(_cloop.Loop, NetworkMixin, SignalMixin, ProcessMixin,
             return
         if self._debug:
             logger.debug("Close %r", self)
-        self._close_core()
-        self._close_signals()
+        try:
+            # Before the poller closes the signal pipe, which the process's
+            # wakeup fd may name until the handlers are gone.
+            self._close_signals()
+        finally:
+            self._close_core()
         self._close_children()
         self._executor_shutdown_called = True
         executor = self._default_executor
@@ -227,27 +212,6 @@ class Loop(_cloop.Loop, NetworkMixin, SignalMixin, ProcessMixin,
 def new_event_loop() -> Loop:
     """Return a new cloop event loop."""
     return Loop()
-
-
-# The signal pipes currently set as the process's wakeup fd by running loops.
-_wakeup_fds: set[int] = set()
-
-
-def _forget_wakeup_fd_after_fork() -> None:
-    """A forked child must not wake its parent's loop with its signals."""
-    if not _wakeup_fds:
-        return
-    fds = set(_wakeup_fds)
-    _wakeup_fds.clear()
-    try:
-        old = signal.set_wakeup_fd(-1)
-        if old not in fds:
-            signal.set_wakeup_fd(old)
-    except ValueError:
-        pass
-
-
-os.register_at_fork(after_in_child=_forget_wakeup_fd_after_fork)
 
 
 # The most recent loop (for dump_tasks() outside a running loop), and the

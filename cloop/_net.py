@@ -24,11 +24,11 @@ _make_socket_transport, _make_ssl_transport, _make_datagram_transport,
 _start_serving/_stop_serving, _sendfile_native (a transport's socket
 handed to asyncio's os.sendfile path, _sock_sendfile_native), getaddrinfo
 (numeric addresses resolved at once, without the executor) and the sock_*
-methods.
+methods. Its one piece of state, _unix_server_sockets, is initialised by
+Loop.__init__.
 """
 import contextvars
 import errno
-import functools
 import os
 import socket
 from asyncio import (base_events, constants, exceptions, selector_events,
@@ -102,12 +102,6 @@ class NetworkMixin:
     borrow(locals(), base_events.BaseEventLoop, _FROM_BASE)
     borrow(locals(), unix_events._UnixSelectorEventLoop, _FROM_UNIX)
     borrow(locals(), selector_events.BaseSelectorEventLoop, _FROM_SELECTOR)
-
-    @functools.cached_property
-    def _unix_server_sockets(self):
-        # {listening socket: inode of its path}, filled by 3.13's
-        # create_unix_server(cleanup_socket=True); see _stop_serving.
-        return {}
 
     # -- address resolution ----------------------------------------------
 
@@ -357,8 +351,8 @@ class NetworkMixin:
 
     def _stop_serving(self, sock):
         path = None
-        unix_sockets = self.__dict__.get("_unix_server_sockets")
-        if unix_sockets and sock in unix_sockets:
+        unix_sockets = self._unix_server_sockets
+        if sock in unix_sockets:
             path = sock.getsockname()
         if sock.fileno() != -1:
             self._remove_reader(sock.fileno())

@@ -30,11 +30,11 @@ signals a pid the kernel may have reused).
 
 Ownership: a child's pidfd belongs to its transport (_ProcessTransport
 ._pidfd); only the loop thread opens and closes it. The loop keeps
-pid -> transport for the children it watches by pidfd, so that close() can
-hand them to a reaping thread instead of leaving zombies behind.
+pid -> transport for the children it watches by pidfd (_pidfd_children,
+initialised by Loop.__init__), so that close() can hand them to a reaping
+thread instead of leaving zombies behind.
 """
 import errno
-import functools
 import os
 import signal
 import subprocess
@@ -139,11 +139,6 @@ class ProcessMixin:
                              "subprocess_shell", "subprocess_exec",
                              "_log_subprocess"))
 
-    # pid -> transport, for children whose exit a pidfd reader watches.
-    @functools.cached_property
-    def _pidfd_children(self):
-        return {}
-
     def _make_read_pipe_transport(self, pipe, protocol, waiter=None,
                                   extra=None):
         return unix_events._UnixReadPipeTransport(self, pipe, protocol,
@@ -237,9 +232,7 @@ class ProcessMixin:
     def _close_children(self):
         """Called by close(): children still running are reaped by a
         thread, as asyncio's threaded watcher would, not left as zombies."""
-        children = self.__dict__.get("_pidfd_children")
-        if not children:
-            return
+        children = self._pidfd_children
         for pid, transp in list(children.items()):
             pidfd, transp._pidfd = transp._pidfd, None
             children.pop(pid, None)

@@ -1,7 +1,8 @@
-/* poller.c: epoll and the eventfd waker (see poller.h for the contract).
+/* poller.c: epoll, the eventfd waker and the signal pipe (see poller.h
+ * for the contract).
  *
- * Owns the epoll fd, the eventfd and the interest table; closes both fds
- * exactly once in cl_poller_close. */
+ * Owns the epoll fd, the eventfd, the signal pipe and the interest table;
+ * closes every fd exactly once in cl_poller_close. */
 #define _GNU_SOURCE /* pipe2 */
 #include <errno.h>
 #include <fcntl.h>
@@ -132,6 +133,12 @@ static int
 apply_change(cl_poller *p, int fd, unsigned old, unsigned mask)
 {
     struct epoll_event ev = {.events = mask_to_epoll(mask), .data.fd = fd};
+    if (mask == 0 && fd == p->sigfd[0]) {
+        /* Unwatched, the signal pipe goes back to the internal drain: it
+         * must stay registered to wake the loop. */
+        ev.events = EPOLLIN;
+        return epoll_ctl(p->epfd, EPOLL_CTL_MOD, fd, &ev);
+    }
     if (mask == 0) {
         if (epoll_ctl(p->epfd, EPOLL_CTL_DEL, fd, &ev) < 0
             && errno != ENOENT && errno != EBADF) {
@@ -241,7 +248,8 @@ drain_wakeups(cl_poller *p)
 }
 
 /* Consumes the events of the internal fds and removes them from the
- * array, keeping the others in order. Returns the remaining count. */
+ * array, keeping the others in order (a watched signal pipe's too: its
+ * watcher reads the signal numbers). Returns the remaining count. */
 static int
 take_internal_events(cl_poller *p, int n)
 {
@@ -252,8 +260,13 @@ take_internal_events(cl_poller *p, int n)
             drain_wakeups(p);
         }
         else if (fd == p->sigfd[0] && fd >= 0) {
-            drain_pipe(fd);
             p->signalled = 1;
+            if (cl_poller_get(p, fd) == 0) {
+                drain_pipe(fd);
+            }
+            else {
+                p->events[kept++] = p->events[i];
+            }
         }
         else {
             p->events[kept++] = p->events[i];

@@ -1,4 +1,5 @@
-/* poller.h: epoll, the per-fd interest table, and the eventfd waker.
+/* poller.h: epoll, the per-fd interest table, the eventfd waker and the
+ * signal pipe.
  *
  * Pure C: every function returns 0 (or a count) on success and -1 with
  * errno on failure; the loop turns errno into OSError. The poller knows
@@ -8,8 +9,10 @@
  * Invariants: masks[fd] is the event mask registered with epoll for fd
  * (0 = not registered); the waker fd is registered for EPOLLIN from init
  * until close and never appears in masks; so is the signal pipe's read end
- * once opened. Events on these two internal fds are consumed by
- * cl_poller_wait and never reach the caller: it sees `signalled` instead.
+ * once opened, except that it appears in masks (as CL_POLL_READ) while the
+ * caller watches it (see cl_poller_signal_fd). Events on the internal fds
+ * are consumed by cl_poller_wait and never reach the caller, which sees
+ * `signalled` instead; a watched signal pipe's events reach it as well.
  */
 #ifndef CLOOP_POLLER_H
 #define CLOOP_POLLER_H
@@ -24,7 +27,7 @@ typedef struct {
     int epfd;                  /* owned, -1 once closed */
     int wakefd;                /* owned eventfd, -1 once closed */
     int sigfd[2];              /* owned signal pipe (read, write) or -1 */
-    char signalled;            /* the last wait saw a byte on the pipe */
+    char signalled;            /* the last wait saw the pipe readable */
     unsigned char *masks;      /* CL_POLL_* per fd */
     int nmasks;                /* length of masks */
     int nwatched;              /* fds with a non-zero mask */
@@ -55,9 +58,20 @@ unsigned cl_poller_get(const cl_poller *p, int fd);
  * Does not take or release the GIL: the caller does. */
 int cl_poller_wait(cl_poller *p, int timeout_ms);
 
-/* Opens (once) a pipe whose write end can be given to
- * signal.set_wakeup_fd, so that a signal arriving just before the loop
- * blocks still wakes it. Returns the write end, or -1 with errno. */
+/* Opens (once) the signal pipe: its write end is the loop's wakeup fd
+ * (signal.set_wakeup_fd, into which Python's C signal handler writes each
+ * signal's number), so that a signal arriving just before the loop blocks
+ * still wakes it. Returns the write end, or -1 with errno.
+ *
+ * The pipe is registered with epoll from here until close. While nobody
+ * watches its read end (sigfd[0]), the poller drains it and only sets
+ * `signalled`. The caller reads the signal numbers by watching the read end
+ * for CL_POLL_READ with cl_poller_set (cloop/_signals.py does while the
+ * loop has signal handlers, through the loop's reader table): its events
+ * are then reported like any fd's and nothing is drained. Setting its mask
+ * to 0 hands it back to the poller, which keeps it registered. So one pipe
+ * per loop is both the wake-up and the carrier of the signal numbers, and
+ * a loop never needs a second wakeup fd. */
 int cl_poller_signal_fd(cl_poller *p);
 
 /* Wakes a thread blocked in cl_poller_wait; safe from any thread. */

@@ -168,6 +168,129 @@ def test_signal_wakes_a_loop_blocked_in_poll(loop, run_until):
     assert run_until(loop, main(), timeout=60) == "woken"
 
 
+def test_handler_runs_while_the_loop_never_blocks(loop, run_until):
+    """Always a callback ready and no fd watched: the loop polls with a zero
+    timeout only, and the signal still reaches its handler."""
+    seen = []
+
+    async def main():
+        loop.add_signal_handler(signal.SIGUSR1, seen.append, "busy")
+        os.kill(os.getpid(), signal.SIGUSR1)
+        while not seen:
+            await asyncio.sleep(0)
+
+    run_until(loop, main(), timeout=60)
+    assert seen == ["busy"]
+
+
+def test_a_handler_added_while_running_keeps_the_wakeup_fd(loop, run_until):
+    async def add():
+        loop.add_signal_handler(signal.SIGUSR1, lambda: None)
+        return wakeup_fd()
+
+    fd = run_until(loop, add())
+    assert fd != -1
+    assert wakeup_fd() == fd  # stopping the loop left it to the handler
+
+    async def deliver():
+        done = loop.create_future()
+        loop.add_signal_handler(signal.SIGUSR1, done.set_result, "again")
+        os.kill(os.getpid(), signal.SIGUSR1)
+        return await asyncio.wait_for(done, 30)
+
+    assert run_until(loop, deliver(), timeout=60) == "again"
+    assert loop.remove_signal_handler(signal.SIGUSR1) is True
+    assert wakeup_fd() == -1
+    run_until(loop, asyncio.sleep(0))
+    assert wakeup_fd() == -1  # a run without handlers leaves nothing behind
+
+
+def test_the_loop_that_added_a_handler_last_gets_the_signals(
+        loop, loop_factory, run_until):
+    """asyncio's rules with two loops: add_signal_handler points the wakeup
+    fd at its own loop, and removing a loop's last handler resets it even
+    though another loop still has handlers."""
+    other = loop_factory()
+    try:
+        seen = []
+        loop.add_signal_handler(signal.SIGUSR1, seen.append, "first")
+        other.add_signal_handler(signal.SIGUSR2, seen.append, "other")
+
+        async def deliver():
+            os.kill(os.getpid(), signal.SIGUSR1)  # not other's: dropped there
+            os.kill(os.getpid(), signal.SIGUSR2)
+            while not seen:
+                await asyncio.sleep(0.001)
+
+        run_until(other, deliver(), timeout=60)
+        assert seen == ["other"]
+
+        assert other.remove_signal_handler(signal.SIGUSR2) is True
+        assert wakeup_fd() == -1
+
+        seen.clear()
+        loop.add_signal_handler(signal.SIGUSR1, seen.append, "first again")
+
+        async def deliver_first():
+            os.kill(os.getpid(), signal.SIGUSR1)
+            while not seen:
+                await asyncio.sleep(0.001)
+
+        run_until(loop, deliver_first(), timeout=60)
+        assert seen == ["first again"]
+    finally:
+        other.close()
+    loop.close()
+    assert signal.getsignal(signal.SIGUSR1) == signal.SIG_DFL
+    assert signal.getsignal(signal.SIGUSR2) == signal.SIG_DFL
+    assert wakeup_fd() == -1
+
+
+def test_a_loop_in_another_thread_leaves_signals_to_the_main_one(
+        loop, loop_factory, run_until):
+    """A loop running in a thread neither takes the wakeup fd nor may add
+    handlers, and the main thread's loop goes on receiving its signals."""
+    started = threading.Event()
+    refused = []
+    other = loop_factory()
+
+    async def in_thread():
+        try:
+            other.add_signal_handler(signal.SIGUSR2, lambda: None)
+        except RuntimeError as exc:
+            refused.append(exc)
+        release = other.create_future()
+        other.release = release
+        started.set()
+        await release
+
+    thread = threading.Thread(target=other.run_until_complete, args=(in_thread(),))
+
+    async def main():
+        done = loop.create_future()
+        loop.add_signal_handler(signal.SIGUSR1, done.set_result, "main")
+        fd = wakeup_fd()
+        thread.start()
+        assert await loop.run_in_executor(None, started.wait, 30)
+        assert wakeup_fd() == fd
+        os.kill(os.getpid(), signal.SIGUSR1)
+        got = await asyncio.wait_for(done, 30)
+        other.call_soon_threadsafe(other.release.set_result, None)
+        await loop.run_in_executor(None, thread.join, 30)
+        assert wakeup_fd() == fd
+        return got
+
+    try:
+        assert run_until(loop, main(), timeout=60) == "main"
+    finally:
+        if thread.is_alive():
+            other.call_soon_threadsafe(other.stop)
+            thread.join(30)
+        other.close()
+    assert len(refused) == 1, refused
+    assert signal.getsignal(signal.SIGUSR2) == signal.SIG_DFL
+
+
 # ---------------------------------------------------------------------------
 # Removal and close
 
@@ -565,6 +688,64 @@ def test_forked_child_does_not_signal_the_parent_loop(impl, run_python):
     assert res.stdout.split() == ["child", "exit", "0"], res.stderr
 
 
+def test_forked_child_runs_its_own_handlers_and_not_the_parents(impl, run_python):
+    if impl == "asyncio" and sys.version_info < (3, 12):
+        pytest.skip("asyncio resets the wakeup fd in a forked child from 3.12 on")
+    code = RUNNER_PRELUDE + """
+    import os, traceback
+
+    async def child_main(loop):
+        got = loop.create_future()
+        loop.add_signal_handler(signal.SIGUSR1, got.set_result, "child")
+        os.kill(os.getpid(), signal.SIGUSR1)
+        return await asyncio.wait_for(got, 30)
+
+    def in_child():
+        ok = False
+        try:
+            # The parent's (no-op) Python handler is inherited, its wakeup
+            # fd is not: this signal must reach no loop of the parent.
+            os.kill(os.getpid(), signal.SIGUSR1)
+            loop = factory()
+            try:
+                ok = loop.run_until_complete(child_main(loop)) == "child"
+            finally:
+                loop.close()
+        except BaseException:
+            traceback.print_exc()
+        finally:
+            os._exit(0 if ok else 1)
+
+    def fork_now(result):
+        pid = os.fork()
+        if pid == 0:
+            in_child()
+        result.set_result(os.waitpid(pid, 0)[1])
+
+    async def main():
+        check_loop()
+        loop = asyncio.get_running_loop()
+        seen = []
+        usr2 = loop.create_future()
+        loop.add_signal_handler(signal.SIGUSR1, seen.append, "parent")
+        loop.add_signal_handler(signal.SIGUSR2, usr2.set_result, None)
+        result = loop.create_future()
+        loop.call_soon(fork_now, result)
+        status = await result
+        # Whatever the child wrote into this loop's pipe was written before
+        # this signal's byte, so it is handled first.
+        os.kill(os.getpid(), signal.SIGUSR2)
+        await asyncio.wait_for(usr2, 30)
+        print("child", os.waitstatus_to_exitcode(status), "parent", len(seen))
+
+    with asyncio.Runner(loop_factory=factory) as runner:
+        runner.run(main())
+    """
+    res = run_python(textwrap.dedent(code), impl)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.split() == ["child", "0", "parent", "0"], res.stderr
+
+
 def test_closing_an_inherited_loop_in_a_child_leaves_the_parent_loop_working(
         impl, run_python):
     # The child shares the parent's epoll instance: closing the loop there
@@ -618,3 +799,19 @@ def test_running_loop_wakes_on_signals_through_the_wakeup_fd(impl, run_python):
     res = run_python(textwrap.dedent(code), impl)
     assert res.returncode == 0, res.stderr
     assert res.stdout.split() == ["-1", "True", "-1", "True", "True"], res.stderr
+
+
+@pytest.mark.cloop_only
+def test_one_signal_pipe_wakes_the_loop_and_carries_the_signals(impl, loop, run_until):
+    # The fd a running loop borrows for its wake-up and the one
+    # add_signal_handler sets are the same pipe, the C poller's.
+    async def probe():
+        return wakeup_fd()
+
+    borrowed = run_until(loop, probe())
+    assert borrowed != -1 and wakeup_fd() == -1
+    loop.add_signal_handler(signal.SIGUSR1, lambda: None)
+    assert wakeup_fd() == borrowed
+    assert run_until(loop, probe()) == borrowed
+    loop.remove_signal_handler(signal.SIGUSR1)
+    assert wakeup_fd() == -1

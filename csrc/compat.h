@@ -22,15 +22,13 @@
 #define Py_READONLY READONLY
 #endif
 
-/* The exception being handled, as one object with its traceback attached.
- * 3.12 added PyErr_GetRaisedException; 3.11 needs the fetch/normalize dance.
- * New reference, or NULL when no exception is set. */
+/* 3.12's PyErr_GetRaisedException/PyErr_SetRaisedException (the pending
+ * exception as one object with its traceback attached), which the rest of
+ * the core uses; 3.11 needs the fetch/normalize dance. */
+#if !CL_PY312
 static inline PyObject *
-cl_err_fetch(void)
+PyErr_GetRaisedException(void)
 {
-#if CL_PY312
-    return PyErr_GetRaisedException();
-#else
     PyObject *type, *value, *tb;
     PyErr_Fetch(&type, &value, &tb);
     if (type == NULL) {
@@ -43,33 +41,20 @@ cl_err_fetch(void)
     Py_XDECREF(type);
     Py_XDECREF(tb);
     return value;
-#endif
 }
 
-/* Steals a reference to exc (which may be NULL). */
+/* Steals exc; NULL clears the pending exception, as on 3.12. */
 static inline void
-cl_err_restore(PyObject *exc)
+PyErr_SetRaisedException(PyObject *exc)
 {
-#if CL_PY312
-    PyErr_SetRaisedException(exc);
-#else
     if (exc == NULL) {
+        PyErr_Clear();
         return;
     }
     PyObject *tb = PyException_GetTraceback(exc);
     PyErr_Restore(Py_NewRef((PyObject *)Py_TYPE(exc)), exc, tb);
+}
 #endif
-}
-
-/* Does the pending exception stop the loop (KeyboardInterrupt, SystemExit)?
- * asyncio lets these two escape from callbacks; everything else goes to
- * the exception handler. */
-static inline int
-cl_err_is_fatal(void)
-{
-    return PyErr_ExceptionMatches(PyExc_KeyboardInterrupt)
-           || PyErr_ExceptionMatches(PyExc_SystemExit);
-}
 
 /* ---- Loop (loop.c, handle.c) ---- */
 
@@ -133,29 +118,6 @@ cl_getattr_optional(PyObject *obj, PyObject *name, PyObject **result)
 #else
     return _PyObject_LookupAttr(obj, name, result);
 #endif
-}
-
-/* Raises the pending exception with prev as its __context__ (as an
- * exception raised in a finally block would be); with no pending exception
- * prev itself is raised again. Steals a reference to prev (may be NULL). */
-static inline void
-cl_err_chain(PyObject *prev)
-{
-    if (prev == NULL) {
-        return;
-    }
-    if (!PyErr_Occurred()) {
-        cl_err_restore(prev);
-        return;
-    }
-    PyObject *cur = cl_err_fetch();
-    if (cur != prev) {
-        PyException_SetContext(cur, prev);
-    }
-    else {
-        Py_DECREF(prev);
-    }
-    cl_err_restore(cur);
 }
 
 /* ---- Networking (transport.c, stream.c, datagram.c) ---- */

@@ -14,6 +14,7 @@
 #include <sys/socket.h>
 
 #include "common.h"
+#include "errors.h"
 #include "loop_io.h"
 #include "datagram.h"
 #include "sockaddr.h"
@@ -48,7 +49,7 @@ send_or_recv_failed(TransportObject *t, const char *fatal_message)
     if (!PyErr_ExceptionMatches(PyExc_OSError)) {
         return cl_transport_fatal_error(t, fatal_message);
     }
-    PyObject *exc = cl_err_fetch();
+    PyObject *exc = PyErr_GetRaisedException();
     int rc = call_error_received(t, exc);
     Py_DECREF(exc);
     return rc;

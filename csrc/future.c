@@ -17,6 +17,7 @@
  * readycall.c.
  */
 #include "common.h"
+#include "errors.h"
 #include "future.h"
 #include "future_attrs.h"
 #include "futureiter.h"
@@ -298,7 +299,7 @@ cl_future_result(FutureObject *fut)
     PyObject *out;
     int rc = cl_future_get_outcome(fut, &out);
     if (rc == 1) {
-        cl_err_restore(out);
+        PyErr_SetRaisedException(out);
         return NULL;
     }
     return rc == 0 ? out : NULL;
@@ -453,22 +454,11 @@ static PyObject *
 never_retrieved_context(FutureObject *fut)
 {
     cl_futdata *fd = CL_FUT(fut);
-    PyObject *ctx = PyDict_New();
-    PyObject *msg = PyUnicode_FromFormat("%s exception was never retrieved",
-                                         _PyType_Name(Py_TYPE(fut)));
-    if (ctx == NULL || msg == NULL
-        || PyDict_SetItemString(ctx, "message", msg) < 0
-        || PyDict_SetItemString(ctx, "exception", fd->exception) < 0
-        || PyDict_SetItemString(ctx, "future", (PyObject *)fut) < 0
-        || (fd->source_tb != NULL
-            && PyDict_SetItemString(ctx, "source_traceback",
-                                    fd->source_tb) < 0)) {
-        Py_XDECREF(msg);
-        Py_XDECREF(ctx);
-        return NULL;
-    }
-    Py_DECREF(msg);
-    return ctx;
+    return cl_err_context(
+        PyUnicode_FromFormat("%s exception was never retrieved",
+                             _PyType_Name(Py_TYPE(fut))),
+        "exception", fd->exception, "future", (PyObject *)fut,
+        "source_traceback", fd->source_tb, NULL);
 }
 
 /* tp_finalize: report an exception nobody retrieved, as asyncio does.
@@ -482,19 +472,14 @@ cl_future_finalize(FutureObject *fut)
         return;
     }
     fd->log_tb = 0;
-    PyObject *saved = cl_err_fetch();
-    PyObject *ctx = never_retrieved_context(fut);
-    PyObject *res = NULL;
-    if (ctx != NULL) {
-        res = PyObject_CallMethod(fd->loop, "call_exception_handler", "O",
-                                  ctx);
-        Py_DECREF(ctx);
-    }
-    if (res == NULL) {
+    PyObject *saved = PyErr_GetRaisedException();
+    /* A finalizer cannot stop the loop: even KeyboardInterrupt is
+     * unraisable here, as in asyncio's __del__. */
+    if (cl_err_call_handler(fd->loop, never_retrieved_context(fut),
+                            (PyObject *)fut) < 0) {
         PyErr_WriteUnraisable((PyObject *)fut);
     }
-    Py_XDECREF(res);
-    cl_err_restore(saved);
+    PyErr_SetRaisedException(saved);
 }
 
 /* cloop's part first (tp_clear is not used: a Python subclass's slot
@@ -553,7 +538,7 @@ Future_exception(FutureObject *fut, PyObject *unused)
     if (fd->fut_state == CL_FUT_CANCELLED) {
         PyObject *exc = cl_future_make_cancelled_error(fut);
         if (exc != NULL) {
-            cl_err_restore(exc);
+            PyErr_SetRaisedException(exc);
         }
         return NULL;
     }

@@ -237,7 +237,7 @@ FutureIter_throw(FutureIterObject *it, PyObject *const *args, Py_ssize_t nargs)
         return NULL;
     }
     Py_CLEAR(it->future);
-    cl_err_restore(exc);
+    PyErr_SetRaisedException(exc);
     return NULL;
 }
 

@@ -8,6 +8,7 @@
  */
 #include "common.h"
 #include "debugcount.h"
+#include "errors.h"
 #include "handle.h"
 
 /* ------------------------------------------------------------------ */
@@ -189,80 +190,17 @@ args_tuple(HandleObject *h)
     return t;
 }
 
-/* asyncio's message: 'Exception in callback <callback source>'. */
-static PyObject *
-callback_error_message(cl_state *st, PyObject *callback, PyObject *args)
-{
-    PyObject *src = PyObject_CallFunctionObjArgs(st->format_callback_source,
-                                                 callback, args, NULL);
-    if (src == NULL) {
-        return NULL;
-    }
-    PyObject *msg = PyUnicode_FromFormat("Exception in callback %U", src);
-    Py_DECREF(src);
-    return msg;
-}
-
-static PyObject *
-callback_error_context(HandleObject *h, PyObject *callback, PyObject *args,
-                       PyObject *exc)
-{
-    cl_state *st = h->loop->state;
-    PyObject *ctx = PyDict_New();
-    PyObject *msg = callback_error_message(st, callback, args);
-    if (ctx == NULL || msg == NULL
-        || PyDict_SetItem(ctx, st->str_message, msg) < 0
-        || PyDict_SetItem(ctx, st->str_exception, exc) < 0
-        || PyDict_SetItem(ctx, st->str_handle, (PyObject *)h) < 0) {
-        goto error;
-    }
-    if (h->source_traceback != NULL && PyObject_IsTrue(h->source_traceback)
-        && PyDict_SetItem(ctx, st->str_source_traceback,
-                          h->source_traceback) < 0) {
-        goto error;
-    }
-    Py_DECREF(msg);
-    return ctx;
-
-error:
-    Py_XDECREF(msg);
-    Py_XDECREF(ctx);
-    return NULL;
-}
-
 /* Sends the pending exception of a failed callback to the loop's
- * exception handler. Returns -1 only for exceptions that stop the loop. */
+ * exception handler. Returns -1 only for exceptions that stop the loop.
+ * A handle the callback cancelled has released its arguments: the report
+ * shows none, as asyncio's shows the cancelled handle's. */
 static int
 report_callback_error(HandleObject *h, PyObject *callback)
 {
-    if (cl_err_is_fatal()) {
-        return -1;
-    }
-    PyObject *exc = cl_err_fetch();
-    PyObject *args = args_tuple(h);
-    PyObject *ctx = args ? callback_error_context(h, callback, args, exc) : NULL;
-    Py_XDECREF(args);
-    Py_DECREF(exc);
-    if (ctx == NULL) {
-        goto handler_failed;
-    }
-    PyObject *res = PyObject_CallMethodOneArg(
-        (PyObject *)h->loop, h->loop->state->str_call_exception_handler, ctx);
-    Py_DECREF(ctx);
-    if (res == NULL) {
-        goto handler_failed;
-    }
-    Py_DECREF(res);
-    return 0;
-
-handler_failed:
-    /* call_exception_handler itself never raises in asyncio except for
-     * KeyboardInterrupt/SystemExit; anything else is a bug worth seeing. */
-    if (cl_err_is_fatal()) {
-        return -1;
-    }
-    PyErr_WriteUnraisable((PyObject *)h);
-    return 0;
+    return cl_err_report_callback(
+        (PyObject *)h->loop, h->loop->state->format_callback_source,
+        (PyObject *)h, callback, h->args, h->callback ? Py_SIZE(h) : 0,
+        h->source_traceback);
 }
 
 /* Calls the callback with the handle's arguments inside its context.
@@ -326,11 +264,7 @@ cl_handle_run_asyncio(LoopObject *loop, PyObject *handle, PyObject *unused)
     PyObject *res = PyObject_CallMethodNoArgs(handle, loop->state->str_run);
     if (res == NULL) {
         /* Handle._run lets only KeyboardInterrupt and SystemExit out. */
-        if (cl_err_is_fatal()) {
-            return -1;
-        }
-        PyErr_WriteUnraisable(handle);
-        return 0;
+        return cl_err_unraisable(handle);
     }
     Py_DECREF(res);
     return 0;

@@ -16,6 +16,7 @@
 
 #include "clock.h"
 #include "common.h"
+#include "errors.h"
 #include "handle.h"
 #include "loop.h"
 #include "loop_attrs.h"
@@ -617,7 +618,7 @@ log_slow_callback(LoopObject *self, PyObject *obj, double dt)
         (PyObject *)self, self->state->str_log_slow_callback, obj, pdt, NULL);
     Py_DECREF(pdt);
     if (res == NULL) {
-        return cl_err_is_fatal() ? -1 : (PyErr_WriteUnraisable(obj), 0);
+        return cl_err_unraisable(obj);
     }
     Py_DECREF(res);
     return 0;
@@ -736,21 +737,18 @@ Loop_stats_raw(LoopObject *self, PyObject *const *args, Py_ssize_t nargs)
                              self->poller.nwatched);
 }
 
-/* (read end, write end) of the loop's signal pipe, opened on first use:
- * cloop/_signals.py gives the write end to signal.set_wakeup_fd and, while
- * the loop has signal handlers, reads the signal numbers from the read end
- * as a reader (poller.h says how the pipe is shared with the wake-up). */
+/* The write end of the loop's signal pipe, for signal.set_wakeup_fd. */
 static PyObject *
-Loop_signal_pipe(LoopObject *self, PyObject *unused)
+Loop_signal_wakeup_fd(LoopObject *self, PyObject *unused)
 {
     if (cl_loop_check_closed(self) < 0) {
         return NULL;
     }
-    int wfd = cl_poller_signal_fd(&self->poller);
-    if (wfd < 0) {
+    int fd = cl_poller_signal_fd(&self->poller);
+    if (fd < 0) {
         return PyErr_SetFromErrno(PyExc_OSError);
     }
-    return Py_BuildValue("(ii)", self->poller.sigfd[0], wfd);
+    return PyLong_FromLong(fd);
 }
 
 /* (entries started, entry being run or None) for the blocking watchdog;
@@ -953,7 +951,8 @@ static PyMethodDef Loop_methods[] = {
     {"_stats_raw", (PyCFunction)(void (*)(void))Loop_stats_raw, METH_FASTCALL,
      "_stats_raw(reset=False) -> dict of the loop's counters"},
     {"_blocking_probe", (PyCFunction)Loop_blocking_probe, METH_NOARGS, NULL},
-    {"_signal_pipe", (PyCFunction)Loop_signal_pipe, METH_NOARGS, NULL},
+    {"_signal_wakeup_fd", (PyCFunction)Loop_signal_wakeup_fd, METH_NOARGS,
+     NULL},
     CL_LOOP_IO_METHODS
     {NULL}};
 

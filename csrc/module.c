@@ -35,9 +35,7 @@ get_state(PyObject *module)
 #define CL_STATE_OBJECTS(X)                                                 \
     X(LoopType) X(HandleType) X(TimerHandleType)                            \
     X(format_callback_source) X(extract_stack) X(ThreadSafeHandle)          \
-    X(str_call_exception_handler) X(str_check_callback)                    \
-    X(str_log_slow_callback) X(str_message) X(str_exception)               \
-    X(str_handle) X(str_source_traceback) X(str_run)                       \
+    X(str_check_callback) X(str_log_slow_callback) X(str_run)              \
     X(str_source_traceback_attr) X(str_time)                               \
     CL_TASK_STATE_OBJECTS(X)
 
@@ -76,13 +74,8 @@ intern_strings(cl_state *st)
     if ((st->field = PyUnicode_InternFromString(text)) == NULL) {           \
         return -1;                                                          \
     }
-    INTERN(str_call_exception_handler, "call_exception_handler");
     INTERN(str_check_callback, "_check_callback");
     INTERN(str_log_slow_callback, "_log_slow_callback");
-    INTERN(str_message, "message");
-    INTERN(str_exception, "exception");
-    INTERN(str_handle, "handle");
-    INTERN(str_source_traceback, "source_traceback");
     INTERN(str_run, "_run");
     INTERN(str_source_traceback_attr, "_source_traceback");
     INTERN(str_time, "time");

@@ -110,39 +110,6 @@ cl_net_clear_state(cl_state *st)
 /* ------------------------------------------------------------------ */
 /* Helpers                                                             */
 
-int
-cl_net_report_error(LoopObject *loop, const char *what, PyObject *obj)
-{
-    if (cl_err_is_fatal()) {
-        return -1;
-    }
-    cl_net_state *ns = cl_net(loop);
-    PyObject *exc = cl_err_fetch();
-    PyObject *ctx = PyDict_New();
-    PyObject *msg = PyUnicode_FromFormat("Exception in callback %s", what);
-    PyObject *res = NULL;
-    if (ctx != NULL && msg != NULL
-        && PyDict_SetItem(ctx, ns->str_message, msg) == 0
-        && PyDict_SetItem(ctx, ns->str_exception, exc) == 0
-        && (obj == NULL
-            || PyDict_SetItem(ctx, ns->str_transport, obj) == 0)) {
-        res = PyObject_CallMethodOneArg((PyObject *)loop,
-                                        ns->str_call_exception_handler, ctx);
-    }
-    Py_XDECREF(ctx);
-    Py_XDECREF(msg);
-    Py_XDECREF(exc);
-    if (res == NULL) {
-        if (cl_err_is_fatal()) {
-            return -1;
-        }
-        PyErr_WriteUnraisable(obj ? obj : (PyObject *)loop);
-        return 0;
-    }
-    Py_DECREF(res);
-    return 0;
-}
-
 void
 cl_net_log(LoopObject *loop, PyObject *level, const char *fmt, PyObject *arg)
 {

@@ -20,8 +20,7 @@
     X(eof_received) X(get_buffer) X(buffer_updated) X(pause_writing)        \
     X(resume_writing) X(datagram_received) X(error_received) X(debug)       \
     X(warning) X(_attach) X(_detach) X(transport) X(protocol) X(socket)     \
-    X(sockname) X(peername) X(message) X(exception) X(is_closing)           \
-    X(call_exception_handler) X(sendmsg)
+    X(sockname) X(peername) X(is_closing) X(sendmsg)
 
 typedef struct cl_net_state {
     PyTypeObject *SockOpType;
@@ -49,12 +48,6 @@ cl_net(LoopObject *loop)
 {
     return loop->state->net;
 }
-
-/* Sends the pending exception of a C callback (what: its description, for
- * the message 'Exception in callback <what>') to the loop's exception
- * handler. Returns -1 (exception kept) only for KeyboardInterrupt and
- * SystemExit, which stop the loop; else 0. */
-int cl_net_report_error(LoopObject *loop, const char *what, PyObject *obj);
 
 /* Calls asyncio's logger method (debug/warning) with a format string and
  * one object argument, e.g. ("%r pauses reading", transport). Logging

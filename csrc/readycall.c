@@ -10,6 +10,7 @@
  * Owns nothing: every function borrows its arguments.
  */
 #include "common.h"
+#include "errors.h"
 #include "handle.h"
 #include "readycall.h"
 
@@ -44,70 +45,31 @@ cl_readycall_call_soon(cl_state *st, PyObject *loop, PyObject *fn,
     return 0;
 }
 
-/* asyncio's context for a failed callback fn(*args) run by handle h. */
-static PyObject *
-entry_error_context(LoopObject *loop, PyObject *h, PyObject *fn,
-                    PyObject *const *args, Py_ssize_t nargs, PyObject *exc)
-{
-    cl_state *st = loop->state;
-    PyObject *ctx = NULL, *msg = NULL, *src = NULL;
-    PyObject *targs = PyTuple_New(nargs);
-    if (targs == NULL) {
-        return NULL;
-    }
-    for (Py_ssize_t i = 0; i < nargs; i++) {
-        PyTuple_SET_ITEM(targs, i, Py_NewRef(args[i]));
-    }
-    src = PyObject_CallFunctionObjArgs(st->format_callback_source, fn, targs,
-                                       NULL);
-    if (src == NULL
-        || (msg = PyUnicode_FromFormat("Exception in callback %U", src)) == NULL
-        || (ctx = PyDict_New()) == NULL
-        || PyDict_SetItem(ctx, st->str_message, msg) < 0
-        || PyDict_SetItem(ctx, st->str_exception, exc) < 0
-        || PyDict_SetItem(ctx, st->str_handle, h) < 0) {
-        Py_CLEAR(ctx);
-    }
-    Py_XDECREF(msg);
-    Py_XDECREF(src);
-    Py_DECREF(targs);
-    return ctx;
-}
-
 int
 cl_readycall_report_error(LoopObject *loop, PyObject *fn,
-                             PyObject *const *args, Py_ssize_t nargs,
-                             PyObject *context)
+                          PyObject *const *args, Py_ssize_t nargs,
+                          PyObject *context)
 {
     if (cl_err_is_fatal()) {
         return -1;
     }
-    PyObject *exc = cl_err_fetch();
-    PyObject *ctx = NULL, *res = NULL;
     /* The Handle exists only for the report: custom exception handlers
-     * expect one under 'handle' (and 3.12 runs them in its context). */
-    PyObject *h = (PyObject *)cl_handle_new(loop->state->HandleType, loop, fn,
-                                            args, nargs, context);
-    if (h != NULL) {
-        ctx = entry_error_context(loop, h, fn, args, nargs, exc);
+     * expect one under 'handle' (and 3.12 runs them in its context). Made
+     * now, its source traceback (debug mode) would show this report, not
+     * where the entry was scheduled: the report leaves it out. */
+    PyObject *exc = PyErr_GetRaisedException();
+    HandleObject *h = cl_handle_new(loop->state->HandleType, loop, fn, args,
+                                    nargs, context);
+    if (h == NULL) {
+        Py_DECREF(exc);
+        return cl_err_unraisable(fn);
     }
-    if (ctx != NULL) {
-        res = PyObject_CallMethodOneArg((PyObject *)loop,
-                                        loop->state->str_call_exception_handler,
-                                        ctx);
-    }
-    Py_XDECREF(h);
-    Py_XDECREF(ctx);
-    Py_DECREF(exc);
-    if (res == NULL) {
-        if (cl_err_is_fatal()) {
-            return -1;
-        }
-        PyErr_WriteUnraisable(fn);
-        return 0;
-    }
-    Py_DECREF(res);
-    return 0;
+    PyErr_SetRaisedException(exc);
+    int rc = cl_err_report_callback(
+        (PyObject *)loop, loop->state->format_callback_source, (PyObject *)h,
+        fn, args, nargs, NULL);
+    Py_DECREF(h);
+    return rc;
 }
 
 int

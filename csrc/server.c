@@ -13,7 +13,8 @@
  * captured when serving started); the loop's
  * watcher table owns the Acceptor while it listens.
  */
-#include "common.h" /* first: Python.h defines _GNU_SOURCE (accept4) */
+#include "common.h"
+#include "errors.h" /* first: Python.h defines _GNU_SOURCE (accept4) */
 
 #include <errno.h>
 #include <netinet/in.h>
@@ -41,31 +42,19 @@ typedef struct {
     int proto;
 } AcceptorObject;
 
-/* In debug mode, asyncio reports a connection it could not set up. */
+/* In debug mode, asyncio reports a connection it could not set up. 0, or
+ * -1 for an exception that must stop the loop. */
 static int
 report_setup_error(AcceptorObject *a, PyObject *protocol, PyObject *exc)
 {
     if (!a->loop->debug) {
         return 0;
     }
-    PyObject *ctx = Py_BuildValue(
-        "{sssO}", "message",
-        "Error on transport creation for incoming connection", "exception",
-        exc);
-    if (ctx == NULL
-        || (protocol != NULL
-            && PyDict_SetItemString(ctx, "protocol", protocol) < 0)) {
-        Py_XDECREF(ctx);
-        return -1;
-    }
-    PyObject *res = PyObject_CallMethod((PyObject *)a->loop,
-                                        "call_exception_handler", "O", ctx);
-    Py_DECREF(ctx);
-    if (res == NULL) {
-        return -1;
-    }
-    Py_DECREF(res);
-    return 0;
+    PyObject *ctx = cl_err_context(
+        PyUnicode_FromString(
+            "Error on transport creation for incoming connection"),
+        "exception", exc, "protocol", protocol, NULL);
+    return cl_err_call_handler((PyObject *)a->loop, ctx, a->server);
 }
 
 static void
@@ -152,13 +141,13 @@ failed:
     /* asyncio's _accept_connection2: the connection is dropped, and the
      * error shown in debug mode only. */
     if (cl_err_is_fatal()) {
-        PyObject *exc = cl_err_fetch();
+        PyObject *exc = PyErr_GetRaisedException();
         close_conn(conn);
-        cl_err_restore(exc);
+        PyErr_SetRaisedException(exc);
         res = NULL;
     }
     else {
-        PyObject *exc = cl_err_fetch();
+        PyObject *exc = PyErr_GetRaisedException();
         close_conn(conn);
         int rc = report_setup_error(a, protocol, exc);
         Py_DECREF(exc);
@@ -186,7 +175,7 @@ accept_failed(AcceptorObject *a)
     if (err != EMFILE && err != ENFILE && err != ENOBUFS && err != ENOMEM) {
         return -1; /* the loop reports it, as asyncio's handle would */
     }
-    PyObject *exc = cl_err_fetch();
+    PyObject *exc = PyErr_GetRaisedException();
     PyObject *backlog = PyLong_FromSsize_t(a->backlog);
     PyObject *res = backlog == NULL ? NULL
                     : PyObject_CallMethod((PyObject *)a->loop,
@@ -261,7 +250,7 @@ Acceptor_ready(LoopObject *loop, PyObject *obj, PyObject *unused)
         return 0;
     }
     if (PyContext_Enter(a->context) < 0) {
-        return cl_net_report_error(loop, "_accept_connection()", NULL);
+        return cl_err_report((PyObject *)loop, "_accept_connection()", NULL, NULL);
     }
     Py_INCREF(a);
     int rc = accept_some(a);
@@ -269,7 +258,7 @@ Acceptor_ready(LoopObject *loop, PyObject *obj, PyObject *unused)
         rc = -1;
     }
     if (rc < 0) {
-        rc = cl_net_report_error(loop, "_accept_connection()", NULL);
+        rc = cl_err_report((PyObject *)loop, "_accept_connection()", NULL, NULL);
     }
     Py_DECREF(a);
     return rc;

@@ -17,6 +17,7 @@
 #include <sys/socket.h>
 
 #include "common.h"
+#include "errors.h"
 #include "loop_io.h"
 #include "net.h"
 #include "sock.h"
@@ -328,9 +329,9 @@ release_view(sock_call *c)
 {
     if (c->has_view) {
         c->has_view = 0;
-        PyObject *exc = cl_err_fetch();
+        PyObject *exc = PyErr_GetRaisedException();
         PyBuffer_Release(&c->view);
-        cl_err_restore(exc);
+        PyErr_SetRaisedException(exc);
     }
 }
 
@@ -354,7 +355,7 @@ SockOp_ready(LoopObject *loop, PyObject *obj, PyObject *unused)
     int done = cl_net_future_done(ns, self->fut);
     if (done != 0) {
         (void)cl_loop_io_unwatch(loop, self->c.fd, ev, obj);
-        return done < 0 ? cl_net_report_error(loop, what, NULL) : 0;
+        return done < 0 ? cl_err_report((PyObject *)loop, what, NULL, NULL) : 0;
     }
     PyObject *res = NULL;
     int rc = attempt(loop, &self->c, 1, &res);
@@ -369,12 +370,12 @@ SockOp_ready(LoopObject *loop, PyObject *obj, PyObject *unused)
     PyObject *fut = Py_NewRef(self->fut);
     int is_exc = rc < 0;
     if (is_exc) {
-        res = cl_err_fetch();
+        res = PyErr_GetRaisedException();
     }
     rc = cl_net_future_set(ns, fut, res, is_exc);
     Py_DECREF(res);
     Py_DECREF(fut);
-    return rc < 0 ? cl_net_report_error(loop, what, NULL) : 0;
+    return rc < 0 ? cl_err_report((PyObject *)loop, what, NULL, NULL) : 0;
 }
 
 /* The Future's done callback: a cancelled (or otherwise finished)

@@ -25,13 +25,8 @@ typedef struct cl_state {
                                          before 3.14 (CL_THREADSAFE_HANDLE) */
 
     /* Interned names, owned. */
-    PyObject *str_call_exception_handler;
     PyObject *str_check_callback;
     PyObject *str_log_slow_callback;
-    PyObject *str_message;
-    PyObject *str_exception;
-    PyObject *str_handle;
-    PyObject *str_source_traceback;
     PyObject *str_run;                /* "_run" */
     PyObject *str_source_traceback_attr; /* "_source_traceback" */
     PyObject *str_time;

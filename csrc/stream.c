@@ -17,6 +17,7 @@
 #include <sys/uio.h>
 
 #include "common.h"
+#include "errors.h"
 #include "sockcall.h"
 #include "loop_io.h"
 #include "stream.h"
@@ -392,7 +393,7 @@ write_ready(TransportObject *t, LoopObject *unused)
         if (cl_err_is_fatal()) {
             return -1;
         }
-        PyObject *exc = cl_err_fetch();
+        PyObject *exc = PyErr_GetRaisedException();
         cl_transport_stop_writing(t);
         cl_wqueue_clear(&t->wq);
         int rc = cl_transport_fatal_error_exc(

@@ -6,6 +6,7 @@
  * Stepping, waking up and cancelling are in taskstep.c.
  */
 #include "common.h"
+#include "errors.h"
 #include "futureiter.h"
 #include "task.h"
 #include "taskreg.h"
@@ -77,13 +78,13 @@ static void
 undo_eager_setup(cl_state *st, PyObject *loop, PyObject *prev,
                  PyObject *ctx)
 {
-    PyObject *err = cl_err_fetch();
+    PyObject *err = PyErr_GetRaisedException();
     if (prev != NULL) {
         Py_XDECREF(cl_taskreg_swap(st, loop, prev));
     }
     (void)PyContext_Exit(ctx);
     PyErr_Clear(); /* the original failure is the one to report */
-    cl_err_restore(err);
+    PyErr_SetRaisedException(err);
 }
 
 /* Runs the first step at once, in the task's context, with the task as
@@ -117,7 +118,7 @@ task_eager_start(TaskObject *task)
         goto failed_start;
     }
     rc = cl_taskstep_run_unentered(task, NULL);
-    PyObject *err = rc < 0 ? cl_err_fetch() : NULL;
+    PyObject *err = rc < 0 ? PyErr_GetRaisedException() : NULL;
     PyObject *cur = cl_taskreg_swap(st, loop, prev);
     Py_DECREF(prev);
     Py_XDECREF(cur);
@@ -129,7 +130,7 @@ task_eager_start(TaskObject *task)
     }
     cl_err_chain(err);
     if (td->fut.fut_state == CL_FUT_PENDING) {
-        err = rc < 0 ? cl_err_fetch() : NULL;
+        err = rc < 0 ? PyErr_GetRaisedException() : NULL;
         if (cl_taskreg_register(st, (PyObject *)task) < 0) {
             rc = -1;
         }
@@ -448,21 +449,10 @@ Task_dealloc(PyObject *self)
 static PyObject *
 destroyed_pending_context(TaskObject *task)
 {
-    cl_taskdata *td = CL_TASK(task);
-    PyObject *ctx = PyDict_New();
-    PyObject *msg = PyUnicode_FromString("Task was destroyed but it is pending!");
-    if (ctx == NULL || msg == NULL
-        || PyDict_SetItemString(ctx, "message", msg) < 0
-        || PyDict_SetItemString(ctx, "task", (PyObject *)task) < 0
-        || (td->fut.source_tb != NULL
-            && PyDict_SetItemString(ctx, "source_traceback",
-                                    td->fut.source_tb) < 0)) {
-        Py_XDECREF(msg);
-        Py_XDECREF(ctx);
-        return NULL;
-    }
-    Py_DECREF(msg);
-    return ctx;
+    return cl_err_context(
+        PyUnicode_FromString("Task was destroyed but it is pending!"), "task",
+        (PyObject *)task, "source_traceback", CL_TASK(task)->fut.source_tb,
+        NULL);
 }
 
 static void
@@ -471,20 +461,13 @@ Task_finalize(TaskObject *task)
     cl_taskdata *td = CL_TASK(task);
     if (td->fut.loop != NULL && td->fut.fut_state == CL_FUT_PENDING
         && td->log_destroy_pending) {
-        PyObject *saved = cl_err_fetch();
-        PyObject *ctx = destroyed_pending_context(task);
-        PyObject *res = NULL;
-        if (ctx != NULL) {
-            /* Named, not read from the state: see cl_future_finalize. */
-            res = PyObject_CallMethod(td->fut.loop, "call_exception_handler",
-                                      "O", ctx);
-            Py_DECREF(ctx);
-        }
-        if (res == NULL) {
+        PyObject *saved = PyErr_GetRaisedException();
+        /* As in cl_future_finalize: nothing escapes a finalizer. */
+        if (cl_err_call_handler(td->fut.loop, destroyed_pending_context(task),
+                                (PyObject *)task) < 0) {
             PyErr_WriteUnraisable((PyObject *)task);
         }
-        Py_XDECREF(res);
-        cl_err_restore(saved);
+        PyErr_SetRaisedException(saved);
     }
     cl_future_finalize((FutureObject *)task);
 }

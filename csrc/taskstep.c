@@ -22,6 +22,7 @@
 #include <stdarg.h>
 
 #include "common.h"
+#include "errors.h"
 #include "readycall.h"
 #include "taskreg.h"
 #include "taskstep.h"
@@ -38,13 +39,13 @@ report_entry_error(LoopObject *loop, TaskObject *task, PyObject *meth,
     if (cl_err_is_fatal()) {
         return -1;
     }
-    PyObject *exc = cl_err_fetch();
+    PyObject *exc = PyErr_GetRaisedException();
     PyObject *fn = PyObject_GetAttr((PyObject *)task, meth);
     if (fn == NULL) {
         PyErr_Clear();
         fn = Py_NewRef((PyObject *)task);
     }
-    cl_err_restore(exc);
+    PyErr_SetRaisedException(exc);
     int rc = cl_readycall_report_error(loop, fn, &arg, arg ? 1 : 0,
                                           CL_TASK(task)->context);
     Py_DECREF(fn);
@@ -169,7 +170,7 @@ throw_status(PyObject **result)
     if (!PyErr_ExceptionMatches(PyExc_StopIteration)) {
         return PYGEN_ERROR;
     }
-    PyObject *exc = cl_err_fetch();
+    PyObject *exc = PyErr_GetRaisedException();
     PyObject *value = ((PyStopIterationObject *)exc)->value;
     *result = Py_NewRef(value ? value : Py_None);
     Py_DECREF(exc);
@@ -201,17 +202,17 @@ task_raised(TaskObject *task)
     FutureObject *fut = (FutureObject *)task;
     if (PyErr_ExceptionMatches(CL_FUT(fut)->state->CancelledError)) {
         /* Kept to be re-raised by result(), as asyncio chains it. */
-        Py_XSETREF(CL_FUT(fut)->cancelled_exc, cl_err_fetch());
+        Py_XSETREF(CL_FUT(fut)->cancelled_exc, PyErr_GetRaisedException());
         return cl_future_cancel(fut, NULL) < 0 ? -1 : 0;
     }
-    PyObject *exc = cl_err_fetch();
+    PyObject *exc = PyErr_GetRaisedException();
     if (cl_future_set_exception(fut, exc) < 0) {
         Py_DECREF(exc);
         return -1;
     }
     if (PyErr_GivenExceptionMatches(exc, PyExc_KeyboardInterrupt)
         || PyErr_GivenExceptionMatches(exc, PyExc_SystemExit)) {
-        cl_err_restore(exc); /* stops the loop, as in asyncio */
+        PyErr_SetRaisedException(exc); /* stops the loop, as in asyncio */
         return -1;
     }
     Py_DECREF(exc);
@@ -243,7 +244,7 @@ task_finished(TaskObject *task, int rc)
 #if CL_AWAITED_BY
     cl_taskdata *td = CL_TASK(task);
     if (td->fut.fut_state != CL_FUT_PENDING) {
-        PyObject *err = rc < 0 ? cl_err_fetch() : NULL;
+        PyObject *err = rc < 0 ? PyErr_GetRaisedException() : NULL;
         if (cl_taskreg_unregister(td->fut.state, (PyObject *)task) < 0) {
             rc = -1;
         }
@@ -492,7 +493,7 @@ cl_taskstep_run(TaskObject *task, PyObject *exc)
     int rc = cl_taskreg_enter(st, loop, (PyObject *)task);
     if (CL_LIKELY(rc == 0)) {
         rc = cl_taskstep_run_unentered(task, exc);
-        PyObject *err = rc < 0 ? cl_err_fetch() : NULL;
+        PyObject *err = rc < 0 ? PyErr_GetRaisedException() : NULL;
         if (cl_taskreg_leave(st, loop, (PyObject *)task) < 0) {
             rc = -1;
         }
@@ -531,7 +532,7 @@ cl_taskstep_wakeup(TaskObject *task, PyObject *fut)
             return cl_taskstep_run(task, NULL);
         }
     }
-    PyObject *exc = cl_err_fetch();
+    PyObject *exc = PyErr_GetRaisedException();
     int rc = cl_taskstep_run(task, exc);
     Py_DECREF(exc);
     return rc;

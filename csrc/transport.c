@@ -14,6 +14,7 @@
 
 #include "common.h"
 #include "debugcount.h"
+#include "errors.h"
 #include "handle.h"
 #include "loop_io.h"
 #include "transport.h"
@@ -166,11 +167,10 @@ transport_report(TransportObject *t, const char *what)
         PyOS_snprintf(buf, sizeof(buf), "%s.%s", dot + 1, what);
     }
     if (t->loop == NULL) {
-        PyErr_WriteUnraisable((PyObject *)t);
-        return 0;
+        return cl_err_unraisable((PyObject *)t);
     }
-    LoopObject *loop = (LoopObject *)Py_NewRef(t->loop);
-    int rc = cl_net_report_error(loop, buf, (PyObject *)t);
+    PyObject *loop = Py_NewRef((PyObject *)t->loop);
+    int rc = cl_err_report(loop, buf, "transport", (PyObject *)t);
     Py_DECREF(loop);
     return rc;
 }
@@ -182,29 +182,13 @@ static int
 call_exception_handler(TransportObject *t, const char *message,
                        PyObject *exc)
 {
-    cl_net_state *ns = t->ns;
     if (t->loop == NULL) {
         return 0;
     }
-    PyObject *ctx = Py_BuildValue("{sssOsOsO}", "message", message,
-                                  "exception", exc, "transport", (PyObject *)t,
-                                  "protocol",
-                                  t->protocol ? t->protocol : Py_None);
-    PyObject *res = NULL;
-    if (ctx != NULL) {
-        res = PyObject_CallMethodOneArg((PyObject *)t->loop,
-                                        ns->str_call_exception_handler, ctx);
-        Py_DECREF(ctx);
-    }
-    if (res == NULL) {
-        if (cl_err_is_fatal()) {
-            return -1;
-        }
-        PyErr_WriteUnraisable((PyObject *)t);
-        return 0;
-    }
-    Py_DECREF(res);
-    return 0;
+    PyObject *ctx = cl_err_context(
+        PyUnicode_FromString(message), "exception", exc, "transport",
+        (PyObject *)t, "protocol", t->protocol ? t->protocol : Py_None, NULL);
+    return cl_err_call_handler((PyObject *)t->loop, ctx, (PyObject *)t);
 }
 
 /* logger.debug("%r: %s", transport, message, exc_info=exc) */
@@ -247,7 +231,7 @@ cl_transport_fatal_error(TransportObject *t, const char *message)
     if (cl_err_is_fatal()) {
         return -1;
     }
-    PyObject *exc = cl_err_fetch();
+    PyObject *exc = PyErr_GetRaisedException();
     Py_INCREF(t);
     int rc = cl_transport_fatal_error_exc(t, exc, message);
     Py_DECREF(t);
@@ -266,7 +250,7 @@ cl_transport_get_view(PyObject *data, Py_buffer *view, PyObject **copy,
     if (!PyErr_ExceptionMatches(PyExc_BufferError)) {
         return -1;
     }
-    *unviewable = cl_err_fetch();
+    *unviewable = PyErr_GetRaisedException();
     *copy = PyBytes_FromObject(data);
     if (*copy == NULL || PyObject_GetBuffer(*copy, view, PyBUF_SIMPLE) < 0) {
         Py_CLEAR(*copy);
@@ -378,7 +362,7 @@ server_call(TransportObject *t, PyObject *server, PyObject *name)
 static void
 keep_error(PyObject **err)
 {
-    PyObject *exc = cl_err_fetch();
+    PyObject *exc = PyErr_GetRaisedException();
     if (*err == NULL) {
         *err = exc;
     }
@@ -449,7 +433,7 @@ cl_transport_call_connection_lost(TransportObject *t, PyObject *exc)
     }
     Py_DECREF(t);
     if (err != NULL) {
-        cl_err_restore(err);
+        PyErr_SetRaisedException(err);
         return -1;
     }
     return 0;
@@ -498,7 +482,7 @@ call_protocol_flow(TransportObject *t, PyObject *name, const char *message)
     if (cl_err_is_fatal()) {
         return -1;
     }
-    PyObject *exc = cl_err_fetch();
+    PyObject *exc = PyErr_GetRaisedException();
     int rc = call_exception_handler(t, message, exc);
     Py_DECREF(exc);
     return rc;
@@ -641,8 +625,8 @@ start_entry(LoopObject *loop, PyObject *obj, PyObject *waiter)
     if (cancelled == 1) {
         return 0;
     }
-    return cl_net_report_error(loop, "_set_result_unless_cancelled()",
-                               waiter);
+    return cl_err_report((PyObject *)loop, "_set_result_unless_cancelled()",
+                         "transport", obj);
 }
 
 int
@@ -722,7 +706,7 @@ cl_transport_finalize(TransportObject *t)
     if (t->sock == NULL) {
         return;
     }
-    PyObject *saved = cl_err_fetch();
+    PyObject *saved = PyErr_GetRaisedException();
     if (PyErr_ResourceWarning((PyObject *)t, 1, "unclosed transport %R",
                               (PyObject *)t) < 0) {
         PyErr_WriteUnraisable((PyObject *)t);
@@ -736,7 +720,7 @@ cl_transport_finalize(TransportObject *t)
         PyErr_WriteUnraisable((PyObject *)t);
     }
 #endif
-    cl_err_restore(saved);
+    PyErr_SetRaisedException(saved);
 }
 
 void

@@ -3,6 +3,7 @@
 import asyncio
 import errno
 import gc
+import itertools
 import os
 import socket
 import sys
@@ -1449,3 +1450,84 @@ def test_plain_socket_subclass_keeps_the_fast_path(loop, run_until):
         b.close()
 
     run_until(loop, main())
+
+
+class ProtocolFactoryError(Exception):
+    pass
+
+
+def failing_protocol_factory():
+    raise ProtocolFactoryError("no protocol for you")
+
+
+async def connect_to_failing_server(loop, until):
+    """Connects to a server whose protocol factory raises, and waits for
+    until() to be true."""
+    server = await loop.create_server(failing_protocol_factory, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        while not until():
+            await asyncio.sleep(0.01)
+    finally:
+        writer.close()
+        server.close()
+        await server.wait_closed()
+
+
+# asyncio leaves the socket of a connection it could not set up to the
+# collector (ResourceWarning); cloop closes it.
+ASYNCIO_DROPS_ACCEPTED_SOCKET = [
+    pytest.mark.filterwarnings("ignore:unclosed <socket.socket:ResourceWarning"),
+    pytest.mark.filterwarnings(
+        "ignore:Exception ignored in. <socket.socket:pytest.PytestUnraisableExceptionWarning"),
+]
+
+
+@pytest.mark.parametrize("debug", [False, True], ids=["normal", "debug"])
+@ASYNCIO_DROPS_ACCEPTED_SOCKET[0]
+@ASYNCIO_DROPS_ACCEPTED_SOCKET[1]
+def test_connection_setup_failure_reported_in_debug_mode_only(loop, run_until, errors, debug):
+    # asyncio's _accept_connection2: the connection is dropped; the error
+    # reaches the exception handler in debug mode only, without a protocol.
+    loop.set_debug(debug)
+    polls = itertools.count()
+    # Debug mode: until the report; normal mode: 0.2 s for one that must not come.
+    run_until(loop, connect_to_failing_server(loop, until=lambda: errors or next(polls) >= 20))
+    gc.collect()
+    if not debug:
+        assert errors == []
+        return
+    assert len(errors) == 1, errors
+    ctx = errors[0]
+    assert ctx["message"] == "Error on transport creation for incoming connection"
+    assert isinstance(ctx["exception"], ProtocolFactoryError)
+    assert "protocol" not in ctx
+
+
+@ASYNCIO_DROPS_ACCEPTED_SOCKET[0]
+@ASYNCIO_DROPS_ACCEPTED_SOCKET[1]
+def test_connection_setup_failure_handler_interrupt_stops_the_loop(loop, run_until):
+    # A handler's KeyboardInterrupt escapes call_exception_handler and stops
+    # the loop; it is reported once, not again as an accept error.
+    loop.set_debug(True)
+    seen = []
+
+    def interrupting_handler(lp, ctx):
+        seen.append(ctx["message"])
+        raise KeyboardInterrupt
+
+    loop.set_exception_handler(interrupting_handler)
+    with pytest.raises(KeyboardInterrupt):
+        run_until(loop, connect_to_failing_server(loop, until=lambda: False))
+    assert seen == ["Error on transport creation for incoming connection"]
+    # What the interrupted run left behind: the client's task (and, on
+    # asyncio, the accept task that ended with the KeyboardInterrupt,
+    # reported as never retrieved when it is collected).
+    loop.set_exception_handler(lambda lp, ctx: seen.append(ctx["message"]))
+    for task in asyncio.all_tasks(loop):
+        task.cancel()
+    loop.run_until_complete(asyncio.gather(*asyncio.all_tasks(loop), return_exceptions=True))
+    gc.collect()
+    assert seen.count("Error on transport creation for incoming connection") == 1
+    assert not any("_accept_connection" in message for message in seen), seen

@@ -737,18 +737,21 @@ Loop_stats_raw(LoopObject *self, PyObject *const *args, Py_ssize_t nargs)
                              self->poller.nwatched);
 }
 
-/* The write end of the loop's signal pipe, for signal.set_wakeup_fd. */
+/* (read end, write end) of the loop's signal pipe, opened on first use:
+ * cloop/_signals.py gives the write end to signal.set_wakeup_fd and, while
+ * the loop has signal handlers, reads the signal numbers from the read end
+ * as a reader (poller.h says how the pipe is shared with the wake-up). */
 static PyObject *
-Loop_signal_wakeup_fd(LoopObject *self, PyObject *unused)
+Loop_signal_pipe(LoopObject *self, PyObject *unused)
 {
     if (cl_loop_check_closed(self) < 0) {
         return NULL;
     }
-    int fd = cl_poller_signal_fd(&self->poller);
-    if (fd < 0) {
+    int wfd = cl_poller_signal_fd(&self->poller);
+    if (wfd < 0) {
         return PyErr_SetFromErrno(PyExc_OSError);
     }
-    return PyLong_FromLong(fd);
+    return Py_BuildValue("(ii)", self->poller.sigfd[0], wfd);
 }
 
 /* (entries started, entry being run or None) for the blocking watchdog;
@@ -951,8 +954,7 @@ static PyMethodDef Loop_methods[] = {
     {"_stats_raw", (PyCFunction)(void (*)(void))Loop_stats_raw, METH_FASTCALL,
      "_stats_raw(reset=False) -> dict of the loop's counters"},
     {"_blocking_probe", (PyCFunction)Loop_blocking_probe, METH_NOARGS, NULL},
-    {"_signal_wakeup_fd", (PyCFunction)Loop_signal_wakeup_fd, METH_NOARGS,
-     NULL},
+    {"_signal_pipe", (PyCFunction)Loop_signal_pipe, METH_NOARGS, NULL},
     CL_LOOP_IO_METHODS
     {NULL}};
 

@@ -18,7 +18,9 @@ while [ $# -gt 0 ] && [ "$1" != "--" ]; do versions+=("$1"); shift; done
 # the C paths the rest of the suite covers) run on three versions each, in
 # rotation, so that every version runs at least one and each suite runs on
 # the oldest or newest Python; the benchmark runner's own tests (which test
-# the runner, not the loop) on the benchmarks' version only.
+# the runner, not the loop) on the benchmarks' version only; the debug-mode
+# rerun of CPython's adapted tests (tests/test_cpython_suite.py, ~50 s) on
+# the oldest and newest Python.
 # CLOOP_ALL_SUITES=1 runs everything on every version.
 skipped_here() {
     case "$1" in
@@ -42,10 +44,15 @@ for ver in "${versions[@]}"; do
         for name in $(skipped_here "$ver"); do
             ignores+=("--ignore=tests/$name.py")
         done
+        case "$ver" in
+            3.11 | 3.15) ;;
+            *) ignores+=(-m "not asyncio_debug_rerun") ;;
+        esac
         [ "${#ignores[@]}" -eq 0 ] || echo "(not on $ver, for time: ${ignores[*]})"
     fi
+    # --durations: the slowest tests in the log, for the next time trim.
     bash scripts/in-env.sh "$ver" "$py" -m pytest -p no:cacheprovider \
-        ${ignores[@]+"${ignores[@]}"} "$@" || status=1
+        --durations=15 ${ignores[@]+"${ignores[@]}"} "$@" || status=1
     echo "=== CPython $ver: $((SECONDS - start)) s ==="
 done
 exit $status

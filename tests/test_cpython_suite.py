@@ -5,7 +5,9 @@ tests.cpython.<module>`` in a subprocess (from the repository root, with
 this interpreter) and asserts that it passed, showing unittest's output
 when it did not. Each module runs twice, as uvloop runs its suite: as is,
 and with PYTHONASYNCIODEBUG=1 (debug-mode duties: source tracebacks, slow
-callback warnings, thread checks).
+callback warnings, thread checks); the second run is marked
+``asyncio_debug_rerun`` (scripts/test.sh runs it on the oldest and newest
+Python, for time).
 
 Inside the subprocess every test has a watchdog (tests/cpython/support.py),
 because a broken Task or Future hangs rather than fails; the subprocess
@@ -63,9 +65,11 @@ def _params():
             marks.append(pytest.mark.skip(
                 reason=f"CPython's {module} is new in Python "
                        f"{since[0]}.{since[1]}"))
-        for mode in ("normal", "debug"):
-            yield pytest.param(module, mode, marks=marks,
-                               id=f"{module}-{mode}")
+        yield pytest.param(module, "normal", marks=marks,
+                           id=f"{module}-normal")
+        yield pytest.param(module, "debug",
+                           marks=[*marks, pytest.mark.asyncio_debug_rerun],
+                           id=f"{module}-debug")
 
 
 def test_cpython_test_package_present():

@@ -107,10 +107,10 @@ find_debug_offsets(cl_state *st, PyObject *mod)
     if (dbg[DBG_TASK_SIZE] != (uint64_t)tsize) {
         return;
     }
-    Py_ssize_t name = checked_offset(dbg[DBG_TASK_NAME], tsize,
-                                     sizeof(PyObject *));
-    Py_ssize_t coro = checked_offset(dbg[DBG_TASK_CORO], tsize,
-                                     sizeof(PyObject *));
+    Py_ssize_t name =
+        checked_offset(dbg[DBG_TASK_NAME], tsize, sizeof(PyObject *));
+    Py_ssize_t coro =
+        checked_offset(dbg[DBG_TASK_CORO], tsize, sizeof(PyObject *));
     Py_ssize_t is_task = checked_offset(dbg[DBG_TASK_IS_TASK], tsize, 1);
     if (name >= 0 && coro >= 0 && is_task >= 0) {
         st->dbg_task_name = name;
@@ -121,10 +121,12 @@ find_debug_offsets(cl_state *st, PyObject *mod)
 
 /* A builtin function's C entry point if it is a plain METH_FASTCALL one
  * (argument clinic's positional-only functions are), else NULL. */
-static PyObject *(*fastcall_entry(PyObject *func))(PyObject *, PyObject *const *,
-                                                  Py_ssize_t)
+static PyObject *(*fastcall_entry(PyObject *func))(PyObject *,
+                                                   PyObject *const *,
+                                                   Py_ssize_t)
 {
-    if (!PyCFunction_Check(func) || PyCFunction_GetFlags(func) != METH_FASTCALL) {
+    if (!PyCFunction_Check(func)
+        || PyCFunction_GetFlags(func) != METH_FASTCALL) {
         return NULL;
     }
     return (PyObject * (*)(PyObject *, PyObject *const *, Py_ssize_t))(
@@ -134,7 +136,8 @@ static PyObject *(*fastcall_entry(PyObject *func))(PyObject *, PyObject *const *
 static int
 import_call_graph(cl_state *st, PyObject *mod)
 {
-    st->awaited_by_add = PyObject_GetAttrString(mod, "future_add_to_awaited_by");
+    st->awaited_by_add =
+        PyObject_GetAttrString(mod, "future_add_to_awaited_by");
     st->awaited_by_discard =
         PyObject_GetAttrString(mod, "future_discard_from_awaited_by");
     if (st->awaited_by_add == NULL || st->awaited_by_discard == NULL) {

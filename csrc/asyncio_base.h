@@ -97,11 +97,11 @@ cl_asyncio_base_awaited_by(cl_state *st, PyObject *fut, PyObject *waiter,
     PyObject *args[2] = {fut, waiter};
     PyObject *(*fn)(PyObject *, PyObject *const *, Py_ssize_t) =
         add ? st->awaited_by_add_fn : st->awaited_by_discard_fn;
-    PyObject *res =
-        fn != NULL ? fn(st->awaited_by_self, args, 2)
-                   : PyObject_Vectorcall(add ? st->awaited_by_add
-                                             : st->awaited_by_discard,
-                                         args, 2, NULL);
+    PyObject *res = fn != NULL
+                        ? fn(st->awaited_by_self, args, 2)
+                        : PyObject_Vectorcall(add ? st->awaited_by_add
+                                                  : st->awaited_by_discard,
+                                              args, 2, NULL);
     if (res == NULL) {
         return -1;
     }

@@ -125,10 +125,10 @@ cl_getattr_optional(PyObject *obj, PyObject *name, PyObject **result)
 /* The stream transport's write() type error names the accepted types
  * (3.14). */
 #if CL_PY314
-#define CL_STREAM_WRITE_TYPE_MSG \
+#define CL_STREAM_WRITE_TYPE_MSG                                              \
     "data argument must be a bytes, bytearray, or memoryview object, not %R"
 #else
-#define CL_STREAM_WRITE_TYPE_MSG \
+#define CL_STREAM_WRITE_TYPE_MSG                                              \
     "data argument must be a bytes-like object, not %R"
 #endif
 

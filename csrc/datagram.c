@@ -29,8 +29,8 @@ static int
 call_error_received(TransportObject *t, PyObject *exc)
 {
     PyObject *proto = Py_NewRef(t->protocol);
-    PyObject *res = PyObject_CallMethodOneArg(proto, t->ns->str_error_received,
-                                              exc);
+    PyObject *res =
+        PyObject_CallMethodOneArg(proto, t->ns->str_error_received, exc);
     Py_DECREF(proto);
     if (res == NULL) {
         return -1;
@@ -61,8 +61,8 @@ recv_datagram(TransportObject *t, LoopObject *loop, PyObject **data,
               PyObject **addr)
 {
     if (!cl_sockaddr_supported(t->family)) {
-        PyObject *r = PyObject_CallMethod(t->sock, "recvfrom", "i",
-                                          CL_READ_BUFSIZE);
+        PyObject *r =
+            PyObject_CallMethod(t->sock, "recvfrom", "i", CL_READ_BUFSIZE);
         if (r == NULL) {
             if (PyErr_ExceptionMatches(PyExc_BlockingIOError)
                 || PyErr_ExceptionMatches(PyExc_InterruptedError)) {
@@ -86,7 +86,8 @@ recv_datagram(TransportObject *t, LoopObject *loop, PyObject **data,
     memset(&ss, 0, sizeof(ss));
     ssize_t n;
     while ((n = recvfrom(t->fd, buf, CL_READ_BUFSIZE, 0,
-                         (struct sockaddr *)&ss, &len)) < 0
+                         (struct sockaddr *)&ss, &len))
+               < 0
            && errno == EINTR) {
         if (PyErr_CheckSignals() < 0) {
             return -1;
@@ -176,8 +177,8 @@ dgram_read_ready(LoopObject *loop, PyObject *obj, PyObject *unused)
 
 /* Sends one datagram: 1 sent, 0 it would block, -1 error (exception). */
 static int
-send_one(TransportObject *t, PyObject *data, const char *buf,
-         Py_ssize_t len, PyObject *addr)
+send_one(TransportObject *t, PyObject *data, const char *buf, Py_ssize_t len,
+         PyObject *addr)
 {
     struct sockaddr_storage ss;
     socklen_t sslen = 0;
@@ -185,9 +186,8 @@ send_one(TransportObject *t, PyObject *data, const char *buf,
     if (!t->connected
         && !cl_sockaddr_from_object(t->family, addr, &ss, &sslen)) {
         /* Let the socket module parse (or refuse) the address. */
-        PyObject *r = PyObject_CallMethodObjArgs(t->sock, t->ns->str_sendto,
-                                                 data, addr ? addr : Py_None,
-                                                 NULL);
+        PyObject *r = PyObject_CallMethodObjArgs(
+            t->sock, t->ns->str_sendto, data, addr ? addr : Py_None, NULL);
         if (r != NULL) {
             Py_DECREF(r);
             return 1;
@@ -301,8 +301,9 @@ Dgram_sendto(TransportObject *t, PyObject *const *args, Py_ssize_t nargs,
             return NULL;
         }
     }
-    if (data == NULL || (!PyBytes_Check(data) && !PyByteArray_Check(data)
-                         && !PyMemoryView_Check(data))) {
+    if (data == NULL
+        || (!PyBytes_Check(data) && !PyByteArray_Check(data)
+            && !PyMemoryView_Check(data))) {
         PyObject *name = PyType_GetName(Py_TYPE(data ? data : Py_None));
         if (name != NULL) {
             PyErr_Format(PyExc_TypeError,
@@ -353,7 +354,8 @@ Dgram_sendto(TransportObject *t, PyObject *const *args, Py_ssize_t nargs,
     if (t->wq.len == 0 && unviewable != NULL) {
         /* asyncio's sendto() of it fails (queued, it would be copied). */
         if (cl_transport_fatal_error_exc(
-                t, unviewable, "Fatal write error on datagram transport") == 0) {
+                t, unviewable, "Fatal write error on datagram transport")
+            == 0) {
             res = Py_NewRef(Py_None);
         }
         goto done;
@@ -365,8 +367,9 @@ Dgram_sendto(TransportObject *t, PyObject *const *args, Py_ssize_t nargs,
             goto done;
         }
         if (r < 0) {
-            if (send_or_recv_failed(
-                    t, "Fatal write error on datagram transport") == 0) {
+            if (send_or_recv_failed(t,
+                                    "Fatal write error on datagram transport")
+                == 0) {
                 res = Py_NewRef(Py_None);
             }
             goto done;
@@ -380,8 +383,9 @@ Dgram_sendto(TransportObject *t, PyObject *const *args, Py_ssize_t nargs,
                 ? Py_NewRef(data)
                 : PyBytes_FromStringAndSize(view.buf, view.len);
     if (bytes == NULL
-        || cl_wqueue_push(&t->wq, Py_NewRef(bytes),
-                          0, addr == Py_None ? NULL : Py_NewRef(addr)) < 0) {
+        || cl_wqueue_push(&t->wq, Py_NewRef(bytes), 0,
+                          addr == Py_None ? NULL : Py_NewRef(addr))
+               < 0) {
         goto done;
     }
     t->wq.size += view.len + DGRAM_HEADER;
@@ -465,9 +469,8 @@ error:
 }
 
 static PyMethodDef Dgram_methods[] = {
-    CL_TRANSPORT_METHODS
-    {"sendto", (PyCFunction)(void (*)(void))Dgram_sendto,
-     METH_FASTCALL | METH_KEYWORDS, NULL},
+    CL_TRANSPORT_METHODS{"sendto", (PyCFunction)(void (*)(void))Dgram_sendto,
+                         METH_FASTCALL | METH_KEYWORDS, NULL},
     {"set_protocol", (PyCFunction)Dgram_set_protocol, METH_O, NULL},
     {"_create", (PyCFunction)(void (*)(void))Dgram__create,
      METH_FASTCALL | METH_STATIC, NULL},
@@ -480,11 +483,10 @@ Dgram_get_address(TransportObject *t, void *c)
 }
 
 static PyGetSetDef Dgram_getset[] = {
-    CL_TRANSPORT_GETSET
-    {"_address", (getter)Dgram_get_address, NULL, NULL},
+    CL_TRANSPORT_GETSET{"_address", (getter)Dgram_get_address, NULL, NULL},
     {NULL}};
 
-static PyMemberDef Dgram_members[] = {CL_TRANSPORT_MEMBERS {NULL}};
+static PyMemberDef Dgram_members[] = {CL_TRANSPORT_MEMBERS{NULL}};
 
 static PyType_Slot Dgram_slots[] = {
     {Py_tp_dealloc, cl_transport_dealloc},
@@ -511,13 +513,13 @@ int
 cl_datagram_init_state(PyObject *module, cl_state *st)
 {
     if (cl_transport_make_type(module, &Dgram_spec, "DatagramTransport",
-                               &st->net->DatagramTransportType) < 0) {
+                               &st->net->DatagramTransportType)
+        < 0) {
         return -1;
     }
     PyObject *max = PyLong_FromLong(CL_READ_BUFSIZE);
     int rc = max ? PyObject_SetAttrString(
-                       (PyObject *)st->net->DatagramTransportType, "max_size",
-                       max)
+                 (PyObject *)st->net->DatagramTransportType, "max_size", max)
                  : -1;
     Py_XDECREF(max);
     return rc;

@@ -57,8 +57,8 @@ read_at(int fd, off_t off, size_t len)
     }
     size_t done = 0;
     while (done < len) {
-        ssize_t n = pread(fd, (char *)buf + done, len - done,
-                          off + (off_t)done);
+        ssize_t n =
+            pread(fd, (char *)buf + done, len - done, off + (off_t)done);
         if (n <= 0) {
             if (n == 0) {
                 errno = EIO;
@@ -84,7 +84,8 @@ section_in_file(int fd, const char *name, uintptr_t *addr, size_t *size)
         return -1;
     }
     if (memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0
-        || eh.e_shentsize != sizeof(ElfW(Shdr)) || eh.e_shstrndx >= eh.e_shnum) {
+        || eh.e_shentsize != sizeof(ElfW(Shdr))
+        || eh.e_shstrndx >= eh.e_shnum) {
         errno = ENOENT;
         return -1;
     }
@@ -101,7 +102,8 @@ section_in_file(int fd, const char *name, uintptr_t *addr, size_t *size)
         for (int i = 0; i < eh.e_shnum; i++) {
             if (sh[i].sh_name < strsec->sh_size
                 && strncmp(names + sh[i].sh_name, name,
-                           strsec->sh_size - sh[i].sh_name) == 0) {
+                           strsec->sh_size - sh[i].sh_name)
+                       == 0) {
                 *addr = (uintptr_t)sh[i].sh_addr;
                 *size = (size_t)sh[i].sh_size;
                 rc = 0;

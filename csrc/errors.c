@@ -101,8 +101,8 @@ cl_err_call_handler(PyObject *loop, PyObject *ctx, PyObject *culprit)
 /* asyncio's message for a failed callback: 'Exception in callback
  * <callback source>'. */
 static PyObject *
-callback_message(PyObject *format_source, PyObject *fn,
-                 PyObject *const *args, Py_ssize_t nargs)
+callback_message(PyObject *format_source, PyObject *fn, PyObject *const *args,
+                 Py_ssize_t nargs)
 {
     PyObject *targs = PyTuple_New(nargs);
     if (targs == NULL) {
@@ -111,8 +111,8 @@ callback_message(PyObject *format_source, PyObject *fn,
     for (Py_ssize_t i = 0; i < nargs; i++) {
         PyTuple_SET_ITEM(targs, i, Py_NewRef(args[i]));
     }
-    PyObject *src = PyObject_CallFunctionObjArgs(format_source, fn, targs,
-                                                 NULL);
+    PyObject *src =
+        PyObject_CallFunctionObjArgs(format_source, fn, targs, NULL);
     Py_DECREF(targs);
     if (src == NULL) {
         return NULL;
@@ -124,9 +124,8 @@ callback_message(PyObject *format_source, PyObject *fn,
 
 int
 cl_err_report_callback(PyObject *loop, PyObject *format_source,
-                       PyObject *handle, PyObject *fn,
-                       PyObject *const *args, Py_ssize_t nargs,
-                       PyObject *source_tb)
+                       PyObject *handle, PyObject *fn, PyObject *const *args,
+                       Py_ssize_t nargs, PyObject *source_tb)
 {
     if (cl_err_is_fatal()) {
         return -1;
@@ -146,16 +145,15 @@ cl_err_report_callback(PyObject *loop, PyObject *format_source,
 }
 
 int
-cl_err_report(PyObject *loop, const char *what, const char *key,
-              PyObject *obj)
+cl_err_report(PyObject *loop, const char *what, const char *key, PyObject *obj)
 {
     if (cl_err_is_fatal()) {
         return -1;
     }
     PyObject *exc = PyErr_GetRaisedException();
-    PyObject *ctx = cl_err_context(
-        PyUnicode_FromFormat("Exception in callback %s", what), "exception",
-        exc, obj != NULL ? key : NULL, obj, NULL);
+    PyObject *ctx =
+        cl_err_context(PyUnicode_FromFormat("Exception in callback %s", what),
+                       "exception", exc, obj != NULL ? key : NULL, obj, NULL);
     Py_DECREF(exc);
     return cl_err_call_handler(loop, ctx, obj != NULL ? obj : loop);
 }

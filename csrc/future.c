@@ -51,12 +51,13 @@ schedule_entry(FutureObject *fut, PyObject *entry)
     int rc;
     if (PyTuple_CheckExact(entry)) {
         rc = cl_readycall_call_soon(st, fd->loop, PyTuple_GET_ITEM(entry, 0),
-                                 (PyObject *)fut, PyTuple_GET_ITEM(entry, 1));
+                                    (PyObject *)fut,
+                                    PyTuple_GET_ITEM(entry, 1));
     }
     else {
         PyObject *fn = PyObject_GetAttr(entry, st->str_task_wakeup);
         rc = fn ? cl_readycall_call_soon(st, fd->loop, fn, (PyObject *)fut,
-                                      CL_TASK(entry)->context)
+                                         CL_TASK(entry)->context)
                 : -1;
         Py_XDECREF(fn);
     }
@@ -330,7 +331,8 @@ loop_debug(FutureObject *fut)
     if (fd->cloop_loop) {
         return ((LoopObject *)fd->loop)->debug;
     }
-    PyObject *res = PyObject_CallMethodNoArgs(fd->loop, fd->state->str_get_debug);
+    PyObject *res =
+        PyObject_CallMethodNoArgs(fd->loop, fd->state->str_get_debug);
     if (res == NULL) {
         return -1;
     }
@@ -399,7 +401,8 @@ Future_init(FutureObject *fut, PyObject *args, PyObject *kwds)
 {
     static char *kwlist[] = {"loop", NULL};
     PyObject *loop = Py_None;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|$O:Future", kwlist, &loop)) {
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|$O:Future", kwlist,
+                                     &loop)) {
         return -1;
     }
     return cl_future_init(fut, loop);
@@ -445,8 +448,8 @@ static int
 Future_clear(FutureObject *fut)
 {
     cl_future_clear_data(fut);
-    cl_asyncio_base_clear(
-        cl_asyncio_base_of((PyObject *)fut, Future_dealloc), (PyObject *)fut);
+    cl_asyncio_base_clear(cl_asyncio_base_of((PyObject *)fut, Future_dealloc),
+                          (PyObject *)fut);
     return 0;
 }
 
@@ -476,7 +479,8 @@ cl_future_finalize(FutureObject *fut)
     /* A finalizer cannot stop the loop: even KeyboardInterrupt is
      * unraisable here, as in asyncio's __del__. */
     if (cl_err_call_handler(fd->loop, never_retrieved_context(fut),
-                            (PyObject *)fut) < 0) {
+                            (PyObject *)fut)
+        < 0) {
         PyErr_WriteUnraisable((PyObject *)fut);
     }
     PyErr_SetRaisedException(saved);
@@ -507,7 +511,8 @@ Future_dealloc(PyObject *self)
 static PyObject *
 Future_repr(FutureObject *fut)
 {
-    return PyObject_CallOneArg(CL_FUT(fut)->state->future_repr, (PyObject *)fut);
+    return PyObject_CallOneArg(CL_FUT(fut)->state->future_repr,
+                               (PyObject *)fut);
 }
 
 /* ------------------------------------------------------------------ */
@@ -578,7 +583,8 @@ Future_add_done_callback(FutureObject *fut, PyObject *const *args,
     if (nargs != 1) {
         PyErr_Format(PyExc_TypeError,
                      "add_done_callback() takes exactly 1 positional "
-                     "argument (%zd given)", nargs);
+                     "argument (%zd given)",
+                     nargs);
         return NULL;
     }
     for (Py_ssize_t i = 0; i < nkw; i++) {
@@ -586,7 +592,8 @@ Future_add_done_callback(FutureObject *fut, PyObject *const *args,
         if (PyUnicode_CompareWithASCIIString(key, "context") != 0) {
             PyErr_Format(PyExc_TypeError,
                          "add_done_callback() got an unexpected keyword "
-                         "argument '%S'", key);
+                         "argument '%S'",
+                         key);
             return NULL;
         }
         ctx = args[nargs + i];
@@ -789,8 +796,7 @@ static PyMethodDef Future_methods[] = {
      "to."},
     {"_make_cancelled_error", (PyCFunction)Future_make_cancelled_error,
      METH_NOARGS, NULL},
-    {"__class_getitem__", Py_GenericAlias, METH_O | METH_CLASS,
-     "See PEP 585"},
+    {"__class_getitem__", Py_GenericAlias, METH_O | METH_CLASS, "See PEP 585"},
     {NULL}};
 
 static PyType_Slot Future_slots[] = {
@@ -856,7 +862,8 @@ cl_future_init_state(PyObject *module, cl_state *st)
 {
     st->FutureType = cl_asyncio_base_make_type(
         module, &Future_spec, st->AsyncioFutureType, sizeof(cl_futdata));
-    if (st->FutureType == NULL || PyModule_AddType(module, st->FutureType) < 0) {
+    if (st->FutureType == NULL
+        || PyModule_AddType(module, st->FutureType) < 0) {
         return -1;
     }
     if (cl_futureiter_init_state(module, st) < 0) {

@@ -27,20 +27,20 @@ typedef struct FutureObject {
 
 /* cloop's data of a Future (and the first part of a Task's). */
 typedef struct cl_futdata {
-    cl_state *state;          /* borrowed: kept alive by the type */
-    PyObject *loop;           /* owned; NULL until __init__ ran */
-    PyObject *cb0;            /* owned first callback entry, or NULL */
-    PyObject *callbacks;      /* owned list of further entries, or NULL */
-    PyObject *result;         /* owned, or NULL */
-    PyObject *exception;      /* owned, or NULL */
-    PyObject *exception_tb;   /* owned, or NULL */
-    PyObject *source_tb;      /* owned list (debug mode), or NULL */
-    PyObject *cancel_msg;     /* owned, or NULL */
-    PyObject *cancelled_exc;  /* owned CancelledError to re-raise, or NULL */
-    unsigned char fut_state;  /* CL_FUT_* */
-    char log_tb;              /* an exception nobody retrieved yet */
-    char blocking;            /* _asyncio_future_blocking */
-    char cloop_loop;          /* loop is a cloop Loop: use the ready ring */
+    cl_state *state;         /* borrowed: kept alive by the type */
+    PyObject *loop;          /* owned; NULL until __init__ ran */
+    PyObject *cb0;           /* owned first callback entry, or NULL */
+    PyObject *callbacks;     /* owned list of further entries, or NULL */
+    PyObject *result;        /* owned, or NULL */
+    PyObject *exception;     /* owned, or NULL */
+    PyObject *exception_tb;  /* owned, or NULL */
+    PyObject *source_tb;     /* owned list (debug mode), or NULL */
+    PyObject *cancel_msg;    /* owned, or NULL */
+    PyObject *cancelled_exc; /* owned CancelledError to re-raise, or NULL */
+    unsigned char fut_state; /* CL_FUT_* */
+    char log_tb;             /* an exception nobody retrieved yet */
+    char blocking;           /* _asyncio_future_blocking */
+    char cloop_loop;         /* loop is a cloop Loop: use the ready ring */
 } cl_futdata;
 
 /* cloop's data of a cloop Future or Task object. */

@@ -18,12 +18,12 @@ Future_get_state(FutureObject *fut, void *c)
         return NULL;
     }
     switch (CL_FUT(fut)->fut_state) {
-    case CL_FUT_CANCELLED:
-        return PyUnicode_FromString("CANCELLED");
-    case CL_FUT_FINISHED:
-        return PyUnicode_FromString("FINISHED");
-    default:
-        return PyUnicode_FromString("PENDING");
+        case CL_FUT_CANCELLED:
+            return PyUnicode_FromString("CANCELLED");
+        case CL_FUT_FINISHED:
+            return PyUnicode_FromString("FINISHED");
+        default:
+            return PyUnicode_FromString("PENDING");
     }
 }
 
@@ -99,7 +99,8 @@ entry_as_pair(FutureObject *fut, PyObject *entry)
     if (PyTuple_CheckExact(entry)) {
         return Py_NewRef(entry);
     }
-    PyObject *fn = PyObject_GetAttr(entry, CL_FUT(fut)->state->str_task_wakeup);
+    PyObject *fn =
+        PyObject_GetAttr(entry, CL_FUT(fut)->state->str_task_wakeup);
     if (fn == NULL) {
         return NULL;
     }
@@ -138,7 +139,8 @@ Future_get_callbacks(FutureObject *fut, void *c)
         || (fd->cb0 != NULL && append_pair(fut, list, fd->cb0) < 0)) {
         goto error;
     }
-    for (Py_ssize_t i = 0; fd->callbacks && i < PyList_GET_SIZE(fd->callbacks); i++) {
+    for (Py_ssize_t i = 0; fd->callbacks && i < PyList_GET_SIZE(fd->callbacks);
+         i++) {
         if (append_pair(fut, list, PyList_GET_ITEM(fd->callbacks, i)) < 0) {
             goto error;
         }
@@ -204,4 +206,3 @@ PyGetSetDef cl_future_getset[] = {
     {"_cancel_message", (getter)Future_get_cancel_message,
      (setter)Future_set_cancel_message, NULL},
     {NULL}};
-

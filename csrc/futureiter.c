@@ -127,25 +127,25 @@ FutureIter_iternext(FutureIterObject *it)
     }
     PyObject *res;
     switch (FutureIter_am_send(it, Py_None, &res)) {
-    case PYGEN_NEXT:
-        return res;
-    case PYGEN_RETURN:
-        if (res == Py_None) {
-            PyErr_SetNone(PyExc_StopIteration);
-        }
-        else {
-            /* An instance, so that a tuple result is not taken for the
-             * exception's arguments. */
-            PyObject *e = PyObject_CallOneArg(PyExc_StopIteration, res);
-            if (e != NULL) {
-                PyErr_SetObject(PyExc_StopIteration, e);
-                Py_DECREF(e);
+        case PYGEN_NEXT:
+            return res;
+        case PYGEN_RETURN:
+            if (res == Py_None) {
+                PyErr_SetNone(PyExc_StopIteration);
             }
-        }
-        Py_DECREF(res);
-        return NULL;
-    default:
-        return NULL;
+            else {
+                /* An instance, so that a tuple result is not taken for the
+                 * exception's arguments. */
+                PyObject *e = PyObject_CallOneArg(PyExc_StopIteration, res);
+                if (e != NULL) {
+                    PyErr_SetObject(PyExc_StopIteration, e);
+                    Py_DECREF(e);
+                }
+            }
+            Py_DECREF(res);
+            return NULL;
+        default:
+            return NULL;
     }
 }
 
@@ -191,8 +191,9 @@ thrown_exception(PyObject *type, PyObject *val)
     }
     if (PyExceptionInstance_Check(type)) {
         if (val != NULL) {
-            PyErr_SetString(PyExc_TypeError,
-                            "instance exception may not have a separate value");
+            PyErr_SetString(
+                PyExc_TypeError,
+                "instance exception may not have a separate value");
             return NULL;
         }
         return Py_NewRef(type);
@@ -217,7 +218,8 @@ FutureIter_throw(FutureIterObject *it, PyObject *const *args, Py_ssize_t nargs)
         && PyErr_WarnEx(PyExc_DeprecationWarning,
                         "the (type, exc, tb) signature of throw() is "
                         "deprecated, use the single-arg signature instead.",
-                        1) < 0) {
+                        1)
+               < 0) {
         return NULL;
     }
 #endif
@@ -255,20 +257,19 @@ static PyMethodDef FutureIter_methods[] = {
     {"close", (PyCFunction)FutureIter_close, METH_NOARGS, NULL},
     {NULL}};
 
-static PyType_Slot FutureIter_slots[] = {
-    {Py_tp_dealloc, FutureIter_dealloc},
-    {Py_tp_traverse, FutureIter_traverse},
-    {Py_tp_iter, PyObject_SelfIter},
-    {Py_tp_iternext, FutureIter_iternext},
-    {Py_tp_methods, FutureIter_methods},
-    {Py_am_send, FutureIter_am_send},
-    {0, NULL}};
+static PyType_Slot FutureIter_slots[] = {{Py_tp_dealloc, FutureIter_dealloc},
+                                         {Py_tp_traverse, FutureIter_traverse},
+                                         {Py_tp_iter, PyObject_SelfIter},
+                                         {Py_tp_iternext, FutureIter_iternext},
+                                         {Py_tp_methods, FutureIter_methods},
+                                         {Py_am_send, FutureIter_am_send},
+                                         {0, NULL}};
 
 static PyType_Spec FutureIter_spec = {
     .name = "cloop._cloop.FutureIter",
     .basicsize = sizeof(FutureIterObject),
-    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC
-             | Py_TPFLAGS_IMMUTABLETYPE | Py_TPFLAGS_DISALLOW_INSTANTIATION,
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_IMMUTABLETYPE
+             | Py_TPFLAGS_DISALLOW_INSTANTIATION,
     .slots = FutureIter_slots,
 };
 

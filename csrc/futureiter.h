@@ -5,8 +5,7 @@
 #include "future.h"
 
 typedef struct FutureIterObject {
-    PyObject_HEAD
-    FutureObject *future;     /* owned; NULL once exhausted */
+    PyObject_HEAD FutureObject *future; /* owned; NULL once exhausted */
     struct FutureIterObject *next_free; /* link while on the free list */
 } FutureIterObject;
 

@@ -365,8 +365,8 @@ append_source_location(PyObject *info, PyObject *tb)
     PyObject *line = file ? PySequence_GetItem(frame, 1) : NULL;
     int rc = -1;
     if (line != NULL) {
-        rc = append_str(info, PyUnicode_FromFormat("created at %S:%S", file,
-                                                   line));
+        rc = append_str(info,
+                        PyUnicode_FromFormat("created at %S:%S", file, line));
     }
     Py_XDECREF(file);
     Py_XDECREF(line);
@@ -476,9 +476,9 @@ TimerHandle_richcompare(HandleObject *a, PyObject *other, int op)
         int eq = (PyObject *)a == other;
         if (!eq && a->when == b->when && a->cancelled == b->cancelled) {
             eq = 1;
-            int r = PyObject_RichCompareBool(a->callback ? a->callback : Py_None,
-                                             b->callback ? b->callback : Py_None,
-                                             Py_EQ);
+            int r = PyObject_RichCompareBool(
+                a->callback ? a->callback : Py_None,
+                b->callback ? b->callback : Py_None, Py_EQ);
             if (r < 0) {
                 return NULL;
             }
@@ -499,10 +499,14 @@ TimerHandle_richcompare(HandleObject *a, PyObject *other, int op)
     }
     int eq = a->when == b->when;
     switch (op) {
-    case Py_LT: return PyBool_FromLong(a->when < b->when);
-    case Py_GT: return PyBool_FromLong(a->when > b->when);
-    case Py_LE: return PyBool_FromLong(a->when < b->when || eq);
-    case Py_GE: return PyBool_FromLong(a->when > b->when || eq);
+        case Py_LT:
+            return PyBool_FromLong(a->when < b->when);
+        case Py_GT:
+            return PyBool_FromLong(a->when > b->when);
+        case Py_LE:
+            return PyBool_FromLong(a->when < b->when || eq);
+        case Py_GE:
+            return PyBool_FromLong(a->when > b->when || eq);
     }
     Py_RETURN_NOTIMPLEMENTED;
 }
@@ -525,19 +529,47 @@ get_object_or_none(PyObject *o)
     return Py_NewRef(o ? o : Py_None);
 }
 
-static PyObject *Handle_get_callback(HandleObject *h, void *c) { return get_object_or_none(h->callback); }
+static PyObject *
+Handle_get_callback(HandleObject *h, void *c)
+{
+    return get_object_or_none(h->callback);
+}
 static PyObject *
 Handle_get_args(HandleObject *h, void *c)
 {
     /* asyncio sets _args to None when the handle is cancelled. */
     return h->callback ? args_tuple(h) : Py_NewRef(Py_None);
 }
-static PyObject *Handle_get_loop(HandleObject *h, void *c) { return get_object_or_none((PyObject *)h->loop); }
-static PyObject *Handle_get_source_tb(HandleObject *h, void *c) { return get_object_or_none(h->source_traceback); }
-static PyObject *Handle_get_repr(HandleObject *h, void *c) { return get_object_or_none(h->repr); }
-static PyObject *Handle_get_cancelled_attr(HandleObject *h, void *c) { return PyBool_FromLong(h->cancelled); }
-static PyObject *TimerHandle_get_when(HandleObject *h, void *c) { return when_object(h); }
-static PyObject *TimerHandle_get_scheduled(HandleObject *h, void *c) { return PyBool_FromLong(h->scheduled); }
+static PyObject *
+Handle_get_loop(HandleObject *h, void *c)
+{
+    return get_object_or_none((PyObject *)h->loop);
+}
+static PyObject *
+Handle_get_source_tb(HandleObject *h, void *c)
+{
+    return get_object_or_none(h->source_traceback);
+}
+static PyObject *
+Handle_get_repr(HandleObject *h, void *c)
+{
+    return get_object_or_none(h->repr);
+}
+static PyObject *
+Handle_get_cancelled_attr(HandleObject *h, void *c)
+{
+    return PyBool_FromLong(h->cancelled);
+}
+static PyObject *
+TimerHandle_get_when(HandleObject *h, void *c)
+{
+    return when_object(h);
+}
+static PyObject *
+TimerHandle_get_scheduled(HandleObject *h, void *c)
+{
+    return PyBool_FromLong(h->scheduled);
+}
 
 static PyMethodDef Handle_methods[] = {
     {"cancel", (PyCFunction)Handle_cancel, METH_NOARGS, "Cancel the call."},
@@ -558,10 +590,10 @@ static PyGetSetDef Handle_getset[] = {
     {"_cancelled", (getter)Handle_get_cancelled_attr, NULL, NULL, NULL},
     {NULL}};
 
-static PyMemberDef Handle_members[] = {
-    {"__weaklistoffset__", Py_T_PYSSIZET, offsetof(HandleObject, weakreflist),
-     Py_READONLY},
-    {NULL}};
+static PyMemberDef Handle_members[] = {{"__weaklistoffset__", Py_T_PYSSIZET,
+                                        offsetof(HandleObject, weakreflist),
+                                        Py_READONLY},
+                                       {NULL}};
 
 static PyType_Slot Handle_slots[] = {
     {Py_tp_dealloc, Handle_dealloc},
@@ -609,16 +641,16 @@ static PyType_Spec TimerHandle_spec = {
     .name = "cloop._cloop.TimerHandle",
     .basicsize = offsetof(HandleObject, args),
     .itemsize = sizeof(PyObject *),
-    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC
-             | Py_TPFLAGS_IMMUTABLETYPE | Py_TPFLAGS_DISALLOW_INSTANTIATION,
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_IMMUTABLETYPE
+             | Py_TPFLAGS_DISALLOW_INSTANTIATION,
     .slots = TimerHandle_slots,
 };
 
 int
 cl_handle_init_state(PyObject *module, cl_state *st)
 {
-    st->HandleType = (PyTypeObject *)PyType_FromModuleAndSpec(
-        module, &Handle_spec, NULL);
+    st->HandleType =
+        (PyTypeObject *)PyType_FromModuleAndSpec(module, &Handle_spec, NULL);
     if (st->HandleType == NULL
         || PyModule_AddType(module, st->HandleType) < 0) {
         return -1;

@@ -9,22 +9,21 @@
  * in a tuple: one allocation, and one object less for the cyclic GC to
  * count and traverse, per call_soon. */
 typedef struct {
-    PyObject_VAR_HEAD
-    PyObject *callback;         /* owned; NULL once cancelled */
-    PyObject *context;          /* owned contextvars.Context */
-    LoopObject *loop;           /* owned */
+    PyObject_VAR_HEAD PyObject *callback; /* owned; NULL once cancelled */
+    PyObject *context;                    /* owned contextvars.Context */
+    LoopObject *loop;                     /* owned */
     PyObject *source_traceback; /* owned; NULL unless created in debug mode */
     PyObject *repr;             /* owned; set when cancelled in debug mode */
     PyObject *weakreflist;
-    double when;                /* TimerHandle: the deadline */
-    PyObject *when_given;       /* owned; TimerHandle: the deadline as given
-                                 * when it is not an exact float (an int to
-                                 * call_at), which when() reports as asyncio's
-                                 * does; NULL: the float of `when` */
+    double when;          /* TimerHandle: the deadline */
+    PyObject *when_given; /* owned; TimerHandle: the deadline as given
+                           * when it is not an exact float (an int to
+                           * call_at), which when() reports as asyncio's
+                           * does; NULL: the float of `when` */
     char cancelled;
-    char scheduled;             /* TimerHandle: still in the loop's heap */
-    char own_context;           /* context is the copy made for this handle */
-    PyObject *args[1];          /* ob_size owned arguments; NULL once cancelled */
+    char scheduled;    /* TimerHandle: still in the loop's heap */
+    char own_context;  /* context is the copy made for this handle */
+    PyObject *args[1]; /* ob_size owned arguments; NULL once cancelled */
 } HandleObject;
 
 int cl_handle_init_state(PyObject *module, cl_state *st);
@@ -59,7 +58,8 @@ int cl_handle_run(LoopObject *loop, PyObject *handle, PyObject *unused);
  * events._ThreadSafeHandle from call_soon_threadsafe): handle._run(), which
  * checks for cancellation under the handle's lock and reports a failing
  * callback to the loop's exception handler itself. */
-int cl_handle_run_asyncio(LoopObject *loop, PyObject *handle, PyObject *unused);
+int cl_handle_run_asyncio(LoopObject *loop, PyObject *handle,
+                          PyObject *unused);
 
 /* Marks the handle cancelled and releases its callback and arguments. */
 void cl_handle_cancel(HandleObject *h);

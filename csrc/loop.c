@@ -64,9 +64,9 @@ check_callback(LoopObject *self, PyObject *callback, const char *method)
     if (name == NULL) {
         return -1;
     }
-    PyObject *res = PyObject_CallMethodObjArgs(
-        (PyObject *)self, self->state->str_check_callback, callback, name,
-        NULL);
+    PyObject *res = PyObject_CallMethodObjArgs((PyObject *)self,
+                                               self->state->str_check_callback,
+                                               callback, name, NULL);
     Py_DECREF(name);
     if (res == NULL) {
         return -1;
@@ -100,8 +100,8 @@ parse_call(const char *fname, Py_ssize_t first, PyObject *const *args,
 {
     if (nargs <= first) {
         PyErr_Format(PyExc_TypeError,
-                     "%s() missing required positional argument: '%s'",
-                     fname, "callback");
+                     "%s() missing required positional argument: '%s'", fname,
+                     "callback");
         return -1;
     }
     spec->callback = args[first];
@@ -114,8 +114,8 @@ parse_call(const char *fname, Py_ssize_t first, PyObject *const *args,
         if (!PyUnicode_Check(key)
             || PyUnicode_CompareWithASCIIString(key, "context") != 0) {
             PyErr_Format(PyExc_TypeError,
-                         "%s() got an unexpected keyword argument '%S'",
-                         fname, key);
+                         "%s() got an unexpected keyword argument '%S'", fname,
+                         key);
             return -1;
         }
         spec->context = args[nargs + i];
@@ -180,8 +180,8 @@ loop_now(LoopObject *self, double *now)
         *now = cl_clock_now();
         return 0;
     }
-    PyObject *t = PyObject_CallMethodNoArgs((PyObject *)self,
-                                            self->state->str_time);
+    PyObject *t =
+        PyObject_CallMethodNoArgs((PyObject *)self, self->state->str_time);
     if (t == NULL) {
         return -1;
     }
@@ -194,15 +194,15 @@ loop_now(LoopObject *self, double *now)
 static PyObject *
 queue_handle(LoopObject *self, call_spec *spec)
 {
-    HandleObject *h = cl_handle_new(self->state->HandleType, self,
-                                    spec->callback, spec->args, spec->nargs,
-                                    spec->context);
+    HandleObject *h =
+        cl_handle_new(self->state->HandleType, self, spec->callback,
+                      spec->args, spec->nargs, spec->context);
     if (h == NULL) {
         return NULL;
     }
     cl_handle_hide_from_gc(h);
-    if (cl_loop_push_ready(self, cl_handle_run, Py_NewRef((PyObject *)h),
-                           NULL) < 0) {
+    if (cl_loop_push_ready(self, cl_handle_run, Py_NewRef((PyObject *)h), NULL)
+        < 0) {
         Py_DECREF(h);
         return NULL;
     }
@@ -216,7 +216,8 @@ Loop_call_soon(LoopObject *self, PyObject *const *args, Py_ssize_t nargs,
     call_spec spec;
     if (parse_call("call_soon", 0, args, nargs, kwnames, &spec) < 0
         || cl_loop_check_closed(self) < 0
-        || (self->debug && debug_checks(self, spec.callback, "call_soon", 1) < 0)) {
+        || (self->debug
+            && debug_checks(self, spec.callback, "call_soon", 1) < 0)) {
         return NULL;
     }
     return queue_handle(self, &spec);
@@ -254,16 +255,16 @@ queue_threadsafe_handle(LoopObject *self, call_spec *spec)
         PyTuple_SET_ITEM(args, i, Py_NewRef(spec->args[i]));
     }
     PyObject *ctx = spec->context ? spec->context : Py_None;
-    PyObject *h = PyObject_CallFunctionObjArgs(
-        self->state->ThreadSafeHandle, spec->callback, args, (PyObject *)self,
-        ctx, NULL);
+    PyObject *h = PyObject_CallFunctionObjArgs(self->state->ThreadSafeHandle,
+                                               spec->callback, args,
+                                               (PyObject *)self, ctx, NULL);
     Py_DECREF(args);
     if (h == NULL || (self->debug && drop_own_frame(self, h) < 0)) {
         Py_XDECREF(h);
         return NULL;
     }
-    if (cl_loop_push_ready(self, cl_handle_run_asyncio, Py_NewRef(h),
-                           NULL) < 0) {
+    if (cl_loop_push_ready(self, cl_handle_run_asyncio, Py_NewRef(h), NULL)
+        < 0) {
         Py_DECREF(h);
         return NULL;
     }
@@ -279,7 +280,8 @@ Loop_call_soon_threadsafe(LoopObject *self, PyObject *const *args,
     if (parse_call("call_soon_threadsafe", 0, args, nargs, kwnames, &spec) < 0
         || cl_loop_check_closed(self) < 0
         || (self->debug
-            && debug_checks(self, spec.callback, "call_soon_threadsafe", 0) < 0)) {
+            && debug_checks(self, spec.callback, "call_soon_threadsafe", 0)
+                   < 0)) {
         return NULL;
     }
 #if CL_THREADSAFE_HANDLE
@@ -299,12 +301,11 @@ Loop_call_soon_threadsafe(LoopObject *self, PyObject *const *args,
 /* A timer due at `when`; `given` (borrowed, may be NULL) is the deadline
  * object to report from when() when it is not an exact float. */
 static PyObject *
-schedule_timer(LoopObject *self, double when, PyObject *given,
-               call_spec *spec)
+schedule_timer(LoopObject *self, double when, PyObject *given, call_spec *spec)
 {
-    HandleObject *t = cl_handle_new(self->state->TimerHandleType, self,
-                                    spec->callback, spec->args, spec->nargs,
-                                    spec->context);
+    HandleObject *t =
+        cl_handle_new(self->state->TimerHandleType, self, spec->callback,
+                      spec->args, spec->nargs, spec->context);
     if (t == NULL) {
         return NULL;
     }
@@ -318,7 +319,8 @@ schedule_timer(LoopObject *self, double when, PyObject *given,
      * the order and, at the top, make the wait endless. */
     double key = isnan(when) ? -INFINITY : when;
     if (cl_timerheap_push(&self->timers, key, self->timer_seq++,
-                          Py_NewRef((PyObject *)t)) < 0) {
+                          Py_NewRef((PyObject *)t))
+        < 0) {
         Py_DECREF(t); /* the reference meant for the heap */
         Py_DECREF(t);
         return PyErr_NoMemory();
@@ -332,7 +334,8 @@ static PyObject *
 call_at_impl(LoopObject *self, double when, PyObject *given, call_spec *spec)
 {
     if (cl_loop_check_closed(self) < 0
-        || (self->debug && debug_checks(self, spec->callback, "call_at", 1) < 0)) {
+        || (self->debug
+            && debug_checks(self, spec->callback, "call_at", 1) < 0)) {
         return NULL;
     }
     return schedule_timer(self, when, given, spec);
@@ -348,8 +351,9 @@ Loop_call_at(LoopObject *self, PyObject *const *args, Py_ssize_t nargs,
         return NULL;
     }
     if (nargs < 1) {
-        PyErr_SetString(PyExc_TypeError,
-                        "call_at() missing required positional argument: 'when'");
+        PyErr_SetString(
+            PyExc_TypeError,
+            "call_at() missing required positional argument: 'when'");
         return NULL;
     }
     if (parse_call("call_at", 1, args, nargs, kwnames, &spec) < 0) {
@@ -416,8 +420,9 @@ Loop_call_later(LoopObject *self, PyObject *const *args, Py_ssize_t nargs,
 {
     call_spec spec;
     if (nargs < 1) {
-        PyErr_SetString(PyExc_TypeError,
-                        "call_later() missing required positional argument: 'delay'");
+        PyErr_SetString(
+            PyExc_TypeError,
+            "call_later() missing required positional argument: 'delay'");
         return NULL;
     }
     if (args[0] == Py_None) {
@@ -517,7 +522,8 @@ poll_timeout_ms(LoopObject *self, int *timeout_ms)
 #if CL_NAN_DEADLINE_RAISES
     if (isnan(timer_of(top)->when)) {
         /* What asyncio's selector says when its wait comes out NaN. */
-        PyErr_SetString(PyExc_ValueError, "cannot convert float NaN to integer");
+        PyErr_SetString(PyExc_ValueError,
+                        "cannot convert float NaN to integer");
         return -1;
     }
 #endif
@@ -555,10 +561,8 @@ poll_io(LoopObject *self, int timeout_ms)
         cl_stats_busy_until(&self->stats, t0);
 #endif
         self->polling = 1;
-        Py_BEGIN_ALLOW_THREADS
-        n = cl_poller_wait(&self->poller, timeout_ms);
-        Py_END_ALLOW_THREADS
-        self->polling = 0;
+        Py_BEGIN_ALLOW_THREADS n = cl_poller_wait(&self->poller, timeout_ms);
+        Py_END_ALLOW_THREADS self->polling = 0;
 #if CL_STATS_ENABLED
         self->stats.last_wait_end = cl_clock_now();
         self->stats.poll_time += self->stats.last_wait_end - t0;
@@ -591,7 +595,8 @@ queue_expired_timers(LoopObject *self)
     }
     double end = now + self->clock_resolution;
     cl_timer_entry *top;
-    while ((top = cl_timerheap_top(&self->timers)) != NULL && top->when < end) {
+    while ((top = cl_timerheap_top(&self->timers)) != NULL
+           && top->when < end) {
         cl_timer_entry e;
         cl_timerheap_pop(&self->timers, &e);
         timer_of(&e)->scheduled = 0;
@@ -683,8 +688,7 @@ run_once(LoopObject *self)
     int timeout_ms;
     if (purge_cancelled_timers(self) < 0
         || poll_timeout_ms(self, &timeout_ms) < 0
-        || poll_io(self, timeout_ms) < 0
-        || queue_expired_timers(self) < 0) {
+        || poll_io(self, timeout_ms) < 0 || queue_expired_timers(self) < 0) {
         return -1;
     }
     return run_ready(self);
@@ -887,8 +891,8 @@ Loop_traverse(LoopObject *self, visitproc visit, void *arg)
         Py_VISIT(e->arg);
     }
     for (size_t i = 0; i < self->timers.len; i++) {
-        int rc = cl_handle_traverse_queued(self->timers.items[i].timer,
-                                           visit, arg);
+        int rc =
+            cl_handle_traverse_queued(self->timers.items[i].timer, visit, arg);
         if (rc != 0) {
             return rc;
         }
@@ -927,7 +931,8 @@ Loop_dealloc(LoopObject *self)
     Py_DECREF(tp);
 }
 
-#define FASTCALL_KW(f) (PyCFunction)(void (*)(void))(f), METH_FASTCALL | METH_KEYWORDS
+#define FASTCALL_KW(f)                                                        \
+    (PyCFunction)(void (*)(void))(f), METH_FASTCALL | METH_KEYWORDS
 
 static PyMethodDef Loop_methods[] = {
     {"time", (PyCFunction)Loop_time, METH_NOARGS,
@@ -955,8 +960,7 @@ static PyMethodDef Loop_methods[] = {
      "_stats_raw(reset=False) -> dict of the loop's counters"},
     {"_blocking_probe", (PyCFunction)Loop_blocking_probe, METH_NOARGS, NULL},
     {"_signal_pipe", (PyCFunction)Loop_signal_pipe, METH_NOARGS, NULL},
-    CL_LOOP_IO_METHODS
-    {NULL}};
+    CL_LOOP_IO_METHODS{NULL}};
 
 static PyType_Slot Loop_slots[] = {
     {Py_tp_new, Loop_new},
@@ -980,8 +984,8 @@ static PyType_Spec Loop_spec = {
 int
 cl_loop_init_state(PyObject *module, cl_state *st)
 {
-    st->LoopType = (PyTypeObject *)PyType_FromModuleAndSpec(module, &Loop_spec,
-                                                            NULL);
+    st->LoopType =
+        (PyTypeObject *)PyType_FromModuleAndSpec(module, &Loop_spec, NULL);
     if (st->LoopType == NULL || PyModule_AddType(module, st->LoopType) < 0) {
         return -1;
     }

@@ -32,27 +32,26 @@ typedef struct {
 } cl_watcher;
 
 typedef struct LoopObject {
-    PyObject_HEAD
-    cl_state *state;          /* borrowed: kept alive by the type */
-    cl_ringbuf ready;         /* entries own their obj/arg references */
-    cl_timerheap timers;      /* the heap owns one reference per timer */
+    PyObject_HEAD cl_state *state; /* borrowed: kept alive by the type */
+    cl_ringbuf ready;              /* entries own their obj/arg references */
+    cl_timerheap timers;           /* the heap owns one reference per timer */
     cl_poller poller;
-    cl_watcher *watchers;     /* indexed by fd, nwatchers long */
+    cl_watcher *watchers; /* indexed by fd, nwatchers long */
     int nwatchers;
-    uint64_t timer_seq;       /* next timer sequence number */
+    uint64_t timer_seq;               /* next timer sequence number */
     Py_ssize_t timer_cancelled_count; /* cancelled timers still in the heap */
-    unsigned long thread_id;  /* valid while running */
+    unsigned long thread_id;          /* valid while running */
     char running;
     char stopping;
     char closed;
     char debug;
-    char polling;             /* blocked in epoll_wait without the GIL */
+    char polling; /* blocked in epoll_wait without the GIL */
     double clock_resolution;
     /* time() is replaced (a mock on the instance, an override in a class):
      * the run loop and call_later then ask self.time(), as asyncio's do,
      * instead of reading the clock. */
-    char time_in_dict;        /* set on the instance */
-    char time_hooked;         /* time_in_dict, or the class's is not ours */
+    char time_in_dict; /* set on the instance */
+    char time_hooked;  /* time_in_dict, or the class's is not ours */
     double slow_callback_duration;
     PyObject *current_handle; /* owned, debug mode only (asyncio's rule) */
     char *readbuf;            /* owned by loop_io.c: the one recv buffer of

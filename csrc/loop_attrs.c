@@ -141,4 +141,3 @@ PyGetSetDef cl_loop_getset[] = {
     {"_ready_count", (getter)Loop_get_ready_count, NULL, NULL},
     {"_timer_count", (getter)Loop_get_timer_count, NULL, NULL},
     {NULL}};
-

@@ -42,8 +42,7 @@ fileobj_to_fd(PyObject *fileobj, long *fd)
         return (*fd == -1 && PyErr_Occurred()) ? -1 : 0;
     }
     Py_XDECREF(res);
-    if (res == NULL
-        && !PyErr_ExceptionMatches(PyExc_AttributeError)
+    if (res == NULL && !PyErr_ExceptionMatches(PyExc_AttributeError)
         && !PyErr_ExceptionMatches(PyExc_TypeError)
         && !PyErr_ExceptionMatches(PyExc_ValueError)) {
         return -1;
@@ -86,8 +85,7 @@ ensure_watcher_slot(LoopObject *self, int fd)
         PyErr_NoMemory();
         return -1;
     }
-    memset(w + self->nwatchers, 0,
-           (n - (size_t)self->nwatchers) * sizeof(*w));
+    memset(w + self->nwatchers, 0, (n - (size_t)self->nwatchers) * sizeof(*w));
     self->watchers = w;
     self->nwatchers = (int)n;
     return 0;
@@ -143,7 +141,8 @@ add_watch(LoopObject *self, int fd, unsigned which, PyObject *obj,
      * would be lost otherwise (asyncio loses them; uvloop does not). */
     unsigned mask = cl_poller_get(&self->poller, fd);
     if (((mask & which) ? cl_poller_rearm(&self->poller, fd)
-                        : cl_poller_set(&self->poller, fd, mask | which)) < 0) {
+                        : cl_poller_set(&self->poller, fd, mask | which))
+        < 0) {
         Py_DECREF(obj);
         PyErr_SetFromErrno(PyExc_OSError);
         return -1;
@@ -290,8 +289,8 @@ check_no_transport(LoopObject *self, PyObject *fileobj, long fd)
         }
         else if (!b) {
             PyErr_Format(PyExc_RuntimeError,
-                         "File descriptor %R is used by transport %R",
-                         fileobj, tr);
+                         "File descriptor %R is used by transport %R", fileobj,
+                         tr);
             rc = -1;
         }
     }
@@ -336,8 +335,7 @@ cl_loop_io_unwatch(LoopObject *self, int fd, unsigned which, PyObject *only)
 }
 
 int
-cl_loop_io_is_watching(LoopObject *self, int fd, unsigned which,
-                       PyObject *obj)
+cl_loop_io_is_watching(LoopObject *self, int fd, unsigned which, PyObject *obj)
 {
     return fd >= 0 && fd < self->nwatchers
            && *slot_of(&self->watchers[fd], which) == obj;
@@ -396,8 +394,8 @@ parse_add_context(const char *name, PyObject *const *args, Py_ssize_t nargs,
         if (!CL_ADD_READER_TAKES_CONTEXT
             || PyUnicode_CompareWithASCIIString(key, "context") != 0) {
             PyErr_Format(PyExc_TypeError,
-                         "%s() got an unexpected keyword argument '%S'",
-                         name, key);
+                         "%s() got an unexpected keyword argument '%S'", name,
+                         key);
             return -1;
         }
         *context = args[nargs + i];
@@ -417,7 +415,8 @@ add_impl(LoopObject *self, PyObject *const *args, Py_ssize_t nargs,
     if (nargs < 2) {
         PyErr_Format(PyExc_TypeError,
                      "%s() missing required positional arguments: "
-                     "'fd' and 'callback'", name);
+                     "'fd' and 'callback'",
+                     name);
         return NULL;
     }
     long fd;
@@ -437,7 +436,8 @@ add_impl(LoopObject *self, PyObject *const *args, Py_ssize_t nargs,
     }
     PyObject *named_by = PyLong_Check(args[0]) ? NULL : args[0];
     if (add_watch(self, (int)fd, which, Py_NewRef((PyObject *)h), NULL,
-                  named_by) < 0) {
+                  named_by)
+        < 0) {
         Py_DECREF(h);
         return NULL;
     }
@@ -576,10 +576,12 @@ cl_loop_io_dispatch(LoopObject *self, int n)
             continue;
         }
         unsigned mask = cl_poller_events_to_mask(ev->events);
-        if ((mask & CL_POLL_READ) && dispatch_one(self, fd, CL_POLL_READ) < 0) {
+        if ((mask & CL_POLL_READ)
+            && dispatch_one(self, fd, CL_POLL_READ) < 0) {
             return -1;
         }
-        if ((mask & CL_POLL_WRITE) && dispatch_one(self, fd, CL_POLL_WRITE) < 0) {
+        if ((mask & CL_POLL_WRITE)
+            && dispatch_one(self, fd, CL_POLL_WRITE) < 0) {
             return -1;
         }
     }

@@ -32,12 +32,15 @@ get_state(PyObject *module)
 }
 
 /* Every owned object of the state, for traverse and clear. */
+/* An X-macro list, laid out by hand. */
+/* clang-format off */
 #define CL_STATE_OBJECTS(X)                                                 \
     X(LoopType) X(HandleType) X(TimerHandleType)                            \
     X(format_callback_source) X(extract_stack) X(ThreadSafeHandle)          \
     X(str_check_callback) X(str_log_slow_callback) X(str_run)              \
     X(str_source_traceback_attr) X(str_time)                               \
     CL_TASK_STATE_OBJECTS(X)
+/* clang-format on */
 
 static int
 import_asyncio_helpers(cl_state *st)
@@ -70,9 +73,9 @@ import_asyncio_helpers(cl_state *st)
 static int
 intern_strings(cl_state *st)
 {
-#define INTERN(field, text)                                                 \
-    if ((st->field = PyUnicode_InternFromString(text)) == NULL) {           \
-        return -1;                                                          \
+#define INTERN(field, text)                                                   \
+    if ((st->field = PyUnicode_InternFromString(text)) == NULL) {             \
+        return -1;                                                            \
     }
     INTERN(str_check_callback, "_check_callback");
     INTERN(str_log_slow_callback, "_log_slow_callback");
@@ -87,8 +90,7 @@ static int
 module_exec(PyObject *module)
 {
     cl_state *st = get_state(module);
-    if (intern_strings(st) < 0
-        || import_asyncio_helpers(st) < 0
+    if (intern_strings(st) < 0 || import_asyncio_helpers(st) < 0
         || cl_handle_init_state(module, st) < 0
         || cl_loop_init_state(module, st) < 0
         || cl_task_init_state(module, st) < 0
@@ -130,10 +132,10 @@ module_free(void *module)
 }
 
 static PyMethodDef module_methods[] = {
-    CL_DEBUGCOUNT_METHODS
-    {"_asyncio_debug_offsets", cl_asyncio_base_debug_info, METH_NOARGS,
-     "Where cloop's data and, on 3.14+, the debugger-read fields of "
-     "asyncio's Task are (-1: not found)."},
+    CL_DEBUGCOUNT_METHODS{
+        "_asyncio_debug_offsets", cl_asyncio_base_debug_info, METH_NOARGS,
+        "Where cloop's data and, on 3.14+, the debugger-read fields of "
+        "asyncio's Task are (-1: not found)."},
     {NULL, NULL, 0, NULL}};
 
 static PyModuleDef_Slot module_slots[] = {

@@ -49,18 +49,20 @@ cl_net_init_state(PyObject *module, cl_state *st)
         return -1;
     }
     st->net = ns;
-#define INTERN(name)                                                        \
-    if ((ns->str_##name = PyUnicode_InternFromString(#name)) == NULL) {     \
-        return -1;                                                          \
+#define INTERN(name)                                                          \
+    if ((ns->str_##name = PyUnicode_InternFromString(#name)) == NULL) {       \
+        return -1;                                                            \
     }
     CL_NET_STRINGS(INTERN)
 #undef INTERN
     if (import_attr(&ns->socket_type, "socket", "socket") < 0
         || import_ssl_socket(ns) < 0
         || import_attr(&ns->TransportSocket, "asyncio.trsock",
-                       "TransportSocket") < 0
+                       "TransportSocket")
+               < 0
         || import_attr(&ns->BufferedProtocol, "asyncio.protocols",
-                       "BufferedProtocol") < 0
+                       "BufferedProtocol")
+               < 0
         || import_attr(&ns->logger, "asyncio.log", "logger") < 0
         || cl_sock_init_state(module, st) < 0
         || cl_stream_init_state(module, st) < 0
@@ -71,11 +73,14 @@ cl_net_init_state(PyObject *module, cl_state *st)
     return 0;
 }
 
+/* An X-macro list, laid out by hand. */
+/* clang-format off */
 #define CL_NET_OBJECTS(X)                                                   \
     X(SockOpType) X(SocketTransportType) X(DatagramTransportType)           \
     X(AcceptorType)                                                         \
     X(socket_type) X(ssl_socket_type) X(TransportSocket)                    \
     X(BufferedProtocol) X(logger)
+/* clang-format on */
 
 int
 cl_net_traverse_state(cl_state *st, visitproc visit, void *arg)
@@ -129,8 +134,7 @@ cl_net_future_set(cl_net_state *ns, PyObject *fut, PyObject *value,
                   int is_exception)
 {
     PyObject *res = PyObject_CallMethodOneArg(
-        fut, is_exception ? ns->str_set_exception : ns->str_set_result,
-        value);
+        fut, is_exception ? ns->str_set_exception : ns->str_set_result, value);
     if (res == NULL) {
         return -1;
     }

@@ -11,6 +11,8 @@
 #include "loop.h"
 
 /* Interned names the networking code calls or looks up. */
+/* An X-macro list, laid out by hand. */
+/* clang-format off */
 #define CL_NET_STRINGS(X)                                                   \
     X(create_future) X(set_result) X(set_exception) X(done) X(cancelled)    \
     X(add_done_callback) X(fileno) X(gettimeout) X(accept) X(setblocking)   \
@@ -21,6 +23,7 @@
     X(resume_writing) X(datagram_received) X(error_received) X(debug)       \
     X(warning) X(_attach) X(_detach) X(transport) X(protocol) X(socket)     \
     X(sockname) X(peername) X(is_closing) X(sendmsg)
+/* clang-format on */
 
 typedef struct cl_net_state {
     PyTypeObject *SockOpType;

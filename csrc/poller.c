@@ -140,8 +140,8 @@ apply_change(cl_poller *p, int fd, unsigned old, unsigned mask)
         return epoll_ctl(p->epfd, EPOLL_CTL_MOD, fd, &ev);
     }
     if (mask == 0) {
-        if (epoll_ctl(p->epfd, EPOLL_CTL_DEL, fd, &ev) < 0
-            && errno != ENOENT && errno != EBADF) {
+        if (epoll_ctl(p->epfd, EPOLL_CTL_DEL, fd, &ev) < 0 && errno != ENOENT
+            && errno != EBADF) {
             return -1;
         }
         return 0;

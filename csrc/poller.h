@@ -24,13 +24,13 @@
 #define CL_POLL_WRITE 2u
 
 typedef struct {
-    int epfd;                  /* owned, -1 once closed */
-    int wakefd;                /* owned eventfd, -1 once closed */
-    int sigfd[2];              /* owned signal pipe (read, write) or -1 */
-    char signalled;            /* the last wait saw the pipe readable */
-    unsigned char *masks;      /* CL_POLL_* per fd */
-    int nmasks;                /* length of masks */
-    int nwatched;              /* fds with a non-zero mask */
+    int epfd;                   /* owned, -1 once closed */
+    int wakefd;                 /* owned eventfd, -1 once closed */
+    int sigfd[2];               /* owned signal pipe (read, write) or -1 */
+    char signalled;             /* the last wait saw the pipe readable */
+    unsigned char *masks;       /* CL_POLL_* per fd */
+    int nmasks;                 /* length of masks */
+    int nwatched;               /* fds with a non-zero mask */
     struct epoll_event *events; /* results of the last wait */
     int maxevents;
 } cl_poller;

@@ -28,7 +28,7 @@ cl_readycall_check_thread(LoopObject *loop)
 
 int
 cl_readycall_call_soon(cl_state *st, PyObject *loop, PyObject *fn,
-                    PyObject *arg, PyObject *ctx)
+                       PyObject *arg, PyObject *ctx)
 {
     PyObject *stack[4] = {loop, fn, arg, ctx};
     size_t nargs = 3;
@@ -58,16 +58,16 @@ cl_readycall_report_error(LoopObject *loop, PyObject *fn,
      * now, its source traceback (debug mode) would show this report, not
      * where the entry was scheduled: the report leaves it out. */
     PyObject *exc = PyErr_GetRaisedException();
-    HandleObject *h = cl_handle_new(loop->state->HandleType, loop, fn, args,
-                                    nargs, context);
+    HandleObject *h =
+        cl_handle_new(loop->state->HandleType, loop, fn, args, nargs, context);
     if (h == NULL) {
         Py_DECREF(exc);
         return cl_err_unraisable(fn);
     }
     PyErr_SetRaisedException(exc);
-    int rc = cl_err_report_callback(
-        (PyObject *)loop, loop->state->format_callback_source, (PyObject *)h,
-        fn, args, nargs, NULL);
+    int rc = cl_err_report_callback((PyObject *)loop,
+                                    loop->state->format_callback_source,
+                                    (PyObject *)h, fn, args, nargs, NULL);
     Py_DECREF(h);
     return rc;
 }
@@ -91,4 +91,3 @@ cl_readycall_run_pair(LoopObject *loop, PyObject *fut, PyObject *entry)
     Py_DECREF(res);
     return 0;
 }
-

@@ -52,7 +52,8 @@ cl_ringbuf_grow(cl_ringbuf *rb)
         first = rb->len;
     }
     memcpy(items, rb->items + rb->head, first * sizeof(cl_ready_entry));
-    memcpy(items + first, rb->items, (rb->len - first) * sizeof(cl_ready_entry));
+    memcpy(items + first, rb->items,
+           (rb->len - first) * sizeof(cl_ready_entry));
     free(rb->items);
     rb->items = items;
     rb->mask = 2 * cap - 1;

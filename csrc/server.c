@@ -29,12 +29,11 @@
 #include "stream.h"
 
 typedef struct {
-    PyObject_HEAD
-    LoopObject *loop;           /* owned */
-    PyObject *protocol_factory; /* owned */
-    PyObject *sock;             /* owned: the listening socket */
-    PyObject *server;           /* owned: asyncio Server or None */
-    PyObject *context;          /* owned */
+    PyObject_HEAD LoopObject *loop; /* owned */
+    PyObject *protocol_factory;     /* owned */
+    PyObject *sock;                 /* owned: the listening socket */
+    PyObject *server;               /* owned: asyncio Server or None */
+    PyObject *context;              /* owned */
     Py_ssize_t backlog;
     int fd;
     int family;
@@ -177,11 +176,12 @@ accept_failed(AcceptorObject *a)
     }
     PyObject *exc = PyErr_GetRaisedException();
     PyObject *backlog = PyLong_FromSsize_t(a->backlog);
-    PyObject *res = backlog == NULL ? NULL
-                    : PyObject_CallMethod((PyObject *)a->loop,
-                                          "_accept_resource_error", "OOOOO",
-                                          exc, a->protocol_factory, a->sock,
-                                          a->server, backlog);
+    PyObject *res =
+        backlog == NULL
+            ? NULL
+            : PyObject_CallMethod(
+                (PyObject *)a->loop, "_accept_resource_error", "OOOOO", exc,
+                a->protocol_factory, a->sock, a->server, backlog);
     Py_XDECREF(backlog);
     Py_DECREF(exc);
     if (res == NULL) {
@@ -250,7 +250,8 @@ Acceptor_ready(LoopObject *loop, PyObject *obj, PyObject *unused)
         return 0;
     }
     if (PyContext_Enter(a->context) < 0) {
-        return cl_err_report((PyObject *)loop, "_accept_connection()", NULL, NULL);
+        return cl_err_report((PyObject *)loop, "_accept_connection()", NULL,
+                             NULL);
     }
     Py_INCREF(a);
     int rc = accept_some(a);
@@ -258,7 +259,8 @@ Acceptor_ready(LoopObject *loop, PyObject *obj, PyObject *unused)
         rc = -1;
     }
     if (rc < 0) {
-        rc = cl_err_report((PyObject *)loop, "_accept_connection()", NULL, NULL);
+        rc = cl_err_report((PyObject *)loop, "_accept_connection()", NULL,
+                           NULL);
     }
     Py_DECREF(a);
     return rc;
@@ -304,18 +306,17 @@ Acceptor_repr(AcceptorObject *a)
                                 a->server ? a->server : Py_None);
 }
 
-static PyType_Slot Acceptor_slots[] = {
-    {Py_tp_dealloc, Acceptor_dealloc},
-    {Py_tp_traverse, Acceptor_traverse},
-    {Py_tp_clear, Acceptor_clear},
-    {Py_tp_repr, Acceptor_repr},
-    {0, NULL}};
+static PyType_Slot Acceptor_slots[] = {{Py_tp_dealloc, Acceptor_dealloc},
+                                       {Py_tp_traverse, Acceptor_traverse},
+                                       {Py_tp_clear, Acceptor_clear},
+                                       {Py_tp_repr, Acceptor_repr},
+                                       {0, NULL}};
 
 static PyType_Spec Acceptor_spec = {
     .name = "cloop._cloop.Acceptor",
     .basicsize = sizeof(AcceptorObject),
-    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC
-             | Py_TPFLAGS_IMMUTABLETYPE | Py_TPFLAGS_DISALLOW_INSTANTIATION,
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_IMMUTABLETYPE
+             | Py_TPFLAGS_DISALLOW_INSTANTIATION,
     .slots = Acceptor_slots,
 };
 
@@ -353,8 +354,8 @@ Loop__start_serving_c(LoopObject *self, PyObject *const *args,
     a->protocol_factory = Py_NewRef(args[0]);
     a->sock = Py_NewRef(args[1]);
     a->server = Py_NewRef(args[2]);
-    a->context = args[7] == Py_None ? PyContext_CopyCurrent()
-                                    : Py_NewRef(args[7]);
+    a->context =
+        args[7] == Py_None ? PyContext_CopyCurrent() : Py_NewRef(args[7]);
     a->fd = fd;
     PyObject_GC_Track(a);
     a->backlog = PyNumber_AsSsize_t(args[3], PyExc_OverflowError);
@@ -362,7 +363,8 @@ Loop__start_serving_c(LoopObject *self, PyObject *const *args,
         || int_arg(args[4], &a->family) < 0 || int_arg(args[5], &a->type) < 0
         || int_arg(args[6], &a->proto) < 0
         || cl_loop_io_watch(self, fd, CL_POLL_READ, Acceptor_ready,
-                            (PyObject *)a) < 0) {
+                            (PyObject *)a)
+               < 0) {
         Py_DECREF(a);
         return NULL;
     }
@@ -373,7 +375,7 @@ Loop__start_serving_c(LoopObject *self, PyObject *const *args,
 int
 cl_server_init_state(PyObject *module, cl_state *st)
 {
-    st->net->AcceptorType = (PyTypeObject *)PyType_FromModuleAndSpec(
-        module, &Acceptor_spec, NULL);
+    st->net->AcceptorType =
+        (PyTypeObject *)PyType_FromModuleAndSpec(module, &Acceptor_spec, NULL);
     return st->net->AcceptorType ? 0 : -1;
 }

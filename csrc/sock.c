@@ -34,31 +34,30 @@ enum {
 };
 
 static const char *const op_names[] = {
-    "sock_recv", "sock_recv_into", "sock_recvfrom", "sock_recvfrom_into",
-    "sock_sendall", "sock_sendto", "sock_connect", "sock_accept",
+    "sock_recv",    "sock_recv_into", "sock_recvfrom", "sock_recvfrom_into",
+    "sock_sendall", "sock_sendto",    "sock_connect",  "sock_accept",
 };
 
 /* One operation's arguments. On the stack (first try) the objects are
  * borrowed; inside a SockOp they are owned. */
 typedef struct {
     int op;
-    int fd;          /* -1 until known */
-    char raw;        /* use system calls (exact socket.socket) */
-    char has_view;   /* view holds a buffer (sendall, raw) */
+    int fd;        /* -1 until known */
+    char raw;      /* use system calls (exact socket.socket) */
+    char has_view; /* view holds a buffer (sendall, raw) */
     PyObject *sock;
-    PyObject *arg;   /* buffer (recv_into), data (sendto), memoryview
-                        (sendall, not raw), address (connect) */
-    PyObject *arg2;  /* address (sendto) */
-    Py_ssize_t n;    /* recv size, recvfrom_into nbytes */
-    Py_ssize_t pos;  /* sendall: bytes sent so far */
-    Py_buffer view;  /* sendall: the data (raw) */
+    PyObject *arg;  /* buffer (recv_into), data (sendto), memoryview
+                       (sendall, not raw), address (connect) */
+    PyObject *arg2; /* address (sendto) */
+    Py_ssize_t n;   /* recv size, recvfrom_into nbytes */
+    Py_ssize_t pos; /* sendall: bytes sent so far */
+    Py_buffer view; /* sendall: the data (raw) */
 } sock_call;
 
 typedef struct {
-    PyObject_HEAD
-    LoopObject *loop; /* owned */
-    PyObject *fut;    /* owned */
-    sock_call c;      /* owns sock, arg, arg2 and the view */
+    PyObject_HEAD LoopObject *loop; /* owned */
+    PyObject *fut;                  /* owned */
+    sock_call c;                    /* owns sock, arg, arg2 and the view */
 } SockOpObject;
 
 static int
@@ -282,38 +281,39 @@ attempt(LoopObject *loop, sock_call *c, int retry, PyObject **res)
     cl_net_state *ns = cl_net(loop);
     PyObject *r;
     switch (c->op) {
-    case OP_RECV:
-        if (c->raw) {
-            return recv_raw(loop, c, res);
-        }
-        r = PyObject_CallMethod(c->sock, "recv", "n", c->n);
-        return method_result(r, res);
-    case OP_RECV_INTO:
-        if (c->raw) {
-            return recv_into_raw(c, res);
-        }
-        r = PyObject_CallMethodOneArg(c->sock, ns->str_recv_into, c->arg);
-        return method_result(r, res);
-    case OP_RECVFROM:
-        r = PyObject_CallMethod(c->sock, "recvfrom", "n", c->n);
-        return method_result(r, res);
-    case OP_RECVFROM_INTO:
-        r = PyObject_CallMethod(c->sock, "recvfrom_into", "On", c->arg, c->n);
-        return method_result(r, res);
-    case OP_SENDALL:
-        return c->raw ? sendall_raw(c, res) : sendall_method(ns, c, res);
-    case OP_SENDTO:
-        r = PyObject_CallMethodObjArgs(c->sock, ns->str_sendto, c->arg,
-                                       c->arg2, NULL);
-        return method_result(r, res);
-    case OP_CONNECT:
-        if (retry) {
-            return connect_check(c, res);
-        }
-        r = PyObject_CallMethodOneArg(c->sock, ns->str_connect, c->arg);
-        return method_result(r, res);
-    case OP_ACCEPT:
-        return accept_method(ns, c, res);
+        case OP_RECV:
+            if (c->raw) {
+                return recv_raw(loop, c, res);
+            }
+            r = PyObject_CallMethod(c->sock, "recv", "n", c->n);
+            return method_result(r, res);
+        case OP_RECV_INTO:
+            if (c->raw) {
+                return recv_into_raw(c, res);
+            }
+            r = PyObject_CallMethodOneArg(c->sock, ns->str_recv_into, c->arg);
+            return method_result(r, res);
+        case OP_RECVFROM:
+            r = PyObject_CallMethod(c->sock, "recvfrom", "n", c->n);
+            return method_result(r, res);
+        case OP_RECVFROM_INTO:
+            r = PyObject_CallMethod(c->sock, "recvfrom_into", "On", c->arg,
+                                    c->n);
+            return method_result(r, res);
+        case OP_SENDALL:
+            return c->raw ? sendall_raw(c, res) : sendall_method(ns, c, res);
+        case OP_SENDTO:
+            r = PyObject_CallMethodObjArgs(c->sock, ns->str_sendto, c->arg,
+                                           c->arg2, NULL);
+            return method_result(r, res);
+        case OP_CONNECT:
+            if (retry) {
+                return connect_check(c, res);
+            }
+            r = PyObject_CallMethodOneArg(c->sock, ns->str_connect, c->arg);
+            return method_result(r, res);
+        case OP_ACCEPT:
+            return accept_method(ns, c, res);
     }
     PyErr_SetString(PyExc_SystemError, "unknown socket operation");
     return -1;
@@ -355,7 +355,8 @@ SockOp_ready(LoopObject *loop, PyObject *obj, PyObject *unused)
     int done = cl_net_future_done(ns, self->fut);
     if (done != 0) {
         (void)cl_loop_io_unwatch(loop, self->c.fd, ev, obj);
-        return done < 0 ? cl_err_report((PyObject *)loop, what, NULL, NULL) : 0;
+        return done < 0 ? cl_err_report((PyObject *)loop, what, NULL, NULL)
+                        : 0;
     }
     PyObject *res = NULL;
     int rc = attempt(loop, &self->c, 1, &res);
@@ -431,18 +432,15 @@ SockOp_repr(SockOpObject *self)
 }
 
 static PyType_Slot SockOp_slots[] = {
-    {Py_tp_dealloc, SockOp_dealloc},
-    {Py_tp_traverse, SockOp_traverse},
-    {Py_tp_clear, SockOp_clear},
-    {Py_tp_call, SockOp_call},
-    {Py_tp_repr, SockOp_repr},
-    {0, NULL}};
+    {Py_tp_dealloc, SockOp_dealloc}, {Py_tp_traverse, SockOp_traverse},
+    {Py_tp_clear, SockOp_clear},     {Py_tp_call, SockOp_call},
+    {Py_tp_repr, SockOp_repr},       {0, NULL}};
 
 static PyType_Spec SockOp_spec = {
     .name = "cloop._cloop.SockOp",
     .basicsize = sizeof(SockOpObject),
-    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC
-             | Py_TPFLAGS_IMMUTABLETYPE | Py_TPFLAGS_DISALLOW_INSTANTIATION,
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_IMMUTABLETYPE
+             | Py_TPFLAGS_DISALLOW_INSTANTIATION,
     .slots = SockOp_slots,
 };
 
@@ -475,14 +473,14 @@ wait_op(LoopObject *loop, sock_call *c)
     Py_XINCREF(op->c.arg2);
     PyObject_GC_Track(op);
     if (cl_loop_io_watch(loop, c->fd, op_event(c->op), SockOp_ready,
-                         (PyObject *)op) < 0) {
+                         (PyObject *)op)
+        < 0) {
         goto error;
     }
     res = PyObject_CallMethodOneArg(fut, ns->str_add_done_callback,
                                     (PyObject *)op);
     if (res == NULL) {
-        (void)cl_loop_io_unwatch(loop, c->fd, op_event(c->op),
-                                 (PyObject *)op);
+        (void)cl_loop_io_unwatch(loop, c->fd, op_event(c->op), (PyObject *)op);
         goto error;
     }
     Py_DECREF(res);
@@ -580,12 +578,13 @@ init_call(LoopObject *loop, sock_call *c, int op, PyObject *sock)
 }
 
 static int
-nargs_check(const char *name, Py_ssize_t nargs, Py_ssize_t min,
-            Py_ssize_t max)
+nargs_check(const char *name, Py_ssize_t nargs, Py_ssize_t min, Py_ssize_t max)
 {
     if (nargs < min || nargs > max) {
-        PyErr_Format(PyExc_TypeError, "%s() takes from %zd to %zd arguments "
-                     "(%zd given)", name, min, max, nargs);
+        PyErr_Format(PyExc_TypeError,
+                     "%s() takes from %zd to %zd arguments "
+                     "(%zd given)",
+                     name, min, max, nargs);
         return -1;
     }
     return 0;
@@ -620,8 +619,7 @@ Loop__sock_recv(LoopObject *self, PyObject *const *args, Py_ssize_t nargs)
 }
 
 PyObject *
-Loop__sock_recv_into(LoopObject *self, PyObject *const *args,
-                     Py_ssize_t nargs)
+Loop__sock_recv_into(LoopObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
     sock_call c;
     if (nargs_check("_sock_recv_into", nargs, 2, 2) < 0
@@ -633,8 +631,7 @@ Loop__sock_recv_into(LoopObject *self, PyObject *const *args,
 }
 
 PyObject *
-Loop__sock_recvfrom(LoopObject *self, PyObject *const *args,
-                    Py_ssize_t nargs)
+Loop__sock_recvfrom(LoopObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
     sock_call c;
     if (nargs_check("_sock_recvfrom", nargs, 2, 2) < 0
@@ -736,7 +733,7 @@ Loop__sock_accept(LoopObject *self, PyObject *sock)
 int
 cl_sock_init_state(PyObject *module, cl_state *st)
 {
-    st->net->SockOpType = (PyTypeObject *)PyType_FromModuleAndSpec(
-        module, &SockOp_spec, NULL);
+    st->net->SockOpType =
+        (PyTypeObject *)PyType_FromModuleAndSpec(module, &SockOp_spec, NULL);
     return st->net->SockOpType ? 0 : -1;
 }

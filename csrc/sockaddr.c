@@ -56,9 +56,8 @@ unix_to_object(const struct sockaddr_un *a, socklen_t len)
         /* Linux's abstract namespace: bytes, NUL and all. */
         return PyBytes_FromStringAndSize(a->sun_path, (Py_ssize_t)pathlen);
     }
-    return PyUnicode_DecodeFSDefaultAndSize(a->sun_path,
-                                            (Py_ssize_t)strnlen(a->sun_path,
-                                                                pathlen));
+    return PyUnicode_DecodeFSDefaultAndSize(
+        a->sun_path, (Py_ssize_t)strnlen(a->sun_path, pathlen));
 }
 
 PyObject *
@@ -68,12 +67,12 @@ cl_sockaddr_to_object(const struct sockaddr *sa, socklen_t len)
         Py_RETURN_NONE; /* as the socket module: no address */
     }
     switch (sa->sa_family) {
-    case AF_INET:
-        return inet_to_object((const struct sockaddr_in *)sa);
-    case AF_INET6:
-        return inet6_to_object((const struct sockaddr_in6 *)sa, len);
-    case AF_UNIX:
-        return unix_to_object((const struct sockaddr_un *)sa, len);
+        case AF_INET:
+            return inet_to_object((const struct sockaddr_in *)sa);
+        case AF_INET6:
+            return inet6_to_object((const struct sockaddr_in6 *)sa, len);
+        case AF_UNIX:
+            return unix_to_object((const struct sockaddr_un *)sa, len);
     }
     PyErr_Format(PyExc_ValueError, "unsupported address family %d",
                  (int)sa->sa_family);
@@ -121,8 +120,9 @@ cl_sockaddr_from_object(int family, PyObject *addr,
     if (family == AF_INET && n == 2) {
         struct sockaddr_in *a = (struct sockaddr_in *)ss;
         int port = port_of(PyTuple_GET_ITEM(addr, 1));
-        if (port < 0 || !numeric_host(PyTuple_GET_ITEM(addr, 0), AF_INET,
-                                      &a->sin_addr)) {
+        if (port < 0
+            || !numeric_host(PyTuple_GET_ITEM(addr, 0), AF_INET,
+                             &a->sin_addr)) {
             return 0;
         }
         a->sin_family = AF_INET;
@@ -135,8 +135,9 @@ cl_sockaddr_from_object(int family, PyObject *addr,
          * module, which validates them. */
         struct sockaddr_in6 *a = (struct sockaddr_in6 *)ss;
         int port = port_of(PyTuple_GET_ITEM(addr, 1));
-        if (port < 0 || !numeric_host(PyTuple_GET_ITEM(addr, 0), AF_INET6,
-                                      &a->sin6_addr)) {
+        if (port < 0
+            || !numeric_host(PyTuple_GET_ITEM(addr, 0), AF_INET6,
+                             &a->sin6_addr)) {
             return 0;
         }
         a->sin6_family = AF_INET6;

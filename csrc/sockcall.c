@@ -56,8 +56,9 @@ call_result(PyObject *res)
         }
         return -1;
     }
-    Py_ssize_t n = PyBytes_Check(res) ? PyBytes_GET_SIZE(res)
-                                      : PyNumber_AsSsize_t(res, PyExc_OverflowError);
+    Py_ssize_t n = PyBytes_Check(res)
+                       ? PyBytes_GET_SIZE(res)
+                       : PyNumber_AsSsize_t(res, PyExc_OverflowError);
     Py_DECREF(res);
     return n;
 }
@@ -88,12 +89,13 @@ cl_sockcall_recv(cl_net_state *ns, PyObject *sock, Py_ssize_t size,
 Py_ssize_t
 cl_sockcall_recv_into(cl_net_state *ns, PyObject *sock, PyObject *buf)
 {
-    return call_result(PyObject_CallMethodOneArg(sock, ns->str_recv_into, buf));
+    return call_result(
+        PyObject_CallMethodOneArg(sock, ns->str_recv_into, buf));
 }
 
 Py_ssize_t
-cl_sockcall_send(cl_net_state *ns, PyObject *sock, struct iovec *iov,
-                 int cnt, int use_sendmsg)
+cl_sockcall_send(cl_net_state *ns, PyObject *sock, struct iovec *iov, int cnt,
+                 int use_sendmsg)
 {
     /* Copies, not views of the queue's memory: the method may keep what it
      * is given. This path is for sockets that meter or wrap their I/O. */
@@ -112,10 +114,9 @@ cl_sockcall_send(cl_net_state *ns, PyObject *sock, struct iovec *iov,
         PyList_SET_ITEM(bufs, i, b);
     }
     PyObject *res =
-        use_sendmsg
-            ? PyObject_CallMethodOneArg(sock, ns->str_sendmsg, bufs)
-            : PyObject_CallMethodOneArg(sock, ns->str_send,
-                                        PyList_GET_ITEM(bufs, 0));
+        use_sendmsg ? PyObject_CallMethodOneArg(sock, ns->str_sendmsg, bufs)
+                    : PyObject_CallMethodOneArg(sock, ns->str_send,
+                                                PyList_GET_ITEM(bufs, 0));
     Py_DECREF(bufs);
     return call_result(res);
 }

@@ -23,8 +23,8 @@
 int cl_sockcall_overrides(cl_net_state *ns, PyObject *sock);
 
 /* sock.recv(size), into *data (a new bytes, when the count is > 0). */
-Py_ssize_t cl_sockcall_recv(cl_net_state *ns, PyObject *sock,
-                            Py_ssize_t size, PyObject **data);
+Py_ssize_t cl_sockcall_recv(cl_net_state *ns, PyObject *sock, Py_ssize_t size,
+                            PyObject **data);
 
 /* sock.recv_into(buf): buf is the protocol's get_buffer() result. */
 Py_ssize_t cl_sockcall_recv_into(cl_net_state *ns, PyObject *sock,

@@ -106,7 +106,8 @@ cl_stats_snapshot(cl_stats *s, int do_reset, Py_ssize_t ready,
         || set_double(d, "longest_busy", longest_busy(s, now)) < 0
         || set_double(d, "max_lag", s->max_lag) < 0
         || PyDict_SetItemString(d, "enabled",
-                                CL_STATS_ENABLED ? Py_True : Py_False) < 0) {
+                                CL_STATS_ENABLED ? Py_True : Py_False)
+               < 0) {
         Py_XDECREF(d);
         Py_XDECREF(lag);
         return NULL;

@@ -25,19 +25,19 @@
 
 typedef struct {
     uint64_t iterations;
-    uint64_t callbacks_run;    /* ready entries run (handles and tasks) */
-    uint64_t tasks_stepped;    /* Task steps (task.c) */
+    uint64_t callbacks_run; /* ready entries run (handles and tasks) */
+    uint64_t tasks_stepped; /* Task steps (task.c) */
     uint64_t timers_scheduled;
     uint64_t timers_cancelled;
     uint64_t timers_fired;
     uint64_t io_events;
-    double poll_time;          /* seconds blocked in epoll_wait */
-    double run_time;           /* seconds inside run_forever, finished runs */
-    double run_started;        /* monotonic time the current run began, or 0 */
-    double longest_callback;   /* seconds, debug mode only (else 0) */
-    double longest_busy;       /* seconds between two blocking polls */
-    double last_wait_end;      /* when the loop last stopped waiting */
-    double max_lag;            /* seconds, latest timer */
+    double poll_time;        /* seconds blocked in epoll_wait */
+    double run_time;         /* seconds inside run_forever, finished runs */
+    double run_started;      /* monotonic time the current run began, or 0 */
+    double longest_callback; /* seconds, debug mode only (else 0) */
+    double longest_busy;     /* seconds between two blocking polls */
+    double last_wait_end;    /* when the loop last stopped waiting */
+    double max_lag;          /* seconds, latest timer */
     uint64_t lag[CL_LAG_BUCKETS];
 } cl_stats;
 

@@ -169,15 +169,15 @@ read_data(TransportObject *t, LoopObject *loop)
         if (PyErr_Occurred() && cl_err_is_fatal()) {
             return -1;
         }
-        return cl_transport_fatal_error(t,
-                                        "Fatal read error on socket transport");
+        return cl_transport_fatal_error(
+            t, "Fatal read error on socket transport");
     }
     if (n == 0) {
         return on_eof(t);
     }
     PyObject *proto = Py_NewRef(t->protocol);
-    PyObject *res = PyObject_CallMethodOneArg(proto, t->ns->str_data_received,
-                                              data);
+    PyObject *res =
+        PyObject_CallMethodOneArg(proto, t->ns->str_data_received, data);
     Py_DECREF(proto);
     Py_DECREF(data);
     if (res == NULL) {
@@ -198,9 +198,10 @@ get_protocol_buffer(TransportObject *t, PyObject *proto, Py_buffer *view,
         "Fatal error: protocol.get_buffer() call failed.";
     *ok = 0;
     PyObject *size_hint = PyLong_FromLong(-1); /* a cached small int */
-    PyObject *buf = size_hint == NULL ? NULL
-                    : PyObject_CallMethodOneArg(proto, t->ns->str_get_buffer,
-                                                size_hint);
+    PyObject *buf = size_hint == NULL
+                        ? NULL
+                        : PyObject_CallMethodOneArg(
+                            proto, t->ns->str_get_buffer, size_hint);
     Py_XDECREF(size_hint);
     if (buf == NULL) {
         return cl_transport_fatal_error(t, get_msg);
@@ -215,17 +216,19 @@ get_protocol_buffer(TransportObject *t, PyObject *proto, Py_buffer *view,
         return cl_transport_fatal_error(t, get_msg);
     }
     int rc = PyObject_GetBuffer(buf, view, PyBUF_WRITABLE);
-    if (rc < 0 && (PyErr_ExceptionMatches(PyExc_BufferError)
-                   || PyErr_ExceptionMatches(PyExc_TypeError))) {
+    if (rc < 0
+        && (PyErr_ExceptionMatches(PyExc_BufferError)
+            || PyErr_ExceptionMatches(PyExc_TypeError))) {
         /* What asyncio's sock.recv_into(buf) says of it. */
         PyErr_Format(PyExc_TypeError,
                      "recv_into() argument 1 must be read-write bytes-like "
-                     "object, not %.200s", Py_TYPE(buf)->tp_name);
+                     "object, not %.200s",
+                     Py_TYPE(buf)->tp_name);
     }
     Py_DECREF(buf);
     if (rc < 0) {
-        return cl_transport_fatal_error(t,
-                                        "Fatal read error on socket transport");
+        return cl_transport_fatal_error(
+            t, "Fatal read error on socket transport");
     }
     *ok = 1;
     return 0;
@@ -242,9 +245,8 @@ read_buffered(TransportObject *t, LoopObject *loop)
         Py_DECREF(proto);
         return rc;
     }
-    ssize_t n = t->sock_calls
-                    ? cl_sockcall_recv_into(t->ns, t->sock, view.obj)
-                    : recv_some(t->fd, view.buf, (size_t)view.len);
+    ssize_t n = t->sock_calls ? cl_sockcall_recv_into(t->ns, t->sock, view.obj)
+                              : recv_some(t->fd, view.buf, (size_t)view.len);
     PyBuffer_Release(&view);
     if (n == -2) {
         rc = 0;
@@ -253,16 +255,17 @@ read_buffered(TransportObject *t, LoopObject *loop)
         rc = (PyErr_Occurred() && cl_err_is_fatal())
                  ? -1
                  : cl_transport_fatal_error(
-                       t, "Fatal read error on socket transport");
+                     t, "Fatal read error on socket transport");
     }
     else if (n == 0) {
         rc = on_eof(t);
     }
     else {
         PyObject *nbytes = PyLong_FromSsize_t((Py_ssize_t)n);
-        PyObject *res = nbytes == NULL ? NULL
-                        : PyObject_CallMethodOneArg(
-                              proto, t->ns->str_buffer_updated, nbytes);
+        PyObject *res = nbytes == NULL
+                            ? NULL
+                            : PyObject_CallMethodOneArg(
+                                proto, t->ns->str_buffer_updated, nbytes);
         Py_XDECREF(nbytes);
         if (res == NULL) {
             rc = cl_transport_fatal_error(
@@ -318,9 +321,10 @@ send_iov_fd(int fd, struct iovec *iov, int cnt)
     ssize_t n;
     /* One buffer (every write()): send() skips sendmsg's copying in of the
      * message header and iovec. */
-    while ((n = cnt == 1 ? send(fd, iov[0].iov_base, iov[0].iov_len,
-                                MSG_NOSIGNAL)
-                         : sendmsg(fd, &msg, MSG_NOSIGNAL)) < 0
+    while ((n = cnt == 1
+                    ? send(fd, iov[0].iov_base, iov[0].iov_len, MSG_NOSIGNAL)
+                    : sendmsg(fd, &msg, MSG_NOSIGNAL))
+               < 0
            && errno == EINTR) {
         if (PyErr_CheckSignals() < 0) {
             return -1;
@@ -440,8 +444,7 @@ stream_write_ready(LoopObject *loop, PyObject *obj, PyObject *unused)
 
 /* Queues view[off:] of data. */
 static int
-queue_rest(TransportObject *t, PyObject *data, Py_buffer *view,
-           Py_ssize_t off)
+queue_rest(TransportObject *t, PyObject *data, Py_buffer *view, Py_ssize_t off)
 {
     PyObject *b;
     Py_ssize_t rest = view->len - off;
@@ -491,7 +494,8 @@ Stream_write(TransportObject *t, PyObject *data)
         return NULL;
     }
     if (check_writable(t, "Cannot call write() after write_eof()",
-                       "unable to write; sendfile is in progress") < 0) {
+                       "unable to write; sendfile is in progress")
+        < 0) {
         return NULL;
     }
     Py_buffer view;
@@ -531,7 +535,8 @@ Stream_write(TransportObject *t, PyObject *data)
         if (n == -1) {
             if (cl_err_is_fatal()
                 || cl_transport_fatal_error(
-                       t, "Fatal write error on socket transport") < 0) {
+                       t, "Fatal write error on socket transport")
+                       < 0) {
                 rc = -1;
             }
             goto done;
@@ -570,9 +575,9 @@ done:
 
 /* Buffers of the items of a sequence. */
 typedef struct {
-    PyObject *seq;   /* owned PySequence_Fast result */
+    PyObject *seq; /* owned PySequence_Fast result */
     Py_buffer *views;
-    Py_ssize_t n;    /* views acquired */
+    Py_ssize_t n; /* views acquired */
     Py_ssize_t total;
 } buffer_list;
 
@@ -612,16 +617,18 @@ writelines_bad_item(PyObject *item, Py_ssize_t i)
         return 1;
     }
     if (PyErr_ExceptionMatches(PyExc_TypeError)) {
-        PyErr_Format(PyExc_TypeError,
-                     "memoryview: a bytes-like object is required, not '%.200s'",
-                     Py_TYPE(item)->tp_name);
+        PyErr_Format(
+            PyExc_TypeError,
+            "memoryview: a bytes-like object is required, not '%.200s'",
+            Py_TYPE(item)->tp_name);
     }
 #else
     if (PyErr_ExceptionMatches(PyExc_BufferError)
         || PyErr_ExceptionMatches(PyExc_TypeError)) {
         PyErr_Format(PyExc_TypeError,
                      "sequence item %zd: expected a bytes-like object, "
-                     "%.80s found", i, Py_TYPE(item)->tp_name);
+                     "%.80s found",
+                     i, Py_TYPE(item)->tp_name);
     }
 #endif
     return -1;
@@ -717,8 +724,9 @@ Stream_writelines(TransportObject *t, PyObject *list_of_data)
     }
     if (got == 1) {
         /* asyncio's sendmsg() of it fails: now, or when its turn comes. */
-        if (cl_transport_fatal_error(
-                t, "Fatal write error on socket transport") < 0) {
+        if (cl_transport_fatal_error(t,
+                                     "Fatal write error on socket transport")
+            < 0) {
             goto done;
         }
         goto ok;
@@ -728,7 +736,8 @@ Stream_writelines(TransportObject *t, PyObject *list_of_data)
         if (send_list(t, &bl, &idx, &off) < 0) {
             if (cl_err_is_fatal()
                 || cl_transport_fatal_error(
-                       t, "Fatal write error on socket transport") < 0) {
+                       t, "Fatal write error on socket transport")
+                       < 0) {
                 goto done;
             }
             goto ok;
@@ -836,7 +845,8 @@ cl_stream_create(LoopObject *loop, PyObject *sock, PyObject *protocol,
                  PyObject *waiter, PyObject *extra, PyObject *server,
                  PyObject *context)
 {
-    TransportObject *t = cl_transport_alloc(loop->state->net->SocketTransportType);
+    TransportObject *t =
+        cl_transport_alloc(loop->state->net->SocketTransportType);
     if (t == NULL) {
         return NULL;
     }
@@ -845,7 +855,8 @@ cl_stream_create(LoopObject *loop, PyObject *sock, PyObject *protocol,
     int overrides = cl_sockcall_overrides(loop->state->net, sock);
     t->sock_calls = overrides > 0;
     if (overrides < 0
-        || cl_transport_setup(t, loop, sock, protocol, extra, server, context) < 0
+        || cl_transport_setup(t, loop, sock, protocol, extra, server, context)
+               < 0
         || set_protocol(t, protocol) < 0
         || cl_transport_start(t, waiter) < 0) {
         /* The caller still owns the socket: no unclosed-transport warning. */
@@ -880,21 +891,19 @@ Stream__create(PyObject *type, PyObject *const *args, Py_ssize_t nargs)
     if (loop == NULL || cl_loop_check_closed(loop) < 0) {
         return NULL;
     }
-    return cl_stream_create(loop, args[1], args[2],
-                            nargs > 3 ? args[3] : Py_None,
-                            nargs > 4 ? args[4] : Py_None,
-                            nargs > 5 ? args[5] : Py_None, context);
+    return cl_stream_create(
+        loop, args[1], args[2], nargs > 3 ? args[3] : Py_None,
+        nargs > 4 ? args[4] : Py_None, nargs > 5 ? args[5] : Py_None, context);
 }
 
 static PyMethodDef Stream_methods[] = {
-    CL_TRANSPORT_METHODS
-    {"write", (PyCFunction)Stream_write, METH_O, NULL},
+    CL_TRANSPORT_METHODS{"write", (PyCFunction)Stream_write, METH_O, NULL},
     {"writelines", (PyCFunction)Stream_writelines, METH_O, NULL},
     {"write_eof", (PyCFunction)Stream_write_eof, METH_NOARGS, NULL},
     {"can_write_eof", (PyCFunction)Stream_can_write_eof, METH_NOARGS, NULL},
     {"set_protocol", (PyCFunction)Stream_set_protocol, METH_O, NULL},
-    {"_make_empty_waiter", (PyCFunction)Stream__make_empty_waiter,
-     METH_NOARGS, NULL},
+    {"_make_empty_waiter", (PyCFunction)Stream__make_empty_waiter, METH_NOARGS,
+     NULL},
     {"_reset_empty_waiter", (PyCFunction)Stream__reset_empty_waiter,
      METH_NOARGS, NULL},
     {"_create", (PyCFunction)(void (*)(void))Stream__create,
@@ -914,12 +923,11 @@ Stream_get_empty_waiter(TransportObject *t, void *c)
 }
 
 static PyGetSetDef Stream_getset[] = {
-    CL_TRANSPORT_GETSET
-    {"_eof", (getter)Stream_get_eof, NULL, NULL},
+    CL_TRANSPORT_GETSET{"_eof", (getter)Stream_get_eof, NULL, NULL},
     {"_empty_waiter", (getter)Stream_get_empty_waiter, NULL, NULL},
     {NULL}};
 
-static PyMemberDef Stream_members[] = {CL_TRANSPORT_MEMBERS {NULL}};
+static PyMemberDef Stream_members[] = {CL_TRANSPORT_MEMBERS{NULL}};
 
 static PyType_Slot Stream_slots[] = {
     {Py_tp_dealloc, cl_transport_dealloc},
@@ -946,7 +954,8 @@ int
 cl_stream_init_state(PyObject *module, cl_state *st)
 {
     if (cl_transport_make_type(module, &Stream_spec, "Transport",
-                               &st->net->SocketTransportType) < 0) {
+                               &st->net->SocketTransportType)
+        < 0) {
         return -1;
     }
     PyObject *tp = (PyObject *)st->net->SocketTransportType;
@@ -955,8 +964,8 @@ cl_stream_init_state(PyObject *module, cl_state *st)
         return -1;
     }
     PyObject *mode = PyObject_GetAttrString(consts, "_SendfileMode");
-    PyObject *native = mode ? PyObject_GetAttrString(mode, "TRY_NATIVE")
-                            : NULL;
+    PyObject *native =
+        mode ? PyObject_GetAttrString(mode, "TRY_NATIVE") : NULL;
     Py_DECREF(consts);
     Py_XDECREF(mode);
     int rc = -1;
@@ -964,8 +973,8 @@ cl_stream_init_state(PyObject *module, cl_state *st)
         && PyObject_SetAttrString(tp, "_sendfile_compatible", native) == 0
         && PyObject_SetAttrString(tp, "_start_tls_compatible", Py_True) == 0) {
         PyObject *max = PyLong_FromLong(CL_READ_BUFSIZE);
-        rc = (max && PyObject_SetAttrString(tp, "max_size", max) == 0) ? 0
-                                                                       : -1;
+        rc =
+            (max && PyObject_SetAttrString(tp, "max_size", max) == 0) ? 0 : -1;
         Py_XDECREF(max);
     }
     Py_XDECREF(native);

@@ -61,7 +61,8 @@ loop_is_running(FutureObject *fut)
     if (fd->cloop_loop) {
         return ((LoopObject *)fd->loop)->running;
     }
-    PyObject *res = PyObject_CallMethodNoArgs(fd->loop, fd->state->str_is_running);
+    PyObject *res =
+        PyObject_CallMethodNoArgs(fd->loop, fd->state->str_is_running);
     if (res == NULL) {
         return -1;
     }
@@ -75,8 +76,7 @@ loop_is_running(FutureObject *fut)
  * exception: the previous current task (if prev is not NULL) and the
  * context (entered). */
 static void
-undo_eager_setup(cl_state *st, PyObject *loop, PyObject *prev,
-                 PyObject *ctx)
+undo_eager_setup(cl_state *st, PyObject *loop, PyObject *prev, PyObject *ctx)
 {
     PyObject *err = PyErr_GetRaisedException();
     if (prev != NULL) {
@@ -240,8 +240,8 @@ Task_init(TaskObject *task, PyObject *args, PyObject *kwds)
     PyObject *coro, *loop = Py_None, *name = Py_None, *context = Py_None;
     int eager_start = 0;
 #if CL_HAS_EAGER_TASKS
-    static char *kwlist[] = {"coro", "loop", "name", "context", "eager_start",
-                             NULL};
+    static char *kwlist[] = {"coro",    "loop",        "name",
+                             "context", "eager_start", NULL};
     if (!PyArg_ParseTupleAndKeywords(args, kwds, "O|$OOOp:Task", kwlist, &coro,
                                      &loop, &name, &context, &eager_start)) {
         return -1;
@@ -274,7 +274,8 @@ parse_create_task(PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames,
     if (nargs != 1) {
         PyErr_Format(PyExc_TypeError,
                      "create_task() takes 1 positional argument but %zd were "
-                     "given", nargs);
+                     "given",
+                     nargs);
         return -1;
     }
     a->coro = args[0];
@@ -295,7 +296,8 @@ parse_create_task(PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames,
         else {
             PyErr_Format(PyExc_TypeError,
                          "create_task() got an unexpected keyword argument "
-                         "'%S'", key);
+                         "'%S'",
+                         key);
             return -1;
         }
     }
@@ -306,7 +308,8 @@ static PyObject *
 new_task(cl_state *st, PyObject *loop, create_args *a)
 {
     int eager = 0;
-    if (a->eager_start != Py_None && (eager = PyObject_IsTrue(a->eager_start)) < 0) {
+    if (a->eager_start != Py_None
+        && (eager = PyObject_IsTrue(a->eager_start)) < 0) {
         return NULL;
     }
     TaskObject *task = (TaskObject *)st->TaskType->tp_alloc(st->TaskType, 0);
@@ -380,10 +383,10 @@ Loop_create_task(PyObject *loop, PyObject *const *args, Py_ssize_t nargs,
             res = new_task(st, loop, &a);
         }
         else {
-            PyObject *fargs[6] = {loop, factory, a.coro, a.name, a.context,
-                                  a.eager_start};
-            res = PyObject_VectorcallMethod(st->str_run_task_factory, fargs,
-                                            6, NULL);
+            PyObject *fargs[6] = {loop,   factory,   a.coro,
+                                  a.name, a.context, a.eager_start};
+            res = PyObject_VectorcallMethod(st->str_run_task_factory, fargs, 6,
+                                            NULL);
         }
     }
     Py_DECREF(factory);
@@ -434,8 +437,8 @@ static int
 Task_clear(TaskObject *task)
 {
     clear_task_data((FutureObject *)task);
-    cl_asyncio_base_clear(
-        cl_asyncio_base_of((PyObject *)task, Task_dealloc), (PyObject *)task);
+    cl_asyncio_base_clear(cl_asyncio_base_of((PyObject *)task, Task_dealloc),
+                          (PyObject *)task);
     return 0;
 }
 
@@ -464,7 +467,8 @@ Task_finalize(TaskObject *task)
         PyObject *saved = PyErr_GetRaisedException();
         /* As in cl_future_finalize: nothing escapes a finalizer. */
         if (cl_err_call_handler(td->fut.loop, destroyed_pending_context(task),
-                                (PyObject *)task) < 0) {
+                                (PyObject *)task)
+            < 0) {
             PyErr_WriteUnraisable((PyObject *)task);
         }
         PyErr_SetRaisedException(saved);
@@ -475,7 +479,8 @@ Task_finalize(TaskObject *task)
 static PyObject *
 Task_repr(TaskObject *task)
 {
-    return PyObject_CallOneArg(CL_FUT(task)->state->task_repr, (PyObject *)task);
+    return PyObject_CallOneArg(CL_FUT(task)->state->task_repr,
+                               (PyObject *)task);
 }
 
 /* ------------------------------------------------------------------ */
@@ -552,8 +557,8 @@ Task_get_name(TaskObject *task, PyObject *unused)
 static PyObject *
 Task_set_name(TaskObject *task, PyObject *value)
 {
-    PyObject *name = PyUnicode_CheckExact(value) ? Py_NewRef(value)
-                                                 : PyObject_Str(value);
+    PyObject *name =
+        PyUnicode_CheckExact(value) ? Py_NewRef(value) : PyObject_Str(value);
     if (name == NULL) {
         return NULL;
     }
@@ -609,7 +614,8 @@ Task_step_meth(TaskObject *task, PyObject *const *args, Py_ssize_t nargs)
 {
     if (nargs > 1) {
         PyErr_Format(PyExc_TypeError,
-                     "_Task__step() takes at most 1 argument (%zd given)", nargs);
+                     "_Task__step() takes at most 1 argument (%zd given)",
+                     nargs);
         return NULL;
     }
     PyObject *exc = nargs == 1 && args[0] != Py_None ? args[0] : NULL;
@@ -676,7 +682,8 @@ static PyGetSetDef Task_getset[] = {
     {"_fut_waiter", (getter)Task_get_fut_waiter, NULL, NULL},
     {NULL}};
 
-#define KW_METH(f) (PyCFunction)(void (*)(void))(f), METH_VARARGS | METH_KEYWORDS
+#define KW_METH(f)                                                            \
+    (PyCFunction)(void (*)(void))(f), METH_VARARGS | METH_KEYWORDS
 
 static PyMethodDef Task_methods[] = {
     {"cancel", KW_METH(Task_cancel),
@@ -756,18 +763,27 @@ import_attr(const char *module, const char *name, PyObject **out)
 static int
 import_asyncio(cl_state *st)
 {
-    if (import_attr("asyncio.exceptions", "CancelledError", &st->CancelledError) < 0
+    if (import_attr("asyncio.exceptions", "CancelledError",
+                    &st->CancelledError)
+            < 0
         || import_attr("asyncio.exceptions", "InvalidStateError",
-                       &st->InvalidStateError) < 0
+                       &st->InvalidStateError)
+               < 0
         || import_attr("asyncio.events", CL_GET_EVENT_LOOP_NAME,
-                       &st->get_event_loop) < 0
-        || import_attr("asyncio.base_futures", "_future_repr", &st->future_repr) < 0
+                       &st->get_event_loop)
+               < 0
+        || import_attr("asyncio.base_futures", "_future_repr",
+                       &st->future_repr)
+               < 0
         || import_attr("asyncio.base_tasks", "_task_repr", &st->task_repr) < 0
         || import_attr("asyncio.base_tasks", "_task_get_stack",
-                       &st->task_get_stack) < 0
+                       &st->task_get_stack)
+               < 0
         || import_attr("asyncio.base_tasks", "_task_print_stack",
-                       &st->task_print_stack) < 0
-        || import_attr("asyncio.coroutines", "iscoroutine", &st->iscoroutine) < 0) {
+                       &st->task_print_stack)
+               < 0
+        || import_attr("asyncio.coroutines", "iscoroutine", &st->iscoroutine)
+               < 0) {
         return -1;
     }
     return 0;
@@ -776,9 +792,9 @@ import_asyncio(cl_state *st)
 static int
 intern_strings(cl_state *st)
 {
-#define INTERN(field, text)                                                 \
-    if ((st->field = PyUnicode_InternFromString(text)) == NULL) {           \
-        return -1;                                                          \
+#define INTERN(field, text)                                                   \
+    if ((st->field = PyUnicode_InternFromString(text)) == NULL) {             \
+        return -1;                                                            \
     }
     INTERN(str_cancel, "cancel");
     INTERN(str_add_done_callback, "add_done_callback");
@@ -828,7 +844,8 @@ cl_task_init_state(PyObject *module, cl_state *st)
     if (st->TaskType == NULL || cl_future_add_api(st->TaskType) < 0
         || PyModule_AddType(module, st->TaskType) < 0
         || add_loop_method(module, st, "_loop_create_task",
-                           &Loop_create_task_def) < 0) {
+                           &Loop_create_task_def)
+               < 0) {
         return -1;
     }
     return 0;

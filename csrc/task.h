@@ -10,11 +10,11 @@ typedef struct TaskObject {
 } TaskObject;
 
 typedef struct cl_taskdata {
-    cl_futdata fut;           /* a Task is a Future */
-    PyObject *coro;           /* owned; NULL once an eager task finished */
-    PyObject *context;        /* owned contextvars.Context of every step */
-    PyObject *name;           /* owned str, or int N meaning 'Task-N' */
-    PyObject *fut_waiter;     /* owned future the task waits for, or NULL */
+    cl_futdata fut;       /* a Task is a Future */
+    PyObject *coro;       /* owned; NULL once an eager task finished */
+    PyObject *context;    /* owned contextvars.Context of every step */
+    PyObject *name;       /* owned str, or int N meaning 'Task-N' */
+    PyObject *fut_waiter; /* owned future the task waits for, or NULL */
     Py_ssize_t num_cancels_requested;
     char must_cancel;         /* throw CancelledError at the next step */
     char log_destroy_pending; /* report if destroyed while pending */

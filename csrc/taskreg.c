@@ -45,7 +45,8 @@ cl_taskreg_enter(cl_state *st, PyObject *loop, PyObject *task)
             Py_INCREF(cur); /* formatting runs Python code */
             PyErr_Format(PyExc_RuntimeError,
                          "Cannot enter into task %R while another task %R "
-                         "is being executed.", task, cur);
+                         "is being executed.",
+                         task, cur);
             Py_DECREF(cur);
             return -1;
         }
@@ -136,8 +137,8 @@ find_current_tasks(cl_state *st, PyObject *tasks)
         || cl_getattr_optional(tasks, st->str_current_tasks, &py_dict) < 0) {
         goto done;
     }
-    if (c_enter == st->reg_enter && c_leave == st->reg_leave
-        && dict != NULL && dict == py_dict && PyDict_CheckExact(dict)) {
+    if (c_enter == st->reg_enter && c_leave == st->reg_leave && dict != NULL
+        && dict == py_dict && PyDict_CheckExact(dict)) {
         st->reg_current_tasks = Py_NewRef(dict);
         st->reg_use_dict = 1;
     }
@@ -161,7 +162,8 @@ taskreg_mode(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
     cl_state *st = (cl_state *)PyModule_GetState(module);
     if (nargs > 1) {
-        PyErr_SetString(PyExc_TypeError, "_taskreg_mode() takes 0 or 1 arguments");
+        PyErr_SetString(PyExc_TypeError,
+                        "_taskreg_mode() takes 0 or 1 arguments");
         return NULL;
     }
     if (nargs == 1) {
@@ -190,9 +192,13 @@ static PyMethodDef taskreg_functions[] = {
 int
 cl_taskreg_init_state(PyObject *module, cl_state *st)
 {
-    if ((st->str_enter_task = PyUnicode_InternFromString("_enter_task")) == NULL
-        || (st->str_leave_task = PyUnicode_InternFromString("_leave_task")) == NULL
-        || (st->str_current_tasks = PyUnicode_InternFromString("_current_tasks")) == NULL) {
+    if ((st->str_enter_task = PyUnicode_InternFromString("_enter_task"))
+            == NULL
+        || (st->str_leave_task = PyUnicode_InternFromString("_leave_task"))
+               == NULL
+        || (st->str_current_tasks =
+                PyUnicode_InternFromString("_current_tasks"))
+               == NULL) {
         return -1;
     }
     PyObject *tasks = PyImport_ImportModule("asyncio.tasks");
@@ -204,12 +210,15 @@ cl_taskreg_init_state(PyObject *module, cl_state *st)
         || get_function(tasks, "_unregister_task", &st->reg_unregister) < 0
         || get_function(tasks, "_enter_task", &st->reg_enter) < 0
         || get_function(tasks, "_leave_task", &st->reg_leave) < 0
-        || get_function(tasks, "_task_name_counter", &st->task_name_counter) < 0
+        || get_function(tasks, "_task_name_counter", &st->task_name_counter)
+               < 0
 #if CL_HAS_EAGER_TASKS
         || get_function(tasks, "_swap_current_task", &st->reg_swap) < 0
-        || get_function(tasks, "_register_eager_task", &st->reg_register_eager) < 0
+        || get_function(tasks, "_register_eager_task", &st->reg_register_eager)
+               < 0
         || get_function(tasks, "_unregister_eager_task",
-                        &st->reg_unregister_eager) < 0
+                        &st->reg_unregister_eager)
+               < 0
 #endif
         || find_current_tasks(st, tasks) < 0
         || PyModule_AddFunctions(module, taskreg_functions) < 0) {

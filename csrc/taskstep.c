@@ -47,7 +47,7 @@ report_entry_error(LoopObject *loop, TaskObject *task, PyObject *meth,
     }
     PyErr_SetRaisedException(exc);
     int rc = cl_readycall_report_error(loop, fn, &arg, arg ? 1 : 0,
-                                          CL_TASK(task)->context);
+                                       CL_TASK(task)->context);
     Py_DECREF(fn);
     return rc;
 }
@@ -84,13 +84,16 @@ cl_taskstep_schedule(TaskObject *task, PyObject *exc)
             return -1;
         }
         return cl_loop_push_ready(loop, task_step_entry,
-                                  Py_NewRef((PyObject *)task), Py_XNewRef(exc));
+                                  Py_NewRef((PyObject *)task),
+                                  Py_XNewRef(exc));
     }
-    PyObject *step = PyObject_GetAttr((PyObject *)task, CL_FUT(fut)->state->str_task_step);
+    PyObject *step =
+        PyObject_GetAttr((PyObject *)task, CL_FUT(fut)->state->str_task_step);
     if (step == NULL) {
         return -1;
     }
-    int rc = cl_readycall_call_soon(CL_FUT(fut)->state, CL_FUT(fut)->loop, step, exc, CL_TASK(task)->context);
+    int rc = cl_readycall_call_soon(CL_FUT(fut)->state, CL_FUT(fut)->loop,
+                                    step, exc, CL_TASK(task)->context);
     Py_DECREF(step);
     return rc;
 }
@@ -143,7 +146,8 @@ cl_taskstep_cancel(TaskObject *task, PyObject *msg)
         }
         else {
             /* Positionally, as asyncio's C Task does. */
-            PyObject *res = PyObject_CallMethodOneArg(waiter, st->str_cancel, msg);
+            PyObject *res =
+                PyObject_CallMethodOneArg(waiter, st->str_cancel, msg);
             r = res ? PyObject_IsTrue(res) : -1;
             Py_XDECREF(res);
         }
@@ -186,7 +190,9 @@ task_returned(TaskObject *task, PyObject *result)
     if (td->must_cancel) {
         /* Cancelled right before the coroutine returned. */
         td->must_cancel = 0;
-        rc = cl_future_cancel((FutureObject *)task, td->fut.cancel_msg) < 0 ? -1 : 0;
+        rc = cl_future_cancel((FutureObject *)task, td->fut.cancel_msg) < 0
+                 ? -1
+                 : 0;
     }
     else {
         rc = cl_future_set_result((FutureObject *)task, result);
@@ -263,14 +269,18 @@ wait_for_cloop_future(TaskObject *task, PyObject *result)
     cl_taskdata *td = CL_TASK(task);
     FutureObject *wf = (FutureObject *)result;
     if (CL_FUT(wf)->loop != td->fut.loop) {
-        int rc = schedule_error(task, "Task %R got Future %R attached to a "
-                                "different loop", task, result);
+        int rc = schedule_error(task,
+                                "Task %R got Future %R attached to a "
+                                "different loop",
+                                task, result);
         Py_DECREF(result);
         return rc;
     }
     if (!CL_FUT(wf)->blocking) {
-        int rc = schedule_error(task, "yield was used instead of yield from "
-                                "in task %R with %R", task, result);
+        int rc = schedule_error(task,
+                                "yield was used instead of yield from "
+                                "in task %R with %R",
+                                task, result);
         Py_DECREF(result);
         return rc;
     }
@@ -346,19 +356,24 @@ wait_for_foreign_future(TaskObject *task, PyObject *result, int blocking)
     }
     Py_DECREF(loop); /* only its identity matters */
     if (loop != td->fut.loop) {
-        int rc = schedule_error(task, "Task %R got Future %R attached to a "
-                                "different loop", task, result);
+        int rc = schedule_error(task,
+                                "Task %R got Future %R attached to a "
+                                "different loop",
+                                task, result);
         Py_DECREF(result);
         return rc;
     }
     if (!blocking) {
-        int rc = schedule_error(task, "yield was used instead of yield from "
-                                "in task %R with %R", task, result);
+        int rc = schedule_error(task,
+                                "yield was used instead of yield from "
+                                "in task %R with %R",
+                                task, result);
         Py_DECREF(result);
         return rc;
     }
     if (awaited_by(task, result, 1) < 0
-        || PyObject_SetAttr(result, st->str_asyncio_future_blocking, Py_False) < 0
+        || PyObject_SetAttr(result, st->str_asyncio_future_blocking, Py_False)
+               < 0
         || add_foreign_wakeup(task, result) < 0) {
         goto error;
     }
@@ -416,8 +431,10 @@ task_yielded(TaskObject *task, PyObject *result)
     Py_XDECREF(o);
     int rc;
     if (PyGen_Check(result)) {
-        rc = schedule_error(task, "yield was used instead of yield from for "
-                            "generator in task %R with %R", task, result);
+        rc = schedule_error(task,
+                            "yield was used instead of yield from for "
+                            "generator in task %R with %R",
+                            task, result);
     }
     else {
         rc = schedule_error(task, "Task got bad yield: %R", result);
@@ -441,7 +458,8 @@ cl_taskstep_run_unentered(TaskObject *task, PyObject *exc)
         return -1;
     }
     if (td->must_cancel) {
-        if (exc == NULL || !PyErr_GivenExceptionMatches(exc, st->CancelledError)) {
+        if (exc == NULL
+            || !PyErr_GivenExceptionMatches(exc, st->CancelledError)) {
             own_exc = cl_future_make_cancelled_error(fut);
             if (own_exc == NULL) {
                 return -1;
@@ -469,12 +487,12 @@ cl_taskstep_run_unentered(TaskObject *task, PyObject *exc)
     Py_DECREF(coro);
     Py_XDECREF(own_exc);
     switch (status) {
-    case PYGEN_RETURN:
-        return task_finished(task, task_returned(task, result));
-    case PYGEN_ERROR:
-        return task_finished(task, task_raised(task));
-    default:
-        return task_yielded(task, result);
+        case PYGEN_RETURN:
+            return task_finished(task, task_returned(task, result));
+        case PYGEN_ERROR:
+            return task_finished(task, task_raised(task));
+        default:
+            return task_yielded(task, result);
     }
 }
 
@@ -552,7 +570,8 @@ cl_taskstep_wakeup_entry(LoopObject *loop, PyObject *obj, PyObject *fut)
     }
     Py_DECREF(ctx);
     if (CL_UNLIKELY(rc < 0)) {
-        return report_entry_error(loop, task, loop->state->str_task_wakeup, fut);
+        return report_entry_error(loop, task, loop->state->str_task_wakeup,
+                                  fut);
     }
     return 0;
 }

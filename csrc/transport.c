@@ -35,8 +35,8 @@ cl_wqueue_push(cl_wqueue *q, PyObject *data, Py_ssize_t off, PyObject *addr)
         }
         else {
             Py_ssize_t cap = q->cap ? q->cap * 2 : 8;
-            cl_wentry *items = PyMem_Realloc(q->items,
-                                             (size_t)cap * sizeof(cl_wentry));
+            cl_wentry *items =
+                PyMem_Realloc(q->items, (size_t)cap * sizeof(cl_wentry));
             if (items == NULL) {
                 Py_DECREF(data);
                 Py_XDECREF(addr);
@@ -102,8 +102,7 @@ void
 cl_transport_stop_reading(TransportObject *t)
 {
     if (t->loop != NULL) {
-        (void)cl_loop_io_unwatch(t->loop, t->fd, CL_POLL_READ,
-                                 (PyObject *)t);
+        (void)cl_loop_io_unwatch(t->loop, t->fd, CL_POLL_READ, (PyObject *)t);
     }
 }
 
@@ -121,8 +120,7 @@ void
 cl_transport_stop_writing(TransportObject *t)
 {
     if (t->loop != NULL) {
-        (void)cl_loop_io_unwatch(t->loop, t->fd, CL_POLL_WRITE,
-                                 (PyObject *)t);
+        (void)cl_loop_io_unwatch(t->loop, t->fd, CL_POLL_WRITE, (PyObject *)t);
     }
 }
 
@@ -179,15 +177,14 @@ transport_report(TransportObject *t, const char *what)
  * 'protocol'}). Failures of the handler are written as unraisable, except
  * those that stop the loop (then -1). */
 static int
-call_exception_handler(TransportObject *t, const char *message,
-                       PyObject *exc)
+call_exception_handler(TransportObject *t, const char *message, PyObject *exc)
 {
     if (t->loop == NULL) {
         return 0;
     }
-    PyObject *ctx = cl_err_context(
-        PyUnicode_FromString(message), "exception", exc, "transport",
-        (PyObject *)t, "protocol", t->protocol ? t->protocol : Py_None, NULL);
+    PyObject *ctx = cl_err_context(PyUnicode_FromString(message), "exception",
+                                   exc, "transport", (PyObject *)t, "protocol",
+                                   t->protocol ? t->protocol : Py_None, NULL);
     return cl_err_call_handler((PyObject *)t->loop, ctx, (PyObject *)t);
 }
 
@@ -196,9 +193,8 @@ static void
 log_debug_exc(TransportObject *t, const char *message, PyObject *exc)
 {
     PyObject *meth = PyObject_GetAttr(t->ns->logger, t->ns->str_debug);
-    PyObject *args = meth ? Py_BuildValue("(sOs)", "%r: %s", (PyObject *)t,
-                                          message)
-                          : NULL;
+    PyObject *args =
+        meth ? Py_BuildValue("(sOs)", "%r: %s", (PyObject *)t, message) : NULL;
     PyObject *kw = args ? Py_BuildValue("{sO}", "exc_info", exc) : NULL;
     PyObject *res = kw ? PyObject_Call(meth, args, kw) : NULL;
     if (res == NULL) {
@@ -422,8 +418,8 @@ cl_transport_call_connection_lost(TransportObject *t, PyObject *exc)
     if (err == NULL && t->empty_waiter != NULL) {
         PyObject *fut = t->empty_waiter;
         t->empty_waiter = NULL;
-        PyObject *cexc = PyObject_CallFunction(
-            PyExc_ConnectionError, "s", "Connection is closed by peer");
+        PyObject *cexc = PyObject_CallFunction(PyExc_ConnectionError, "s",
+                                               "Connection is closed by peer");
         if (cexc == NULL || cl_net_future_set(t->ns, fut, cexc, 1) < 0) {
             keep_error(&err);
         }
@@ -606,8 +602,7 @@ static int
 start_entry(LoopObject *loop, PyObject *obj, PyObject *waiter)
 {
     TransportObject *t = (TransportObject *)obj;
-    if (!t->closing && !t->paused
-        && cl_transport_start_reading(t) < 0
+    if (!t->closing && !t->paused && cl_transport_start_reading(t) < 0
         && transport_report(t, "_add_reader()") < 0) {
         return -1;
     }
@@ -618,8 +613,7 @@ start_entry(LoopObject *loop, PyObject *obj, PyObject *waiter)
     PyObject *c = PyObject_CallMethodNoArgs(waiter, t->ns->str_cancelled);
     int cancelled = c ? PyObject_IsTrue(c) : -1;
     Py_XDECREF(c);
-    if (cancelled == 0
-        && cl_net_future_set(t->ns, waiter, Py_None, 0) == 0) {
+    if (cancelled == 0 && cl_net_future_set(t->ns, waiter, Py_None, 0) == 0) {
         return 0;
     }
     if (cancelled == 1) {
@@ -641,8 +635,8 @@ cl_transport_start(TransportObject *t, PyObject *waiter)
         return -1;
     }
     PyObject *self = (PyObject *)t;
-    HandleObject *h = cl_handle_new(loop->state->HandleType, loop, meth,
-                                    &self, 1, t->context);
+    HandleObject *h = cl_handle_new(loop->state->HandleType, loop, meth, &self,
+                                    1, t->context);
     Py_DECREF(meth);
     if (h == NULL
         || cl_loop_push_ready(loop, cl_handle_run, (PyObject *)h, NULL) < 0) {
@@ -708,7 +702,8 @@ cl_transport_finalize(TransportObject *t)
     }
     PyObject *saved = PyErr_GetRaisedException();
     if (PyErr_ResourceWarning((PyObject *)t, 1, "unclosed transport %R",
-                              (PyObject *)t) < 0) {
+                              (PyObject *)t)
+        < 0) {
         PyErr_WriteUnraisable((PyObject *)t);
     }
     if (close_socket(t) < 0) {

@@ -48,43 +48,43 @@ typedef struct {
 } cl_wqueue;
 
 typedef struct TransportObject {
-    PyObject_HEAD
-    PyObject *asyncio_slots[CL_ASYNCIO_TRANSPORT_SLOTS]; /* always NULL */
-    cl_net_state *ns;        /* borrowed: kept alive by the type */
-    LoopObject *loop;        /* owned; NULL once connection_lost ran */
-    PyObject *sock;          /* owned socket.socket; NULL once closed */
-    PyObject *protocol;      /* owned; NULL once connection_lost ran */
-    PyObject *extra;         /* owned dict */
-    PyObject *server;        /* owned asyncio Server or NULL */
-    PyObject *context;       /* owned contextvars.Context */
-    PyObject *empty_waiter;  /* owned Future or NULL (stream sendfile) */
-    PyObject *address;       /* owned: datagram's connected address */
+    PyObject_HEAD PyObject
+        *asyncio_slots[CL_ASYNCIO_TRANSPORT_SLOTS]; /* always NULL */
+    cl_net_state *ns;       /* borrowed: kept alive by the type */
+    LoopObject *loop;       /* owned; NULL once connection_lost ran */
+    PyObject *sock;         /* owned socket.socket; NULL once closed */
+    PyObject *protocol;     /* owned; NULL once connection_lost ran */
+    PyObject *extra;        /* owned dict */
+    PyObject *server;       /* owned asyncio Server or NULL */
+    PyObject *context;      /* owned contextvars.Context */
+    PyObject *empty_waiter; /* owned Future or NULL (stream sendfile) */
+    PyObject *address;      /* owned: datagram's connected address */
     PyObject *weakreflist;
-    PyObject *dict;          /* owned instance __dict__ (made on first use),
-                                as asyncio's transports have one: tests and
-                                libraries patch methods on an instance */
-    cl_ready_fn read_fn;     /* the ready function of a readable fd */
-    cl_ready_fn write_fn;    /* the ready function of a writable fd */
+    PyObject *dict;       /* owned instance __dict__ (made on first use),
+                             as asyncio's transports have one: tests and
+                             libraries patch methods on an instance */
+    cl_ready_fn read_fn;  /* the ready function of a readable fd */
+    cl_ready_fn write_fn; /* the ready function of a writable fd */
     cl_wqueue wq;
-    Py_ssize_t high_water;   /* the limits as the buffer size compares */
+    Py_ssize_t high_water; /* the limits as the buffer size compares */
     Py_ssize_t low_water;
-    PyObject *high_obj;      /* owned: the limits as given (asyncio keeps */
-    PyObject *low_obj;       /* any number), or NULL for the defaults */
-    Py_ssize_t conn_lost;    /* >0 once connection_lost is scheduled */
+    PyObject *high_obj;   /* owned: the limits as given (asyncio keeps */
+    PyObject *low_obj;    /* any number), or NULL for the defaults */
+    Py_ssize_t conn_lost; /* >0 once connection_lost is scheduled */
     int fd;
     int family;
-    char closing;            /* close() called */
-    char paused;             /* pause_reading() called */
-    char eof;                /* write_eof() called */
-    char protocol_paused;    /* pause_writing() called on the protocol */
+    char closing;         /* close() called */
+    char paused;          /* pause_reading() called */
+    char eof;             /* write_eof() called */
+    char protocol_paused; /* pause_writing() called on the protocol */
     char protocol_connected;
-    char buffered;           /* the protocol is a BufferedProtocol */
-    char connected;          /* datagram: has a peer (send, not sendto) */
-    char owns_fd;            /* recorded as the fd's owner in the loop */
-    char direct_reads;       /* stream.c: reads left in direct mode */
-    char sock_calls;         /* stream.c: I/O through the socket object's
-                                methods, which its class overrides
-                                (sockcall.h) */
+    char buffered;     /* the protocol is a BufferedProtocol */
+    char connected;    /* datagram: has a peer (send, not sendto) */
+    char owns_fd;      /* recorded as the fd's owner in the loop */
+    char direct_reads; /* stream.c: reads left in direct mode */
+    char sock_calls;   /* stream.c: I/O through the socket object's
+                          methods, which its class overrides
+                          (sockcall.h) */
 } TransportObject;
 
 /* Sets t up as asyncio's _SelectorTransport.__init__ does (extra info,
@@ -92,8 +92,8 @@ typedef struct TransportObject {
  * context (borrowed; NULL or None: a copy of the current context, which is
  * also what a given context must be checked to be). 0 or -1. */
 int cl_transport_setup(TransportObject *t, LoopObject *loop, PyObject *sock,
-                       PyObject *protocol, PyObject *extra,
-                       PyObject *server, PyObject *context);
+                       PyObject *protocol, PyObject *extra, PyObject *server,
+                       PyObject *context);
 
 /* Schedules connection_made, then reading and waiter's result, as the
  * transports' constructors do with three call_soon. 0 or -1. */
@@ -187,28 +187,29 @@ PyObject *Transport_set_write_buffer_limits(TransportObject *,
                                             PyObject *);
 PyObject *Transport__set_fd_owner(TransportObject *, PyObject *);
 
-#define CL_TR_KW(f) (PyCFunction)(void (*)(void))(f), METH_FASTCALL | METH_KEYWORDS
-#define CL_TRANSPORT_METHODS                                                \
-    {"get_extra_info", CL_TR_KW(Transport_get_extra_info), NULL},           \
-    {"is_closing", (PyCFunction)Transport_is_closing, METH_NOARGS, NULL},   \
-    {"close", (PyCFunction)Transport_close, METH_NOARGS, NULL},             \
-    {"abort", (PyCFunction)Transport_abort, METH_NOARGS, NULL},             \
-    {"_force_close", (PyCFunction)Transport__force_close, METH_O, NULL},    \
-    {"get_protocol", (PyCFunction)Transport_get_protocol, METH_NOARGS,      \
-     NULL},                                                                 \
-    {"is_reading", (PyCFunction)Transport_is_reading, METH_NOARGS, NULL},   \
-    {"pause_reading", (PyCFunction)Transport_pause_reading, METH_NOARGS,    \
-     NULL},                                                                 \
-    {"resume_reading", (PyCFunction)Transport_resume_reading, METH_NOARGS,  \
-     NULL},                                                                 \
-    {"get_write_buffer_size",                                               \
-     (PyCFunction)Transport_get_write_buffer_size, METH_NOARGS, NULL},      \
-    {"get_write_buffer_limits",                                             \
-     (PyCFunction)Transport_get_write_buffer_limits, METH_NOARGS, NULL},    \
-    {"set_write_buffer_limits", CL_TR_KW(Transport_set_write_buffer_limits),\
-     NULL},                                                                 \
-    {"_set_fd_owner", (PyCFunction)Transport__set_fd_owner, METH_O,         \
-     "Record (True) or forget (False) this transport as its fd's owner."},
+#define CL_TR_KW(f)                                                           \
+    (PyCFunction)(void (*)(void))(f), METH_FASTCALL | METH_KEYWORDS
+#define CL_TRANSPORT_METHODS                                                  \
+    {"get_extra_info", CL_TR_KW(Transport_get_extra_info), NULL},             \
+        {"is_closing", (PyCFunction)Transport_is_closing, METH_NOARGS, NULL}, \
+        {"close", (PyCFunction)Transport_close, METH_NOARGS, NULL},           \
+        {"abort", (PyCFunction)Transport_abort, METH_NOARGS, NULL},           \
+        {"_force_close", (PyCFunction)Transport__force_close, METH_O, NULL},  \
+        {"get_protocol", (PyCFunction)Transport_get_protocol, METH_NOARGS,    \
+         NULL},                                                               \
+        {"is_reading", (PyCFunction)Transport_is_reading, METH_NOARGS, NULL}, \
+        {"pause_reading", (PyCFunction)Transport_pause_reading, METH_NOARGS,  \
+         NULL},                                                               \
+        {"resume_reading", (PyCFunction)Transport_resume_reading,             \
+         METH_NOARGS, NULL},                                                  \
+        {"get_write_buffer_size",                                             \
+         (PyCFunction)Transport_get_write_buffer_size, METH_NOARGS, NULL},    \
+        {"get_write_buffer_limits",                                           \
+         (PyCFunction)Transport_get_write_buffer_limits, METH_NOARGS, NULL},  \
+        {"set_write_buffer_limits",                                           \
+         CL_TR_KW(Transport_set_write_buffer_limits), NULL},                  \
+        {"_set_fd_owner", (PyCFunction)Transport__set_fd_owner, METH_O,       \
+         "Record (True) or forget (False) this transport as its fd's owner."},
 
 PyObject *Transport_get_sock(TransportObject *, void *);
 PyObject *Transport_get_sock_fd(TransportObject *, void *);
@@ -224,26 +225,26 @@ PyObject *Transport_get_extra(TransportObject *, void *);
 PyObject *Transport_get_high_water(TransportObject *, void *);
 PyObject *Transport_get_low_water(TransportObject *, void *);
 
-#define CL_TRANSPORT_GETSET                                                 \
-    {"__dict__", PyObject_GenericGetDict, PyObject_GenericSetDict, NULL},  \
-    {"_sock", (getter)Transport_get_sock, NULL, NULL},                      \
-    {"_sock_fd", (getter)Transport_get_sock_fd, NULL, NULL},                \
-    {"_loop", (getter)Transport_get_loop, NULL, NULL},                      \
-    {"_protocol", (getter)Transport_get_protocol_attr, NULL, NULL},         \
-    {"_protocol_paused", (getter)Transport_get_protocol_paused,             \
-     (setter)Transport_set_protocol_paused, NULL},                          \
-    {"_closing", (getter)Transport_get_closing, NULL, NULL},                \
-    {"_conn_lost", (getter)Transport_get_conn_lost, NULL, NULL},            \
-    {"_paused", (getter)Transport_get_paused, NULL, NULL},                  \
-    {"_server", (getter)Transport_get_server, NULL, NULL},                  \
-    {"_extra", (getter)Transport_get_extra, NULL, NULL},                    \
-    {"_high_water", (getter)Transport_get_high_water, NULL, NULL},          \
-    {"_low_water", (getter)Transport_get_low_water, NULL, NULL},
+#define CL_TRANSPORT_GETSET                                                   \
+    {"__dict__", PyObject_GenericGetDict, PyObject_GenericSetDict, NULL},     \
+        {"_sock", (getter)Transport_get_sock, NULL, NULL},                    \
+        {"_sock_fd", (getter)Transport_get_sock_fd, NULL, NULL},              \
+        {"_loop", (getter)Transport_get_loop, NULL, NULL},                    \
+        {"_protocol", (getter)Transport_get_protocol_attr, NULL, NULL},       \
+        {"_protocol_paused", (getter)Transport_get_protocol_paused,           \
+         (setter)Transport_set_protocol_paused, NULL},                        \
+        {"_closing", (getter)Transport_get_closing, NULL, NULL},              \
+        {"_conn_lost", (getter)Transport_get_conn_lost, NULL, NULL},          \
+        {"_paused", (getter)Transport_get_paused, NULL, NULL},                \
+        {"_server", (getter)Transport_get_server, NULL, NULL},                \
+        {"_extra", (getter)Transport_get_extra, NULL, NULL},                  \
+        {"_high_water", (getter)Transport_get_high_water, NULL, NULL},        \
+        {"_low_water", (getter)Transport_get_low_water, NULL, NULL},
 
-#define CL_TRANSPORT_MEMBERS                                                \
-    {"__weaklistoffset__", Py_T_PYSSIZET,                                   \
-     offsetof(TransportObject, weakreflist), Py_READONLY},                 \
-    {"__dictoffset__", Py_T_PYSSIZET, offsetof(TransportObject, dict),      \
-     Py_READONLY},
+#define CL_TRANSPORT_MEMBERS                                                  \
+    {"__weaklistoffset__", Py_T_PYSSIZET,                                     \
+     offsetof(TransportObject, weakreflist), Py_READONLY},                    \
+        {"__dictoffset__", Py_T_PYSSIZET, offsetof(TransportObject, dict),    \
+         Py_READONLY},
 
 #endif /* CLOOP_TRANSPORT_H */

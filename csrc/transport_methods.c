@@ -45,7 +45,8 @@ Transport_get_extra_info(TransportObject *t, PyObject *const *args,
         else {
             PyErr_Format(PyExc_TypeError,
                          "get_extra_info() got an unexpected keyword "
-                         "argument '%S'", k);
+                         "argument '%S'",
+                         k);
             return NULL;
         }
     }
@@ -231,7 +232,8 @@ compute_limits(PyObject *high_arg, PyObject *low_arg, PyObject **high,
     Py_XDECREF(zero);
     if (ok == 0) {
         PyErr_Format(PyExc_ValueError,
-                     "high (%R) must be >= low (%R) must be >= 0", *high, *low);
+                     "high (%R) must be >= low (%R) must be >= 0", *high,
+                     *low);
     }
     if (ok <= 0) {
         Py_CLEAR(*high);
@@ -269,7 +271,8 @@ Transport_set_write_buffer_limits(TransportObject *t, PyObject *const *args,
         else {
             PyErr_Format(PyExc_TypeError,
                          "set_write_buffer_limits() got an unexpected "
-                         "keyword argument '%S'", k);
+                         "keyword argument '%S'",
+                         k);
             return NULL;
         }
     }

@@ -4,11 +4,12 @@
 # the command it provides): gcc for cloop and the benchmarks' C echo client
 # and server, redis-server for the Redis lesson and client tests (started
 # by scripts/redis.sh, not here), wrk for the HTTP benchmark, openssl for
-# the TLS test certificate. Idempotent.
+# the TLS test certificate, clang-format for the C core's layout
+# (scripts/format.sh). Idempotent.
 set -euo pipefail
 
 wanted=("$@")
-[ "${#wanted[@]}" -gt 0 ] || wanted=(gcc redis-server wrk openssl)
+[ "${#wanted[@]}" -gt 0 ] || wanted=(gcc redis-server wrk openssl clang-format)
 need=()
 for pkg in "${wanted[@]}"; do
     command -v "$pkg" >/dev/null 2>&1 || need+=("$pkg")

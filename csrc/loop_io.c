@@ -157,6 +157,9 @@ add_watch(LoopObject *self, int fd, unsigned which, PyObject *obj,
     }
     *slot = obj;
     *fnslot = fn;
+    /* The table and the poller agree: a watcher for `which` at fd, and
+     * masks[fd] has its bit. */
+    assert(cl_poller_get(&self->poller, fd) & which);
     CL_DEBUG_COUNT(watchers, old == NULL);
     release_watcher(old, oldfn);
     return 0;
@@ -198,6 +201,7 @@ remove_watch(LoopObject *self, int fd, unsigned which)
         errno = err;
         return -1;
     }
+    assert(!(cl_poller_get(&self->poller, fd) & which));
     cl_watcher *w = &self->watchers[fd];
     PyObject **slot = slot_of(w, which);
     cl_ready_fn *fnslot = fn_of(w, which);

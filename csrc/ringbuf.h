@@ -62,6 +62,7 @@ cl_ringbuf_push(cl_ringbuf *rb, cl_ready_fn run, PyObject *obj, PyObject *arg)
 static inline void
 cl_ringbuf_pop(cl_ringbuf *rb, cl_ready_entry *out)
 {
+    assert(rb->len > 0);
     *out = rb->items[rb->head];
     rb->head = (rb->head + 1) & rb->mask;
     rb->len--;

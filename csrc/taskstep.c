@@ -290,6 +290,8 @@ wait_for_cloop_future(TaskObject *task, PyObject *result)
         Py_DECREF(result);
         return -1;
     }
+    /* The invariant above: the step that is running cleared the waiter. */
+    assert(td->fut_waiter == NULL);
     Py_XSETREF(td->fut_waiter, result);
     if (td->must_cancel) {
         PyObject *msg = td->fut.cancel_msg ? td->fut.cancel_msg : Py_None;
@@ -377,6 +379,7 @@ wait_for_foreign_future(TaskObject *task, PyObject *result, int blocking)
         || add_foreign_wakeup(task, result) < 0) {
         goto error;
     }
+    assert(td->fut_waiter == NULL);
     Py_XSETREF(td->fut_waiter, result);
     if (td->must_cancel) {
         PyObject *msg = td->fut.cancel_msg ? td->fut.cancel_msg : Py_None;

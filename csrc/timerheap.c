@@ -88,6 +88,7 @@ cl_timerheap_push(cl_timerheap *h, double when, uint64_t seq, PyObject *timer)
 void
 cl_timerheap_pop(cl_timerheap *h, cl_timer_entry *out)
 {
+    assert(h->len > 0);
     *out = h->items[0];
     h->len--;
     if (h->len > 0) {

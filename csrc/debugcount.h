@@ -35,8 +35,10 @@ extern cl_debug_counts cl_debug_live;
 /* _cloop._debug_counts(): a dict of the counters, or None. */
 PyObject *cl_debug_counts_get(PyObject *module, PyObject *unused);
 
-#define CL_DEBUGCOUNT_METHODS                                                 \
-    {"_debug_counts", cl_debug_counts_get, METH_NOARGS,                       \
+/* clang-format off */
+#define CL_DEBUGCOUNT_METHODS                                               \
+    {"_debug_counts", cl_debug_counts_get, METH_NOARGS,                     \
      "Live handles, transports and watchers (CLOOP_DEBUG builds), or None."},
+/* clang-format on */
 
 #endif /* CLOOP_DEBUGCOUNT_H */

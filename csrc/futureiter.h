@@ -5,7 +5,8 @@
 #include "future.h"
 
 typedef struct FutureIterObject {
-    PyObject_HEAD FutureObject *future; /* owned; NULL once exhausted */
+    PyObject_HEAD
+    FutureObject *future;               /* owned; NULL once exhausted */
     struct FutureIterObject *next_free; /* link while on the free list */
 } FutureIterObject;
 

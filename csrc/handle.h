@@ -9,9 +9,10 @@
  * in a tuple: one allocation, and one object less for the cyclic GC to
  * count and traverse, per call_soon. */
 typedef struct {
-    PyObject_VAR_HEAD PyObject *callback; /* owned; NULL once cancelled */
-    PyObject *context;                    /* owned contextvars.Context */
-    LoopObject *loop;                     /* owned */
+    PyObject_VAR_HEAD
+    PyObject *callback;         /* owned; NULL once cancelled */
+    PyObject *context;          /* owned contextvars.Context */
+    LoopObject *loop;           /* owned */
     PyObject *source_traceback; /* owned; NULL unless created in debug mode */
     PyObject *repr;             /* owned; set when cancelled in debug mode */
     PyObject *weakreflist;

@@ -561,8 +561,10 @@ poll_io(LoopObject *self, int timeout_ms)
         cl_stats_busy_until(&self->stats, t0);
 #endif
         self->polling = 1;
-        Py_BEGIN_ALLOW_THREADS n = cl_poller_wait(&self->poller, timeout_ms);
-        Py_END_ALLOW_THREADS self->polling = 0;
+        Py_BEGIN_ALLOW_THREADS
+        n = cl_poller_wait(&self->poller, timeout_ms);
+        Py_END_ALLOW_THREADS
+        self->polling = 0;
 #if CL_STATS_ENABLED
         self->stats.last_wait_end = cl_clock_now();
         self->stats.poll_time += self->stats.last_wait_end - t0;

@@ -32,9 +32,10 @@ typedef struct {
 } cl_watcher;
 
 typedef struct LoopObject {
-    PyObject_HEAD cl_state *state; /* borrowed: kept alive by the type */
-    cl_ringbuf ready;              /* entries own their obj/arg references */
-    cl_timerheap timers;           /* the heap owns one reference per timer */
+    PyObject_HEAD
+    cl_state *state;     /* borrowed: kept alive by the type */
+    cl_ringbuf ready;    /* entries own their obj/arg references */
+    cl_timerheap timers; /* the heap owns one reference per timer */
     cl_poller poller;
     cl_watcher *watchers; /* indexed by fd, nwatchers long */
     int nwatchers;

@@ -71,25 +71,28 @@ PyObject *Loop__remove_reader(LoopObject *, PyObject *);
 PyObject *Loop__remove_writer(LoopObject *, PyObject *);
 PyObject *Loop__ensure_fd_no_transport(LoopObject *, PyObject *);
 
-#define CL_LOOP_IO_METHODS                                                    \
-    {"add_reader", (PyCFunction)(void (*)(void))Loop_add_reader,              \
-     METH_FASTCALL, "add_reader(fd, callback, *args)"},                       \
-        {"add_writer", (PyCFunction)(void (*)(void))Loop_add_writer,          \
-         METH_FASTCALL, "add_writer(fd, callback, *args)"},                   \
-        {"_add_reader", (PyCFunction)(void (*)(void))Loop__add_reader,        \
-         METH_FASTCALL | METH_KEYWORDS,                                       \
-         "_add_reader(fd, callback, *args[, context]) -> Handle"},            \
-        {"_add_writer", (PyCFunction)(void (*)(void))Loop__add_writer,        \
-         METH_FASTCALL | METH_KEYWORDS,                                       \
-         "_add_writer(fd, callback, *args[, context]) -> Handle"},            \
-        {"_remove_reader", (PyCFunction)Loop__remove_reader, METH_O, NULL},   \
-        {"_remove_writer", (PyCFunction)Loop__remove_writer, METH_O, NULL},   \
-        {"_ensure_fd_no_transport",                                           \
-         (PyCFunction)Loop__ensure_fd_no_transport, METH_O, NULL},            \
-        {"remove_reader", (PyCFunction)Loop_remove_reader, METH_O,            \
-         "remove_reader(fd) -> bool"},                                        \
-        {"remove_writer", (PyCFunction)Loop_remove_writer, METH_O,            \
-         "remove_writer(fd) -> bool"},                                        \
-        CL_SOCK_METHODS CL_SERVER_METHODS
+/* clang-format off */
+#define CL_LOOP_IO_METHODS                                                  \
+    {"add_reader", (PyCFunction)(void (*)(void))Loop_add_reader,            \
+     METH_FASTCALL, "add_reader(fd, callback, *args)"},                    \
+    {"add_writer", (PyCFunction)(void (*)(void))Loop_add_writer,            \
+     METH_FASTCALL, "add_writer(fd, callback, *args)"},                    \
+    {"_add_reader", (PyCFunction)(void (*)(void))Loop__add_reader,          \
+     METH_FASTCALL | METH_KEYWORDS,                                         \
+     "_add_reader(fd, callback, *args[, context]) -> Handle"},             \
+    {"_add_writer", (PyCFunction)(void (*)(void))Loop__add_writer,          \
+     METH_FASTCALL | METH_KEYWORDS,                                         \
+     "_add_writer(fd, callback, *args[, context]) -> Handle"},             \
+    {"_remove_reader", (PyCFunction)Loop__remove_reader, METH_O, NULL},     \
+    {"_remove_writer", (PyCFunction)Loop__remove_writer, METH_O, NULL},     \
+    {"_ensure_fd_no_transport", (PyCFunction)Loop__ensure_fd_no_transport,  \
+     METH_O, NULL},                                                         \
+    {"remove_reader", (PyCFunction)Loop_remove_reader, METH_O,              \
+     "remove_reader(fd) -> bool"},                                          \
+    {"remove_writer", (PyCFunction)Loop_remove_writer, METH_O,              \
+     "remove_writer(fd) -> bool"},                                          \
+    CL_SOCK_METHODS                                                         \
+    CL_SERVER_METHODS
+/* clang-format on */
 
 #endif /* CLOOP_LOOP_IO_H */

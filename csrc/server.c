@@ -29,11 +29,12 @@
 #include "stream.h"
 
 typedef struct {
-    PyObject_HEAD LoopObject *loop; /* owned */
-    PyObject *protocol_factory;     /* owned */
-    PyObject *sock;                 /* owned: the listening socket */
-    PyObject *server;               /* owned: asyncio Server or None */
-    PyObject *context;              /* owned */
+    PyObject_HEAD
+    LoopObject *loop;           /* owned */
+    PyObject *protocol_factory; /* owned */
+    PyObject *sock;             /* owned: the listening socket */
+    PyObject *server;           /* owned: asyncio Server or None */
+    PyObject *context;          /* owned */
     Py_ssize_t backlog;
     int fd;
     int family;

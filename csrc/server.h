@@ -8,10 +8,12 @@ int cl_server_init_state(PyObject *module, cl_state *st);
 
 PyObject *Loop__start_serving_c(LoopObject *, PyObject *const *, Py_ssize_t);
 
-#define CL_SERVER_METHODS                                                     \
-    {"_start_serving_c", (PyCFunction)(void (*)(void))Loop__start_serving_c,  \
-     METH_FASTCALL,                                                           \
-     "_start_serving_c(protocol_factory, sock, server, backlog, family, "     \
+/* clang-format off */
+#define CL_SERVER_METHODS                                                   \
+    {"_start_serving_c", (PyCFunction)(void (*)(void))Loop__start_serving_c,\
+     METH_FASTCALL,                                                         \
+     "_start_serving_c(protocol_factory, sock, server, backlog, family, "   \
      "type, proto, context): accept plain connections in C"},
+/* clang-format on */
 
 #endif /* CLOOP_SERVER_H */

@@ -55,9 +55,10 @@ typedef struct {
 } sock_call;
 
 typedef struct {
-    PyObject_HEAD LoopObject *loop; /* owned */
-    PyObject *fut;                  /* owned */
-    sock_call c;                    /* owns sock, arg, arg2 and the view */
+    PyObject_HEAD
+    LoopObject *loop; /* owned */
+    PyObject *fut;    /* owned */
+    sock_call c;      /* owns sock, arg, arg2 and the view */
 } SockOpObject;
 
 static int

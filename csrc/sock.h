@@ -26,22 +26,18 @@ PyObject *Loop__sock_accept(LoopObject *, PyObject *);
     {name, (PyCFunction)(void (*)(void))fn, METH_FASTCALL, doc},
 
 /* Each returns the result when the call did not block, else a Future. */
-#define CL_SOCK_METHODS                                                       \
-    {"_sock_check", (PyCFunction)Loop__sock_check, METH_O,                    \
-     "asyncio's checks of a socket passed to sock_*()"},                      \
-        CL_SOCK_FASTCALL("_sock_recv", Loop__sock_recv, NULL)                 \
-            CL_SOCK_FASTCALL("_sock_recv_into", Loop__sock_recv_into, NULL)   \
-                CL_SOCK_FASTCALL("_sock_recvfrom", Loop__sock_recvfrom, NULL) \
-                    CL_SOCK_FASTCALL("_sock_recvfrom_into",                   \
-                                     Loop__sock_recvfrom_into, NULL)          \
-                        CL_SOCK_FASTCALL("_sock_sendall", Loop__sock_sendall, \
-                                         NULL)                                \
-                            CL_SOCK_FASTCALL("_sock_sendto",                  \
-                                             Loop__sock_sendto, NULL)         \
-                                CL_SOCK_FASTCALL("_sock_connect",             \
-                                                 Loop__sock_connect, NULL){   \
-                                    "_sock_accept",                           \
-                                    (PyCFunction)Loop__sock_accept, METH_O,   \
-                                    NULL},
+/* clang-format off */
+#define CL_SOCK_METHODS                                                     \
+    {"_sock_check", (PyCFunction)Loop__sock_check, METH_O,                  \
+     "asyncio's checks of a socket passed to sock_*()"},                    \
+    CL_SOCK_FASTCALL("_sock_recv", Loop__sock_recv, NULL)                   \
+    CL_SOCK_FASTCALL("_sock_recv_into", Loop__sock_recv_into, NULL)         \
+    CL_SOCK_FASTCALL("_sock_recvfrom", Loop__sock_recvfrom, NULL)           \
+    CL_SOCK_FASTCALL("_sock_recvfrom_into", Loop__sock_recvfrom_into, NULL) \
+    CL_SOCK_FASTCALL("_sock_sendall", Loop__sock_sendall, NULL)             \
+    CL_SOCK_FASTCALL("_sock_sendto", Loop__sock_sendto, NULL)               \
+    CL_SOCK_FASTCALL("_sock_connect", Loop__sock_connect, NULL)             \
+    {"_sock_accept", (PyCFunction)Loop__sock_accept, METH_O, NULL},
+/* clang-format on */
 
 #endif /* CLOOP_SOCK_H */

@@ -48,8 +48,8 @@ typedef struct {
 } cl_wqueue;
 
 typedef struct TransportObject {
-    PyObject_HEAD PyObject
-        *asyncio_slots[CL_ASYNCIO_TRANSPORT_SLOTS]; /* always NULL */
+    PyObject_HEAD
+    PyObject *asyncio_slots[CL_ASYNCIO_TRANSPORT_SLOTS]; /* always NULL */
     cl_net_state *ns;       /* borrowed: kept alive by the type */
     LoopObject *loop;       /* owned; NULL once connection_lost ran */
     PyObject *sock;         /* owned socket.socket; NULL once closed */
@@ -189,27 +189,29 @@ PyObject *Transport__set_fd_owner(TransportObject *, PyObject *);
 
 #define CL_TR_KW(f)                                                           \
     (PyCFunction)(void (*)(void))(f), METH_FASTCALL | METH_KEYWORDS
-#define CL_TRANSPORT_METHODS                                                  \
-    {"get_extra_info", CL_TR_KW(Transport_get_extra_info), NULL},             \
-        {"is_closing", (PyCFunction)Transport_is_closing, METH_NOARGS, NULL}, \
-        {"close", (PyCFunction)Transport_close, METH_NOARGS, NULL},           \
-        {"abort", (PyCFunction)Transport_abort, METH_NOARGS, NULL},           \
-        {"_force_close", (PyCFunction)Transport__force_close, METH_O, NULL},  \
-        {"get_protocol", (PyCFunction)Transport_get_protocol, METH_NOARGS,    \
-         NULL},                                                               \
-        {"is_reading", (PyCFunction)Transport_is_reading, METH_NOARGS, NULL}, \
-        {"pause_reading", (PyCFunction)Transport_pause_reading, METH_NOARGS,  \
-         NULL},                                                               \
-        {"resume_reading", (PyCFunction)Transport_resume_reading,             \
-         METH_NOARGS, NULL},                                                  \
-        {"get_write_buffer_size",                                             \
-         (PyCFunction)Transport_get_write_buffer_size, METH_NOARGS, NULL},    \
-        {"get_write_buffer_limits",                                           \
-         (PyCFunction)Transport_get_write_buffer_limits, METH_NOARGS, NULL},  \
-        {"set_write_buffer_limits",                                           \
-         CL_TR_KW(Transport_set_write_buffer_limits), NULL},                  \
-        {"_set_fd_owner", (PyCFunction)Transport__set_fd_owner, METH_O,       \
-         "Record (True) or forget (False) this transport as its fd's owner."},
+/* clang-format off */
+#define CL_TRANSPORT_METHODS                                                \
+    {"get_extra_info", CL_TR_KW(Transport_get_extra_info), NULL},           \
+    {"is_closing", (PyCFunction)Transport_is_closing, METH_NOARGS, NULL},   \
+    {"close", (PyCFunction)Transport_close, METH_NOARGS, NULL},             \
+    {"abort", (PyCFunction)Transport_abort, METH_NOARGS, NULL},             \
+    {"_force_close", (PyCFunction)Transport__force_close, METH_O, NULL},    \
+    {"get_protocol", (PyCFunction)Transport_get_protocol, METH_NOARGS,      \
+     NULL},                                                                 \
+    {"is_reading", (PyCFunction)Transport_is_reading, METH_NOARGS, NULL},   \
+    {"pause_reading", (PyCFunction)Transport_pause_reading, METH_NOARGS,    \
+     NULL},                                                                 \
+    {"resume_reading", (PyCFunction)Transport_resume_reading, METH_NOARGS,  \
+     NULL},                                                                 \
+    {"get_write_buffer_size",                                               \
+     (PyCFunction)Transport_get_write_buffer_size, METH_NOARGS, NULL},      \
+    {"get_write_buffer_limits",                                             \
+     (PyCFunction)Transport_get_write_buffer_limits, METH_NOARGS, NULL},    \
+    {"set_write_buffer_limits", CL_TR_KW(Transport_set_write_buffer_limits),\
+     NULL},                                                                 \
+    {"_set_fd_owner", (PyCFunction)Transport__set_fd_owner, METH_O,         \
+     "Record (True) or forget (False) this transport as its fd's owner."},
+/* clang-format on */
 
 PyObject *Transport_get_sock(TransportObject *, void *);
 PyObject *Transport_get_sock_fd(TransportObject *, void *);

@@ -120,11 +120,9 @@ class Loop(_cloop.Loop, NetworkMixin, SignalMixin, ProcessMixin,
 
     # -- Task and Future: cloop's own (csrc/future.c, csrc/task.c) --------
 
-    # C methods of the loop: create_future() returns a cloop.Future;
-    # create_task() a cloop.Task, or calls _run_task_factory() when a task
+    # create_future() and create_task() are C methods of _cloop.Loop: a
+    # cloop.Future; a cloop.Task, or _run_task_factory() called when a task
     # factory is set (asyncio.Task stays usable through set_task_factory).
-    create_future = _cloop._loop_create_future
-    create_task = _cloop._loop_create_task
 
     def _run_task_factory(self, factory: Any, coro: Any, name: Any,
                           context: Any, eager_start: Any) -> Any:

@@ -30,7 +30,7 @@ call_error_received(TransportObject *t, PyObject *exc)
 {
     PyObject *proto = Py_NewRef(t->protocol);
     PyObject *res =
-        PyObject_CallMethodOneArg(proto, t->ns->str_error_received, exc);
+        PyObject_CallMethodOneArg(proto, t->state->str_error_received, exc);
     Py_DECREF(proto);
     if (res == NULL) {
         return -1;
@@ -128,7 +128,7 @@ read_one(TransportObject *t, LoopObject *loop)
     }
     PyObject *proto = Py_NewRef(t->protocol);
     PyObject *res = PyObject_CallMethodObjArgs(
-        proto, t->ns->str_datagram_received, data, addr, NULL);
+        proto, t->state->str_datagram_received, data, addr, NULL);
     Py_DECREF(proto);
     Py_DECREF(data);
     Py_DECREF(addr);
@@ -187,7 +187,7 @@ send_one(TransportObject *t, PyObject *data, const char *buf, Py_ssize_t len,
         && !cl_sockaddr_from_object(t->family, addr, &ss, &sslen)) {
         /* Let the socket module parse (or refuse) the address. */
         PyObject *r = PyObject_CallMethodObjArgs(
-            t->sock, t->ns->str_sendto, data, addr ? addr : Py_None, NULL);
+            t->sock, t->state->str_sendto, data, addr ? addr : Py_None, NULL);
         if (r != NULL) {
             Py_DECREF(r);
             return 1;
@@ -438,7 +438,7 @@ Dgram__create(PyObject *type, PyObject *const *args, Py_ssize_t nargs)
     PyObject *waiter = nargs > 4 ? args[4] : Py_None;
     PyObject *extra = nargs > 5 ? args[5] : Py_None;
     TransportObject *t =
-        cl_transport_alloc(loop->state->net->DatagramTransportType);
+        cl_transport_alloc(loop->state->DatagramTransportType);
     if (t == NULL) {
         return NULL;
     }
@@ -451,7 +451,7 @@ Dgram__create(PyObject *type, PyObject *const *args, Py_ssize_t nargs)
     if (address != Py_None) {
         t->address = Py_NewRef(address);
     }
-    PyObject *peer = PyDict_GetItemWithError(t->extra, t->ns->str_peername);
+    PyObject *peer = PyDict_GetItemWithError(t->extra, t->state->str_peername);
     int connected = peer ? PyObject_IsTrue(peer) : 0;
     if (connected < 0 || PyErr_Occurred()) {
         goto error;
@@ -513,13 +513,13 @@ int
 cl_datagram_init_state(PyObject *module, cl_state *st)
 {
     if (cl_transport_make_type(module, &Dgram_spec, "DatagramTransport",
-                               &st->net->DatagramTransportType)
+                               &st->DatagramTransportType)
         < 0) {
         return -1;
     }
     PyObject *max = PyLong_FromLong(CL_READ_BUFSIZE);
     int rc = max ? PyObject_SetAttrString(
-                 (PyObject *)st->net->DatagramTransportType, "max_size", max)
+                 (PyObject *)st->DatagramTransportType, "max_size", max)
                  : -1;
     Py_XDECREF(max);
     return rc;

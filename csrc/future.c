@@ -742,8 +742,7 @@ Future_make_cancelled_error(FutureObject *fut, PyObject *unused)
     return cl_future_make_cancelled_error(fut);
 }
 
-/* The loop's create_future(): installed on cloop.Loop as a method. */
-static PyObject *
+PyObject *
 Loop_create_future(PyObject *loop, PyObject *unused)
 {
     cl_state *st = ((LoopObject *)loop)->state;
@@ -759,10 +758,6 @@ Loop_create_future(PyObject *loop, PyObject *unused)
     }
     return (PyObject *)fut;
 }
-
-static PyMethodDef Loop_create_future_def = {
-    "create_future", (PyCFunction)Loop_create_future, METH_NOARGS,
-    "Create a cloop.Future attached to the loop."};
 
 static PyMethodDef Future_methods[] = {
     {"result", (PyCFunction)Future_result, METH_NOARGS,
@@ -866,14 +861,5 @@ cl_future_init_state(PyObject *module, cl_state *st)
         || PyModule_AddType(module, st->FutureType) < 0) {
         return -1;
     }
-    if (cl_futureiter_init_state(module, st) < 0) {
-        return -1;
-    }
-    PyObject *descr = PyDescr_NewMethod(st->LoopType, &Loop_create_future_def);
-    if (descr == NULL) {
-        return -1;
-    }
-    int rc = PyModule_AddObjectRef(module, "_loop_create_future", descr);
-    Py_DECREF(descr);
-    return rc;
+    return cl_futureiter_init_state(module, st);
 }

@@ -50,6 +50,15 @@ typedef struct cl_futdata {
  * loop's create_future method descriptor. 0 or -1. */
 int cl_future_init_state(PyObject *module, cl_state *st);
 
+/* The loop's create_future(): a cloop.Future attached to it. A method of
+ * Loop (loop.c puts CL_FUTURE_LOOP_METHODS in its table). */
+PyObject *Loop_create_future(PyObject *loop, PyObject *unused);
+/* clang-format off */
+#define CL_FUTURE_LOOP_METHODS                                              \
+    {"create_future", (PyCFunction)Loop_create_future, METH_NOARGS,         \
+     "Create a cloop.Future attached to the loop."},
+/* clang-format on */
+
 /* Is obj exactly a cloop Future or Task (not a subclass)? */
 static inline int
 cl_future_check_exact(cl_state *st, PyObject *obj)

@@ -17,11 +17,15 @@
 #include "clock.h"
 #include "common.h"
 #include "errors.h"
+#include "future.h"
 #include "handle.h"
 #include "loop.h"
 #include "loop_attrs.h"
 #include "loop_io.h"
 #include "readycall.h"
+#include "server.h"
+#include "sock.h"
+#include "task.h"
 
 /* ------------------------------------------------------------------ */
 /* Small helpers                                                       */
@@ -962,7 +966,15 @@ static PyMethodDef Loop_methods[] = {
      "_stats_raw(reset=False) -> dict of the loop's counters"},
     {"_blocking_probe", (PyCFunction)Loop_blocking_probe, METH_NOARGS, NULL},
     {"_signal_pipe", (PyCFunction)Loop_signal_pipe, METH_NOARGS, NULL},
-    CL_LOOP_IO_METHODS{NULL}};
+    /* The methods other files define, each file's fragment. */
+    /* clang-format off */
+    CL_LOOP_IO_METHODS
+    CL_SOCK_METHODS
+    CL_SERVER_METHODS
+    CL_FUTURE_LOOP_METHODS
+    CL_TASK_LOOP_METHODS
+    /* clang-format on */
+    {NULL}};
 
 static PyType_Slot Loop_slots[] = {
     {Py_tp_new, Loop_new},

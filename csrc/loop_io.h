@@ -4,8 +4,6 @@
 #define CLOOP_LOOP_IO_H
 
 #include "loop.h"
-#include "server.h"
-#include "sock.h"
 
 /* Size of the loop's one read buffer (asyncio's max_size for a recv). */
 #define CL_READ_BUFSIZE (256 * 1024)
@@ -90,9 +88,7 @@ PyObject *Loop__ensure_fd_no_transport(LoopObject *, PyObject *);
     {"remove_reader", (PyCFunction)Loop_remove_reader, METH_O,              \
      "remove_reader(fd) -> bool"},                                          \
     {"remove_writer", (PyCFunction)Loop_remove_writer, METH_O,              \
-     "remove_writer(fd) -> bool"},                                          \
-    CL_SOCK_METHODS                                                         \
-    CL_SERVER_METHODS
+     "remove_writer(fd) -> bool"},
 /* clang-format on */
 
 #endif /* CLOOP_LOOP_IO_H */

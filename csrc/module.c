@@ -31,17 +31,6 @@ get_state(PyObject *module)
     return (cl_state *)PyModule_GetState(module);
 }
 
-/* Every owned object of the state, for traverse and clear. */
-/* An X-macro list, laid out by hand. */
-/* clang-format off */
-#define CL_STATE_OBJECTS(X)                                                 \
-    X(LoopType) X(HandleType) X(TimerHandleType)                            \
-    X(format_callback_source) X(extract_stack) X(ThreadSafeHandle)          \
-    X(str_check_callback) X(str_log_slow_callback) X(str_run)              \
-    X(str_source_traceback_attr) X(str_time)                               \
-    CL_TASK_STATE_OBJECTS(X)
-/* clang-format on */
-
 static int
 import_asyncio_helpers(cl_state *st)
 {
@@ -77,11 +66,7 @@ intern_strings(cl_state *st)
     if ((st->field = PyUnicode_InternFromString(text)) == NULL) {             \
         return -1;                                                            \
     }
-    INTERN(str_check_callback, "_check_callback");
-    INTERN(str_log_slow_callback, "_log_slow_callback");
-    INTERN(str_run, "_run");
-    INTERN(str_source_traceback_attr, "_source_traceback");
-    INTERN(str_time, "time");
+    CL_STRINGS(INTERN)
 #undef INTERN
     return 0;
 }
@@ -105,11 +90,11 @@ module_traverse(PyObject *module, visitproc visit, void *arg)
 {
     cl_state *st = get_state(module);
 #define VISIT(f) Py_VISIT(st->f);
+#define VISIT_STRING(f, text) Py_VISIT(st->f);
     CL_STATE_OBJECTS(VISIT)
+    CL_STRINGS(VISIT_STRING)
+#undef VISIT_STRING
 #undef VISIT
-    if (cl_net_traverse_state(st, visit, arg) < 0) {
-        return -1;
-    }
     return 0;
 }
 
@@ -118,10 +103,12 @@ module_clear(PyObject *module)
 {
     cl_state *st = get_state(module);
 #define CLEAR(f) Py_CLEAR(st->f);
+#define CLEAR_STRING(f, text) Py_CLEAR(st->f);
     CL_STATE_OBJECTS(CLEAR)
+    CL_STRINGS(CLEAR_STRING)
+#undef CLEAR_STRING
 #undef CLEAR
     cl_task_clear_state(st);
-    cl_net_clear_state(st);
     return 0;
 }
 

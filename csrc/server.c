@@ -87,7 +87,7 @@ static int
 setup_connection(AcceptorObject *a, int conn_fd, struct sockaddr_storage *ss,
                  socklen_t len, PyObject *context)
 {
-    cl_net_state *ns = cl_net(a->loop);
+    cl_state *st = a->loop->state;
     PyObject *addr = NULL, *conn = NULL, *protocol = NULL, *extra = NULL;
     PyObject *transport = NULL, *res;
     addr = cl_sockaddr_to_object((struct sockaddr *)ss, len);
@@ -95,20 +95,20 @@ setup_connection(AcceptorObject *a, int conn_fd, struct sockaddr_storage *ss,
         close(conn_fd);
         return -1;
     }
-    conn = PyObject_CallFunction(ns->socket_type, "iiii", a->family, a->type,
+    conn = PyObject_CallFunction(st->socket_type, "iiii", a->family, a->type,
                                  a->proto, conn_fd);
     if (conn == NULL) {
         close(conn_fd);
         Py_DECREF(addr);
         return -1;
     }
-    res = PyObject_CallMethodOneArg(conn, ns->str_setblocking, Py_False);
+    res = PyObject_CallMethodOneArg(conn, st->str_setblocking, Py_False);
     if (res == NULL) {
         goto failed;
     }
     Py_DECREF(res);
     if (a->loop->debug) {
-        res = PyObject_CallMethod(ns->logger, "debug", "sOOO",
+        res = PyObject_CallMethod(st->logger, "debug", "sOOO",
                                   "%r got a new connection from %r: %r",
                                   a->server, addr, conn);
         if (res == NULL) {
@@ -122,7 +122,7 @@ setup_connection(AcceptorObject *a, int conn_fd, struct sockaddr_storage *ss,
         goto failed;
     }
     extra = PyDict_New();
-    if (extra == NULL || PyDict_SetItem(extra, ns->str_peername, addr) < 0) {
+    if (extra == NULL || PyDict_SetItem(extra, st->str_peername, addr) < 0) {
         goto failed;
     }
     transport = cl_stream_create(a->loop, conn, protocol, Py_None, extra,
@@ -341,13 +341,13 @@ Loop__start_serving_c(LoopObject *self, PyObject *const *args,
                         "_start_serving_c() takes 8 arguments");
         return NULL;
     }
-    cl_net_state *ns = cl_net(self);
+    cl_state *st = self->state;
     AcceptorObject *a = NULL;
     int fd = PyObject_AsFileDescriptor(args[1]);
     if (fd < 0 || cl_loop_check_closed(self) < 0) {
         return NULL;
     }
-    a = PyObject_GC_New(AcceptorObject, ns->AcceptorType);
+    a = PyObject_GC_New(AcceptorObject, st->AcceptorType);
     if (a == NULL) {
         return NULL;
     }
@@ -376,7 +376,7 @@ Loop__start_serving_c(LoopObject *self, PyObject *const *args,
 int
 cl_server_init_state(PyObject *module, cl_state *st)
 {
-    st->net->AcceptorType =
+    st->AcceptorType =
         (PyTypeObject *)PyType_FromModuleAndSpec(module, &Acceptor_spec, NULL);
-    return st->net->AcceptorType ? 0 : -1;
+    return st->AcceptorType ? 0 : -1;
 }

@@ -189,7 +189,7 @@ sendall_raw(sock_call *c, PyObject **res)
 }
 
 static int
-sendall_method(cl_net_state *ns, sock_call *c, PyObject **res)
+sendall_method(cl_state *st, sock_call *c, PyObject **res)
 {
     Py_ssize_t len = PyObject_Length(c->arg);
     if (len < 0) {
@@ -200,7 +200,7 @@ sendall_method(cl_net_state *ns, sock_call *c, PyObject **res)
         if (rest == NULL) {
             return -1;
         }
-        PyObject *r = PyObject_CallMethodOneArg(c->sock, ns->str_send, rest);
+        PyObject *r = PyObject_CallMethodOneArg(c->sock, st->str_send, rest);
         Py_DECREF(rest);
         PyObject *nobj;
         int rc = method_result(r, &nobj);
@@ -254,9 +254,9 @@ connect_check(sock_call *c, PyObject **res)
 }
 
 static int
-accept_method(cl_net_state *ns, sock_call *c, PyObject **res)
+accept_method(cl_state *st, sock_call *c, PyObject **res)
 {
-    PyObject *r = PyObject_CallMethodNoArgs(c->sock, ns->str_accept);
+    PyObject *r = PyObject_CallMethodNoArgs(c->sock, st->str_accept);
     int rc = method_result(r, res);
     if (rc <= 0) {
         return rc;
@@ -265,7 +265,7 @@ accept_method(cl_net_state *ns, sock_call *c, PyObject **res)
         return 1;
     }
     PyObject *ok = PyObject_CallMethodOneArg(PyTuple_GET_ITEM(*res, 0),
-                                             ns->str_setblocking, Py_False);
+                                             st->str_setblocking, Py_False);
     if (ok == NULL) {
         Py_CLEAR(*res);
         return -1;
@@ -279,7 +279,7 @@ accept_method(cl_net_state *ns, sock_call *c, PyObject **res)
 static int
 attempt(LoopObject *loop, sock_call *c, int retry, PyObject **res)
 {
-    cl_net_state *ns = cl_net(loop);
+    cl_state *st = loop->state;
     PyObject *r;
     switch (c->op) {
         case OP_RECV:
@@ -292,7 +292,7 @@ attempt(LoopObject *loop, sock_call *c, int retry, PyObject **res)
             if (c->raw) {
                 return recv_into_raw(c, res);
             }
-            r = PyObject_CallMethodOneArg(c->sock, ns->str_recv_into, c->arg);
+            r = PyObject_CallMethodOneArg(c->sock, st->str_recv_into, c->arg);
             return method_result(r, res);
         case OP_RECVFROM:
             r = PyObject_CallMethod(c->sock, "recvfrom", "n", c->n);
@@ -302,19 +302,19 @@ attempt(LoopObject *loop, sock_call *c, int retry, PyObject **res)
                                     c->n);
             return method_result(r, res);
         case OP_SENDALL:
-            return c->raw ? sendall_raw(c, res) : sendall_method(ns, c, res);
+            return c->raw ? sendall_raw(c, res) : sendall_method(st, c, res);
         case OP_SENDTO:
-            r = PyObject_CallMethodObjArgs(c->sock, ns->str_sendto, c->arg,
+            r = PyObject_CallMethodObjArgs(c->sock, st->str_sendto, c->arg,
                                            c->arg2, NULL);
             return method_result(r, res);
         case OP_CONNECT:
             if (retry) {
                 return connect_check(c, res);
             }
-            r = PyObject_CallMethodOneArg(c->sock, ns->str_connect, c->arg);
+            r = PyObject_CallMethodOneArg(c->sock, st->str_connect, c->arg);
             return method_result(r, res);
         case OP_ACCEPT:
-            return accept_method(ns, c, res);
+            return accept_method(st, c, res);
     }
     PyErr_SetString(PyExc_SystemError, "unknown socket operation");
     return -1;
@@ -347,13 +347,13 @@ static int
 SockOp_ready(LoopObject *loop, PyObject *obj, PyObject *unused)
 {
     SockOpObject *self = (SockOpObject *)obj;
-    cl_net_state *ns = cl_net(loop);
+    cl_state *st = loop->state;
     const char *what = op_names[self->c.op];
     unsigned ev = op_event(self->c.op);
     if (!cl_loop_io_is_watching(loop, self->c.fd, ev, obj)) {
         return 0; /* removed after the event was queued */
     }
-    int done = cl_net_future_done(ns, self->fut);
+    int done = cl_net_future_done(st, self->fut);
     if (done != 0) {
         (void)cl_loop_io_unwatch(loop, self->c.fd, ev, obj);
         return done < 0 ? cl_err_report((PyObject *)loop, what, NULL, NULL)
@@ -374,7 +374,7 @@ SockOp_ready(LoopObject *loop, PyObject *obj, PyObject *unused)
     if (is_exc) {
         res = PyErr_GetRaisedException();
     }
-    rc = cl_net_future_set(ns, fut, res, is_exc);
+    rc = cl_net_future_set(st, fut, res, is_exc);
     Py_DECREF(res);
     Py_DECREF(fut);
     return rc < 0 ? cl_err_report((PyObject *)loop, what, NULL, NULL) : 0;
@@ -450,18 +450,18 @@ static PyType_Spec SockOp_spec = {
 static PyObject *
 wait_op(LoopObject *loop, sock_call *c)
 {
-    cl_net_state *ns = cl_net(loop);
+    cl_state *st = loop->state;
     PyObject *fut = NULL, *fdobj = NULL, *res;
     SockOpObject *op = NULL;
     if (c->fd < 0 && (c->fd = PyObject_AsFileDescriptor(c->sock)) < 0) {
         goto error;
     }
-    fut = PyObject_CallMethodNoArgs((PyObject *)loop, ns->str_create_future);
+    fut = PyObject_CallMethodNoArgs((PyObject *)loop, st->str_create_future);
     if (fut == NULL || (fdobj = PyLong_FromLong(c->fd)) == NULL
         || cl_loop_io_ensure_no_transport(loop, fdobj) < 0) {
         goto error;
     }
-    op = PyObject_GC_New(SockOpObject, ns->SockOpType);
+    op = PyObject_GC_New(SockOpObject, st->SockOpType);
     if (op == NULL) {
         goto error;
     }
@@ -478,7 +478,7 @@ wait_op(LoopObject *loop, sock_call *c)
         < 0) {
         goto error;
     }
-    res = PyObject_CallMethodOneArg(fut, ns->str_add_done_callback,
+    res = PyObject_CallMethodOneArg(fut, st->str_add_done_callback,
                                     (PyObject *)op);
     if (res == NULL) {
         (void)cl_loop_io_unwatch(loop, c->fd, op_event(c->op), (PyObject *)op);
@@ -518,10 +518,10 @@ run_op(LoopObject *loop, sock_call *c)
 static int
 check_sock(LoopObject *loop, PyObject *sock)
 {
-    cl_net_state *ns = cl_net(loop);
-    if (Py_TYPE(sock) != (PyTypeObject *)ns->socket_type
-        && ns->ssl_socket_type != Py_None) {
-        int r = PyObject_IsInstance(sock, ns->ssl_socket_type);
+    cl_state *st = loop->state;
+    if (Py_TYPE(sock) != (PyTypeObject *)st->socket_type
+        && st->ssl_socket_type != Py_None) {
+        int r = PyObject_IsInstance(sock, st->ssl_socket_type);
         if (r < 0) {
             return -1;
         }
@@ -532,7 +532,7 @@ check_sock(LoopObject *loop, PyObject *sock)
         }
     }
     if (loop->debug) {
-        PyObject *t = PyObject_CallMethodNoArgs(sock, ns->str_gettimeout);
+        PyObject *t = PyObject_CallMethodNoArgs(sock, st->str_gettimeout);
         if (t == NULL) {
             return -1;
         }
@@ -563,7 +563,7 @@ init_call(LoopObject *loop, sock_call *c, int op, PyObject *sock)
     if (check_sock(loop, sock) < 0) {
         return -1;
     }
-    if (Py_TYPE(sock) == (PyTypeObject *)cl_net(loop)->socket_type) {
+    if (Py_TYPE(sock) == (PyTypeObject *)loop->state->socket_type) {
         c->raw = 1;
         c->fd = PyObject_AsFileDescriptor(sock);
         if (c->fd < 0) {
@@ -734,7 +734,7 @@ Loop__sock_accept(LoopObject *self, PyObject *sock)
 int
 cl_sock_init_state(PyObject *module, cl_state *st)
 {
-    st->net->SockOpType =
+    st->SockOpType =
         (PyTypeObject *)PyType_FromModuleAndSpec(module, &SockOp_spec, NULL);
-    return st->net->SockOpType ? 0 : -1;
+    return st->SockOpType ? 0 : -1;
 }

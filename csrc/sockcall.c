@@ -5,13 +5,13 @@
 
 /* Is name on sock's class the very attribute socket.socket has? 1/0/-1. */
 static int
-same_as_socket(cl_net_state *ns, PyObject *sock, PyObject *name)
+same_as_socket(cl_state *st, PyObject *sock, PyObject *name)
 {
     PyObject *theirs = PyObject_GetAttr((PyObject *)Py_TYPE(sock), name);
     if (theirs == NULL) {
         return -1;
     }
-    PyObject *ours = PyObject_GetAttr(ns->socket_type, name);
+    PyObject *ours = PyObject_GetAttr(st->socket_type, name);
     Py_XDECREF(ours);
     Py_DECREF(theirs);
     if (ours == NULL) {
@@ -21,21 +21,21 @@ same_as_socket(cl_net_state *ns, PyObject *sock, PyObject *name)
 }
 
 int
-cl_sockcall_overrides(cl_net_state *ns, PyObject *sock)
+cl_sockcall_overrides(cl_state *st, PyObject *sock)
 {
-    if ((PyObject *)Py_TYPE(sock) == ns->socket_type) {
+    if ((PyObject *)Py_TYPE(sock) == st->socket_type) {
         return 0;
     }
     /* Only socket.socket's subclasses: anything else (a mock, a wrapper)
      * goes by its fileno(), as before. */
-    int sub = PyObject_IsSubclass((PyObject *)Py_TYPE(sock), ns->socket_type);
+    int sub = PyObject_IsSubclass((PyObject *)Py_TYPE(sock), st->socket_type);
     if (sub <= 0) {
         return sub;
     }
-    PyObject *names[] = {ns->str_recv, ns->str_recv_into, ns->str_send,
-                         ns->str_sendmsg};
+    PyObject *names[] = {st->str_recv, st->str_recv_into, st->str_send,
+                         st->str_sendmsg};
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-        int same = same_as_socket(ns, sock, names[i]);
+        int same = same_as_socket(st, sock, names[i]);
         if (same <= 0) {
             return same < 0 ? -1 : 1;
         }
@@ -64,7 +64,7 @@ call_result(PyObject *res)
 }
 
 Py_ssize_t
-cl_sockcall_recv(cl_net_state *ns, PyObject *sock, Py_ssize_t size,
+cl_sockcall_recv(cl_state *st, PyObject *sock, Py_ssize_t size,
                  PyObject **data)
 {
     *data = NULL;
@@ -72,7 +72,7 @@ cl_sockcall_recv(cl_net_state *ns, PyObject *sock, Py_ssize_t size,
     if (psize == NULL) {
         return -1;
     }
-    PyObject *res = PyObject_CallMethodOneArg(sock, ns->str_recv, psize);
+    PyObject *res = PyObject_CallMethodOneArg(sock, st->str_recv, psize);
     Py_DECREF(psize);
     if (res != NULL && !PyBytes_Check(res)) {
         PyErr_Format(PyExc_TypeError, "recv() returned %.200s, not bytes",
@@ -87,14 +87,14 @@ cl_sockcall_recv(cl_net_state *ns, PyObject *sock, Py_ssize_t size,
 }
 
 Py_ssize_t
-cl_sockcall_recv_into(cl_net_state *ns, PyObject *sock, PyObject *buf)
+cl_sockcall_recv_into(cl_state *st, PyObject *sock, PyObject *buf)
 {
     return call_result(
-        PyObject_CallMethodOneArg(sock, ns->str_recv_into, buf));
+        PyObject_CallMethodOneArg(sock, st->str_recv_into, buf));
 }
 
 Py_ssize_t
-cl_sockcall_send(cl_net_state *ns, PyObject *sock, struct iovec *iov, int cnt,
+cl_sockcall_send(cl_state *st, PyObject *sock, struct iovec *iov, int cnt,
                  int use_sendmsg)
 {
     /* Copies, not views of the queue's memory: the method may keep what it
@@ -114,8 +114,8 @@ cl_sockcall_send(cl_net_state *ns, PyObject *sock, struct iovec *iov, int cnt,
         PyList_SET_ITEM(bufs, i, b);
     }
     PyObject *res =
-        use_sendmsg ? PyObject_CallMethodOneArg(sock, ns->str_sendmsg, bufs)
-                    : PyObject_CallMethodOneArg(sock, ns->str_send,
+        use_sendmsg ? PyObject_CallMethodOneArg(sock, st->str_sendmsg, bufs)
+                    : PyObject_CallMethodOneArg(sock, st->str_send,
                                                 PyList_GET_ITEM(bufs, 0));
     Py_DECREF(bufs);
     return call_result(res);

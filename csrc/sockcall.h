@@ -20,19 +20,18 @@
 /* 1 if sock's class is a subclass of socket.socket that overrides recv,
  * recv_into, send or sendmsg, 0 if not (socket.socket itself, and objects
  * of other classes), -1 on error. */
-int cl_sockcall_overrides(cl_net_state *ns, PyObject *sock);
+int cl_sockcall_overrides(cl_state *st, PyObject *sock);
 
 /* sock.recv(size), into *data (a new bytes, when the count is > 0). */
-Py_ssize_t cl_sockcall_recv(cl_net_state *ns, PyObject *sock, Py_ssize_t size,
+Py_ssize_t cl_sockcall_recv(cl_state *st, PyObject *sock, Py_ssize_t size,
                             PyObject **data);
 
 /* sock.recv_into(buf): buf is the protocol's get_buffer() result. */
-Py_ssize_t cl_sockcall_recv_into(cl_net_state *ns, PyObject *sock,
-                                 PyObject *buf);
+Py_ssize_t cl_sockcall_recv_into(cl_state *st, PyObject *sock, PyObject *buf);
 
 /* sock.send(bytes) of iov[0], or sock.sendmsg([bytes, ...]) of all cnt
  * when use_sendmsg, as the asyncio method being matched does. */
-Py_ssize_t cl_sockcall_send(cl_net_state *ns, PyObject *sock,
-                            struct iovec *iov, int cnt, int use_sendmsg);
+Py_ssize_t cl_sockcall_send(cl_state *st, PyObject *sock, struct iovec *iov,
+                            int cnt, int use_sendmsg);
 
 #endif /* CLOOP_SOCKCALL_H */

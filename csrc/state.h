@@ -1,22 +1,109 @@
 /* state.h: the one module-state struct of cloop._cloop.
  *
- * Everything the C core caches lives here: its heap types, the asyncio
- * functions it calls, and interned attribute names. Objects that need the
+ * Everything the C core caches lives here: its heap types, the asyncio and
+ * socket objects it calls, and the interned names it looks up
+ * (CL_STRINGS, all of them, interned by module.c). Objects that need the
  * state keep a borrowed pointer to it (the loop keeps the module alive
  * through its type). Each file adds the fields it needs and fills them in
- * its cl_<file>_init_state function, called from module.c.
+ * its cl_<file>_init_state function, called from module.c; every owned
+ * field is listed in CL_STATE_OBJECTS or CL_STRINGS, which module.c
+ * traverses and clears.
  */
 #ifndef CLOOP_STATE_H
 #define CLOOP_STATE_H
 
 #include "compat.h"
 
+/* Every interned name the C core calls or looks up: X(field, text). An
+ * X-macro list, laid out by hand. */
+/* clang-format off */
+#define CL_STRINGS(X)                                                       \
+    /* the loop (loop.c, handle.c) */                                       \
+    X(str_check_callback, "_check_callback")                                \
+    X(str_log_slow_callback, "_log_slow_callback")                          \
+    X(str_run, "_run")                                                      \
+    X(str_source_traceback_attr, "_source_traceback")                       \
+    X(str_time, "time")                                                     \
+    /* Task and Future (future.c, task.c, taskstep.c, taskreg.c) */         \
+    X(str_cancel, "cancel")                                                 \
+    X(str_add_done_callback, "add_done_callback")                           \
+    X(str_asyncio_future_blocking, "_asyncio_future_blocking")              \
+    X(str_get_loop, "get_loop")                                             \
+    X(str_loop_attr, "_loop")                                               \
+    X(str_result, "result")                                                 \
+    X(str_throw, "throw")                                                   \
+    X(str_call_soon, "call_soon")                                           \
+    X(str_get_debug, "get_debug")                                           \
+    X(str_is_running, "is_running")                                         \
+    X(str_future, "future")                                                 \
+    X(str_task, "task")                                                     \
+    X(str_task_step, "_Task__step")                                         \
+    X(str_task_wakeup, "_Task__wakeup")                                     \
+    X(str_task_factory, "_task_factory")                                    \
+    X(str_run_task_factory, "_run_task_factory")                            \
+    X(str_enter_task, "_enter_task")                                        \
+    X(str_leave_task, "_leave_task")                                        \
+    X(str_current_tasks, "_current_tasks")                                  \
+    /* networking (sock.c, transport.c, stream.c, datagram.c, server.c) */  \
+    X(str_create_future, "create_future")                                   \
+    X(str_set_result, "set_result")                                         \
+    X(str_set_exception, "set_exception")                                   \
+    X(str_done, "done")                                                     \
+    X(str_cancelled, "cancelled")                                           \
+    X(str_fileno, "fileno")                                                 \
+    X(str_gettimeout, "gettimeout")                                         \
+    X(str_accept, "accept")                                                 \
+    X(str_setblocking, "setblocking")                                       \
+    X(str_connect, "connect")                                               \
+    X(str_recv, "recv")                                                     \
+    X(str_recv_into, "recv_into")                                           \
+    X(str_recvfrom, "recvfrom")                                             \
+    X(str_recvfrom_into, "recvfrom_into")                                   \
+    X(str_send, "send")                                                     \
+    X(str_sendto, "sendto")                                                 \
+    X(str_sendmsg, "sendmsg")                                               \
+    X(str_close, "close")                                                   \
+    X(str_shutdown, "shutdown")                                             \
+    X(str_getsockname, "getsockname")                                       \
+    X(str_getpeername, "getpeername")                                       \
+    X(str_connection_made, "connection_made")                               \
+    X(str_connection_lost, "connection_lost")                               \
+    X(str_data_received, "data_received")                                   \
+    X(str_eof_received, "eof_received")                                     \
+    X(str_get_buffer, "get_buffer")                                         \
+    X(str_buffer_updated, "buffer_updated")                                 \
+    X(str_pause_writing, "pause_writing")                                   \
+    X(str_resume_writing, "resume_writing")                                 \
+    X(str_datagram_received, "datagram_received")                           \
+    X(str_error_received, "error_received")                                 \
+    X(str_is_closing, "is_closing")                                         \
+    X(str_debug, "debug")                                                   \
+    X(str_warning, "warning")                                               \
+    X(str__attach, "_attach")                                               \
+    X(str__detach, "_detach")                                               \
+    X(str_transport, "transport")                                           \
+    X(str_protocol, "protocol")                                             \
+    X(str_socket, "socket")                                                 \
+    X(str_sockname, "sockname")                                             \
+    X(str_peername, "peername")
+/* clang-format on */
+
 typedef struct cl_state {
     /* Heap types, owned. */
     PyTypeObject *LoopType;
     PyTypeObject *HandleType;
     PyTypeObject *TimerHandleType;
-    struct cl_net_state *net; /* owned by net.c: the networking part */
+    /* The networking types and objects (net.c, sock.c, stream.c,
+     * datagram.c, server.c). */
+    PyTypeObject *SockOpType;
+    PyTypeObject *SocketTransportType;
+    PyTypeObject *DatagramTransportType;
+    PyTypeObject *AcceptorType;
+    PyObject *socket_type;      /* socket.socket */
+    PyObject *ssl_socket_type;  /* ssl.SSLSocket, or None without ssl */
+    PyObject *TransportSocket;  /* asyncio.trsock.TransportSocket */
+    PyObject *BufferedProtocol; /* asyncio.BufferedProtocol */
+    PyObject *logger;           /* asyncio.log.logger */
 
     /* asyncio pieces, owned. */
     PyObject
@@ -25,15 +112,13 @@ typedef struct cl_state {
     PyObject *ThreadSafeHandle;  /* events._ThreadSafeHandle, or NULL
                                     before 3.14 (CL_THREADSAFE_HANDLE) */
 
-    /* Interned names, owned. */
-    PyObject *str_check_callback;
-    PyObject *str_log_slow_callback;
-    PyObject *str_run;                   /* "_run" */
-    PyObject *str_source_traceback_attr; /* "_source_traceback" */
-    PyObject *str_time;
+    /* Interned names, owned: one field per CL_STRINGS entry. */
+#define CL_STRING_FIELD(field, text) PyObject *field;
+    CL_STRINGS(CL_STRING_FIELD)
+#undef CL_STRING_FIELD
 
     /* Task and Future (future.c, task.c, taskreg.c, asyncio_base.c); see
-     * CL_TASK_STATE_OBJECTS below. */
+     * CL_STATE_OBJECTS below. */
     PyTypeObject *AsyncioFutureType; /* _asyncio.Future, cloop's base */
     PyTypeObject *AsyncioTaskType;   /* _asyncio.Task, cloop's base */
     PyObject *awaited_by_add;        /* _asyncio.future_add_to_awaited_by
@@ -67,27 +152,8 @@ typedef struct cl_state {
     PyObject *reg_register_eager;   /* tasks._register_eager_task or NULL */
     PyObject *reg_unregister_eager; /* tasks._unregister_eager_task or NULL */
     PyObject *reg_current_tasks;    /* the dict behind _enter_task or NULL */
-    PyObject *str_cancel;
-    PyObject *str_add_done_callback;
-    PyObject *str_asyncio_future_blocking;
-    PyObject *str_get_loop;
-    PyObject *str_loop_attr; /* "_loop" */
-    PyObject *str_result;
-    PyObject *str_throw;
-    PyObject *str_call_soon;
-    PyObject *str_get_debug;
-    PyObject *str_is_running;
-    PyObject *str_future;
-    PyObject *str_task;
-    PyObject *str_task_step;   /* "_Task__step" */
-    PyObject *str_task_wakeup; /* "_Task__wakeup" */
-    PyObject *str_enter_task;
-    PyObject *str_leave_task;
-    PyObject *str_current_tasks;
-    PyObject *str_task_factory;
-    PyObject *str_run_task_factory;
-    PyObject *kwnames_context; /* ("context",) */
-    int reg_use_dict;          /* enter/leave on reg_current_tasks */
+    PyObject *kwnames_context;      /* ("context",) */
+    int reg_use_dict;               /* enter/leave on reg_current_tasks */
     /* Not objects: where asyncio's debuggers read a Task's name,
      * coroutine and is-task flag (3.14+; -1: unknown). asyncio_base.c. */
     Py_ssize_t dbg_task_name;
@@ -99,10 +165,15 @@ typedef struct cl_state {
     int fi_freelist_closed;
 } cl_state;
 
-/* The owned objects of the Task and Future fields, for module.c. */
-/* An X-macro list, laid out by hand. */
+/* The owned objects of the state other than the names, for module.c's
+ * traverse and clear. An X-macro list, laid out by hand. */
 /* clang-format off */
-#define CL_TASK_STATE_OBJECTS(X)                                            \
+#define CL_STATE_OBJECTS(X)                                                 \
+    X(LoopType) X(HandleType) X(TimerHandleType)                            \
+    X(format_callback_source) X(extract_stack) X(ThreadSafeHandle)          \
+    X(SockOpType) X(SocketTransportType) X(DatagramTransportType)           \
+    X(AcceptorType) X(socket_type) X(ssl_socket_type) X(TransportSocket)    \
+    X(BufferedProtocol) X(logger)                                           \
     X(AsyncioFutureType) X(AsyncioTaskType)                                 \
     X(awaited_by_add) X(awaited_by_discard)                                 \
     X(FutureType) X(FutureIterType) X(TaskType)                             \
@@ -111,13 +182,7 @@ typedef struct cl_state {
     X(iscoroutine) X(task_name_counter)                                     \
     X(reg_register) X(reg_unregister) X(reg_enter) X(reg_leave)             \
     X(reg_swap) X(reg_register_eager) X(reg_unregister_eager)               \
-    X(reg_current_tasks)                                                    \
-    X(str_cancel) X(str_add_done_callback) X(str_asyncio_future_blocking)   \
-    X(str_get_loop) X(str_loop_attr) X(str_result) X(str_throw)             \
-    X(str_call_soon) X(str_get_debug) X(str_is_running) X(str_future)       \
-    X(str_task) X(str_task_step) X(str_task_wakeup) X(str_enter_task)       \
-    X(str_leave_task) X(str_current_tasks) X(str_task_factory)              \
-    X(str_run_task_factory) X(kwnames_context)
+    X(reg_current_tasks) X(kwnames_context)
 /* clang-format on */
 
 /* The state of the module that defined the type of obj (for objects whose

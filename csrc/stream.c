@@ -42,11 +42,12 @@ static int
 on_eof(TransportObject *t)
 {
     if (t->loop != NULL && t->loop->debug) {
-        cl_net_log(t->loop, t->ns->str_debug, "%r received EOF",
+        cl_net_log(t->loop, t->state->str_debug, "%r received EOF",
                    (PyObject *)t);
     }
     PyObject *proto = Py_NewRef(t->protocol);
-    PyObject *res = PyObject_CallMethodNoArgs(proto, t->ns->str_eof_received);
+    PyObject *res =
+        PyObject_CallMethodNoArgs(proto, t->state->str_eof_received);
     Py_DECREF(proto);
     if (res == NULL) {
         return cl_transport_fatal_error(
@@ -128,7 +129,7 @@ recv_bytes(TransportObject *t, LoopObject *loop, PyObject **data)
 {
     *data = NULL;
     if (t->sock_calls) {
-        return cl_sockcall_recv(t->ns, t->sock, CL_READ_BUFSIZE, data);
+        return cl_sockcall_recv(t->state, t->sock, CL_READ_BUFSIZE, data);
     }
     if (t->direct_reads > 0) {
         t->direct_reads--;
@@ -177,7 +178,7 @@ read_data(TransportObject *t, LoopObject *loop)
     }
     PyObject *proto = Py_NewRef(t->protocol);
     PyObject *res =
-        PyObject_CallMethodOneArg(proto, t->ns->str_data_received, data);
+        PyObject_CallMethodOneArg(proto, t->state->str_data_received, data);
     Py_DECREF(proto);
     Py_DECREF(data);
     if (res == NULL) {
@@ -201,7 +202,7 @@ get_protocol_buffer(TransportObject *t, PyObject *proto, Py_buffer *view,
     PyObject *buf = size_hint == NULL
                         ? NULL
                         : PyObject_CallMethodOneArg(
-                            proto, t->ns->str_get_buffer, size_hint);
+                            proto, t->state->str_get_buffer, size_hint);
     Py_XDECREF(size_hint);
     if (buf == NULL) {
         return cl_transport_fatal_error(t, get_msg);
@@ -245,8 +246,9 @@ read_buffered(TransportObject *t, LoopObject *loop)
         Py_DECREF(proto);
         return rc;
     }
-    ssize_t n = t->sock_calls ? cl_sockcall_recv_into(t->ns, t->sock, view.obj)
-                              : recv_some(t->fd, view.buf, (size_t)view.len);
+    ssize_t n = t->sock_calls
+                    ? cl_sockcall_recv_into(t->state, t->sock, view.obj)
+                    : recv_some(t->fd, view.buf, (size_t)view.len);
     PyBuffer_Release(&view);
     if (n == -2) {
         rc = 0;
@@ -265,7 +267,7 @@ read_buffered(TransportObject *t, LoopObject *loop)
         PyObject *res = nbytes == NULL
                             ? NULL
                             : PyObject_CallMethodOneArg(
-                                proto, t->ns->str_buffer_updated, nbytes);
+                                proto, t->state->str_buffer_updated, nbytes);
         Py_XDECREF(nbytes);
         if (res == NULL) {
             rc = cl_transport_fatal_error(
@@ -346,7 +348,7 @@ static ssize_t
 send_iov(TransportObject *t, struct iovec *iov, int cnt, int use_sendmsg)
 {
     if (t->sock_calls) {
-        return cl_sockcall_send(t->ns, t->sock, iov, cnt, use_sendmsg);
+        return cl_sockcall_send(t->state, t->sock, iov, cnt, use_sendmsg);
     }
     return send_iov_fd(t->fd, iov, cnt);
 }
@@ -403,7 +405,7 @@ write_ready(TransportObject *t, LoopObject *unused)
         int rc = cl_transport_fatal_error_exc(
             t, exc, "Fatal write error on socket transport");
         if (rc == 0 && t->empty_waiter != NULL) {
-            rc = cl_net_future_set(t->ns, t->empty_waiter, exc, 1);
+            rc = cl_net_future_set(t->state, t->empty_waiter, exc, 1);
         }
         Py_DECREF(exc);
         return rc;
@@ -416,7 +418,7 @@ write_ready(TransportObject *t, LoopObject *unused)
     }
     cl_transport_stop_writing(t);
     if (t->empty_waiter != NULL
-        && cl_net_future_set(t->ns, t->empty_waiter, Py_None, 0) < 0) {
+        && cl_net_future_set(t->state, t->empty_waiter, Py_None, 0) < 0) {
         return -1;
     }
     if (t->closing) {
@@ -790,7 +792,7 @@ Stream_can_write_eof(TransportObject *t, PyObject *unused)
 static int
 set_protocol(TransportObject *t, PyObject *protocol)
 {
-    int b = PyObject_IsInstance(protocol, t->ns->BufferedProtocol);
+    int b = PyObject_IsInstance(protocol, t->state->BufferedProtocol);
     if (b < 0) {
         return -1;
     }
@@ -821,11 +823,11 @@ Stream__make_empty_waiter(TransportObject *t, PyObject *unused)
         return NULL;
     }
     PyObject *fut = PyObject_CallMethodNoArgs((PyObject *)t->loop,
-                                              t->ns->str_create_future);
+                                              t->state->str_create_future);
     if (fut == NULL) {
         return NULL;
     }
-    if (t->wq.len == 0 && cl_net_future_set(t->ns, fut, Py_None, 0) < 0) {
+    if (t->wq.len == 0 && cl_net_future_set(t->state, fut, Py_None, 0) < 0) {
         Py_DECREF(fut);
         return NULL;
     }
@@ -845,14 +847,13 @@ cl_stream_create(LoopObject *loop, PyObject *sock, PyObject *protocol,
                  PyObject *waiter, PyObject *extra, PyObject *server,
                  PyObject *context)
 {
-    TransportObject *t =
-        cl_transport_alloc(loop->state->net->SocketTransportType);
+    TransportObject *t = cl_transport_alloc(loop->state->SocketTransportType);
     if (t == NULL) {
         return NULL;
     }
     t->read_fn = stream_read_ready;
     t->write_fn = stream_write_ready;
-    int overrides = cl_sockcall_overrides(loop->state->net, sock);
+    int overrides = cl_sockcall_overrides(loop->state, sock);
     t->sock_calls = overrides > 0;
     if (overrides < 0
         || cl_transport_setup(t, loop, sock, protocol, extra, server, context)
@@ -954,11 +955,11 @@ int
 cl_stream_init_state(PyObject *module, cl_state *st)
 {
     if (cl_transport_make_type(module, &Stream_spec, "Transport",
-                               &st->net->SocketTransportType)
+                               &st->SocketTransportType)
         < 0) {
         return -1;
     }
-    PyObject *tp = (PyObject *)st->net->SocketTransportType;
+    PyObject *tp = (PyObject *)st->SocketTransportType;
     PyObject *consts = PyImport_ImportModule("asyncio.constants");
     if (consts == NULL) {
         return -1;

@@ -357,7 +357,7 @@ call_task_factory(PyObject *factory, PyObject *loop, PyObject *const *args,
  * it: from 3.14 the factory gets create_task's keywords as they were given;
  * before, loop._run_task_factory() (cloop/_loop.py) calls it as each
  * version's create_task does. */
-static PyObject *
+PyObject *
 Loop_create_task(PyObject *loop, PyObject *const *args, Py_ssize_t nargs,
                  PyObject *kwnames)
 {
@@ -392,12 +392,6 @@ Loop_create_task(PyObject *loop, PyObject *const *args, Py_ssize_t nargs,
     Py_DECREF(factory);
     return res;
 }
-
-static PyMethodDef Loop_create_task_def = {
-    "create_task", (PyCFunction)(void (*)(void))Loop_create_task,
-    METH_FASTCALL | METH_KEYWORDS,
-    "create_task(coro, *, name=None, context=None)\n--\n\n"
-    "Schedule a coroutine object; return a Task."};
 
 /* ------------------------------------------------------------------ */
 /* Destruction                                                         */
@@ -789,51 +783,12 @@ import_asyncio(cl_state *st)
     return 0;
 }
 
-static int
-intern_strings(cl_state *st)
-{
-#define INTERN(field, text)                                                   \
-    if ((st->field = PyUnicode_InternFromString(text)) == NULL) {             \
-        return -1;                                                            \
-    }
-    INTERN(str_cancel, "cancel");
-    INTERN(str_add_done_callback, "add_done_callback");
-    INTERN(str_asyncio_future_blocking, "_asyncio_future_blocking");
-    INTERN(str_get_loop, "get_loop");
-    INTERN(str_loop_attr, "_loop");
-    INTERN(str_result, "result");
-    INTERN(str_throw, "throw");
-    INTERN(str_call_soon, "call_soon");
-    INTERN(str_get_debug, "get_debug");
-    INTERN(str_is_running, "is_running");
-    INTERN(str_future, "future");
-    INTERN(str_task, "task");
-    INTERN(str_task_step, "_Task__step");
-    INTERN(str_task_wakeup, "_Task__wakeup");
-    INTERN(str_task_factory, "_task_factory");
-    INTERN(str_run_task_factory, "_run_task_factory");
-#undef INTERN
-    st->kwnames_context = Py_BuildValue("(s)", "context");
-    return st->kwnames_context ? 0 : -1;
-}
-
-static int
-add_loop_method(PyObject *module, cl_state *st, const char *name,
-                PyMethodDef *def)
-{
-    PyObject *descr = PyDescr_NewMethod(st->LoopType, def);
-    if (descr == NULL) {
-        return -1;
-    }
-    int rc = PyModule_AddObjectRef(module, name, descr);
-    Py_DECREF(descr);
-    return rc;
-}
-
 int
 cl_task_init_state(PyObject *module, cl_state *st)
 {
-    if (intern_strings(st) < 0 || import_asyncio(st) < 0
+    /* The kwnames of call_soon(fn, arg, context=ctx) (readycall.c). */
+    st->kwnames_context = Py_BuildValue("(s)", "context");
+    if (st->kwnames_context == NULL || import_asyncio(st) < 0
         || cl_asyncio_base_init(st) < 0
         || cl_taskreg_init_state(module, st) < 0
         || cl_future_init_state(module, st) < 0) {
@@ -842,10 +797,7 @@ cl_task_init_state(PyObject *module, cl_state *st)
     st->TaskType = cl_asyncio_base_make_type(
         module, &Task_spec, st->AsyncioTaskType, sizeof(cl_taskdata));
     if (st->TaskType == NULL || cl_future_add_api(st->TaskType) < 0
-        || PyModule_AddType(module, st->TaskType) < 0
-        || add_loop_method(module, st, "_loop_create_task",
-                           &Loop_create_task_def)
-               < 0) {
+        || PyModule_AddType(module, st->TaskType) < 0) {
         return -1;
     }
     return 0;

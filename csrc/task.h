@@ -28,6 +28,20 @@ typedef struct cl_taskdata {
  * create_future/create_task method descriptors to the module. 0 or -1. */
 int cl_task_init_state(PyObject *module, cl_state *st);
 
+/* The loop's create_task(coro, *, name=None, context=None[,
+ * eager_start=None]): a cloop.Task, or, when a task factory is set, what the
+ * factory makes of it. A method of Loop (loop.c puts CL_TASK_LOOP_METHODS
+ * in its table). */
+PyObject *Loop_create_task(PyObject *loop, PyObject *const *args,
+                           Py_ssize_t nargs, PyObject *kwnames);
+/* clang-format off */
+#define CL_TASK_LOOP_METHODS                                                \
+    {"create_task", (PyCFunction)(void (*)(void))Loop_create_task,          \
+     METH_FASTCALL | METH_KEYWORDS,                                         \
+     "create_task(coro, *, name=None, context=None)\n--\n\n"               \
+     "Schedule a coroutine object; return a Task."},
+/* clang-format on */
+
 /* What module_clear must do besides dropping the state's objects. */
 void cl_task_clear_state(cl_state *st);
 

@@ -192,15 +192,6 @@ static PyMethodDef taskreg_functions[] = {
 int
 cl_taskreg_init_state(PyObject *module, cl_state *st)
 {
-    if ((st->str_enter_task = PyUnicode_InternFromString("_enter_task"))
-            == NULL
-        || (st->str_leave_task = PyUnicode_InternFromString("_leave_task"))
-               == NULL
-        || (st->str_current_tasks =
-                PyUnicode_InternFromString("_current_tasks"))
-               == NULL) {
-        return -1;
-    }
     PyObject *tasks = PyImport_ImportModule("asyncio.tasks");
     if (tasks == NULL) {
         return -1;

@@ -192,7 +192,7 @@ call_exception_handler(TransportObject *t, const char *message, PyObject *exc)
 static void
 log_debug_exc(TransportObject *t, const char *message, PyObject *exc)
 {
-    PyObject *meth = PyObject_GetAttr(t->ns->logger, t->ns->str_debug);
+    PyObject *meth = PyObject_GetAttr(t->state->logger, t->state->str_debug);
     PyObject *args =
         meth ? Py_BuildValue("(sOs)", "%r: %s", (PyObject *)t, message) : NULL;
     PyObject *kw = args ? Py_BuildValue("{sO}", "exc_info", exc) : NULL;
@@ -376,7 +376,7 @@ close_socket(TransportObject *t)
     if (sock == NULL) {
         return 0;
     }
-    PyObject *res = PyObject_CallMethodNoArgs(sock, t->ns->str_close);
+    PyObject *res = PyObject_CallMethodNoArgs(sock, t->state->str_close);
     Py_DECREF(sock);
     if (res == NULL) {
         return -1;
@@ -393,7 +393,7 @@ cl_transport_call_connection_lost(TransportObject *t, PyObject *exc)
     if (t->protocol_connected && t->protocol != NULL) {
         PyObject *proto = Py_NewRef(t->protocol);
         PyObject *res = PyObject_CallMethodOneArg(
-            proto, t->ns->str_connection_lost, exc ? exc : Py_None);
+            proto, t->state->str_connection_lost, exc ? exc : Py_None);
         Py_DECREF(proto);
         if (res == NULL) {
             keep_error(&err);
@@ -410,7 +410,7 @@ cl_transport_call_connection_lost(TransportObject *t, PyObject *exc)
     PyObject *server = t->server;
     t->server = NULL;
     if (server != NULL) {
-        if (server_call(t, server, t->ns->str__detach) < 0) {
+        if (server_call(t, server, t->state->str__detach) < 0) {
             keep_error(&err);
         }
         Py_DECREF(server);
@@ -420,7 +420,7 @@ cl_transport_call_connection_lost(TransportObject *t, PyObject *exc)
         t->empty_waiter = NULL;
         PyObject *cexc = PyObject_CallFunction(PyExc_ConnectionError, "s",
                                                "Connection is closed by peer");
-        if (cexc == NULL || cl_net_future_set(t->ns, fut, cexc, 1) < 0) {
+        if (cexc == NULL || cl_net_future_set(t->state, fut, cexc, 1) < 0) {
             keep_error(&err);
         }
         Py_XDECREF(cexc);
@@ -439,7 +439,7 @@ void
 cl_transport_write_after_lost(TransportObject *t)
 {
     if (t->conn_lost >= CL_LOG_THRESHOLD_FOR_CONNLOST_WRITES) {
-        PyObject *res = PyObject_CallMethod(t->ns->logger, "warning", "s",
+        PyObject *res = PyObject_CallMethod(t->state->logger, "warning", "s",
                                             "socket.send() raised exception.");
         if (res == NULL) {
             PyErr_WriteUnraisable((PyObject *)t);
@@ -491,7 +491,7 @@ cl_transport_maybe_pause_protocol(TransportObject *t)
         return 0;
     }
     t->protocol_paused = 1;
-    return call_protocol_flow(t, t->ns->str_pause_writing,
+    return call_protocol_flow(t, t->state->str_pause_writing,
                               "protocol.pause_writing() failed");
 }
 
@@ -502,7 +502,7 @@ cl_transport_maybe_resume_protocol(TransportObject *t)
         return 0;
     }
     t->protocol_paused = 0;
-    return call_protocol_flow(t, t->ns->str_resume_writing,
+    return call_protocol_flow(t, t->state->str_resume_writing,
                               "protocol.resume_writing() failed");
 }
 
@@ -523,26 +523,26 @@ sock_info(TransportObject *t, PyObject *sock, PyObject *name)
 static int
 set_extra(TransportObject *t, PyObject *sock)
 {
-    cl_net_state *ns = t->ns;
-    PyObject *v = PyObject_CallOneArg(ns->TransportSocket, sock);
-    if (v == NULL || PyDict_SetItem(t->extra, ns->str_socket, v) < 0) {
+    cl_state *st = t->state;
+    PyObject *v = PyObject_CallOneArg(st->TransportSocket, sock);
+    if (v == NULL || PyDict_SetItem(t->extra, st->str_socket, v) < 0) {
         Py_XDECREF(v);
         return -1;
     }
     Py_DECREF(v);
-    v = sock_info(t, sock, ns->str_getsockname);
-    if (v == NULL || PyDict_SetItem(t->extra, ns->str_sockname, v) < 0) {
+    v = sock_info(t, sock, st->str_getsockname);
+    if (v == NULL || PyDict_SetItem(t->extra, st->str_sockname, v) < 0) {
         Py_XDECREF(v);
         return -1;
     }
     Py_DECREF(v);
-    int has = PyDict_Contains(t->extra, ns->str_peername);
+    int has = PyDict_Contains(t->extra, st->str_peername);
     if (has < 0) {
         return -1;
     }
     if (!has) {
-        v = sock_info(t, sock, ns->str_getpeername);
-        if (v == NULL || PyDict_SetItem(t->extra, ns->str_peername, v) < 0) {
+        v = sock_info(t, sock, st->str_getpeername);
+        if (v == NULL || PyDict_SetItem(t->extra, st->str_peername, v) < 0) {
             Py_XDECREF(v);
             return -1;
         }
@@ -556,7 +556,7 @@ cl_transport_setup(TransportObject *t, LoopObject *loop, PyObject *sock,
                    PyObject *protocol, PyObject *extra, PyObject *server,
                    PyObject *context)
 {
-    t->ns = loop->state->net;
+    t->state = loop->state;
     t->loop = (LoopObject *)Py_NewRef(loop);
     t->high_water = CL_DEFAULT_HIGH_WATER;
     t->low_water = CL_DEFAULT_HIGH_WATER / 4;
@@ -585,7 +585,7 @@ cl_transport_setup(TransportObject *t, LoopObject *loop, PyObject *sock,
     t->protocol_connected = 1;
     if (server != NULL && server != Py_None) {
         t->server = Py_NewRef(server);
-        if (server_call(t, server, t->ns->str__attach) < 0) {
+        if (server_call(t, server, t->state->str__attach) < 0) {
             return -1;
         }
     }
@@ -610,10 +610,11 @@ start_entry(LoopObject *loop, PyObject *obj, PyObject *waiter)
         return 0;
     }
     /* futures._set_result_unless_cancelled(waiter, None) */
-    PyObject *c = PyObject_CallMethodNoArgs(waiter, t->ns->str_cancelled);
+    PyObject *c = PyObject_CallMethodNoArgs(waiter, t->state->str_cancelled);
     int cancelled = c ? PyObject_IsTrue(c) : -1;
     Py_XDECREF(c);
-    if (cancelled == 0 && cl_net_future_set(t->ns, waiter, Py_None, 0) == 0) {
+    if (cancelled == 0
+        && cl_net_future_set(t->state, waiter, Py_None, 0) == 0) {
         return 0;
     }
     if (cancelled == 1) {
@@ -630,7 +631,8 @@ cl_transport_start(TransportObject *t, PyObject *waiter)
     if (cl_loop_check_closed(loop) < 0) {
         return -1;
     }
-    PyObject *meth = PyObject_GetAttr(t->protocol, t->ns->str_connection_made);
+    PyObject *meth =
+        PyObject_GetAttr(t->protocol, t->state->str_connection_made);
     if (meth == NULL) {
         return -1;
     }
@@ -711,7 +713,7 @@ cl_transport_finalize(TransportObject *t)
     }
 #if CL_SERVER_ATTACH_TAKES_TRANSPORT
     if (t->server != NULL
-        && server_call(t, t->server, t->ns->str__detach) < 0) {
+        && server_call(t, t->server, t->state->str__detach) < 0) {
         PyErr_WriteUnraisable((PyObject *)t);
     }
 #endif

@@ -50,7 +50,7 @@ typedef struct {
 typedef struct TransportObject {
     PyObject_HEAD
     PyObject *asyncio_slots[CL_ASYNCIO_TRANSPORT_SLOTS]; /* always NULL */
-    cl_net_state *ns;       /* borrowed: kept alive by the type */
+    cl_state *state;        /* borrowed: kept alive by the type */
     LoopObject *loop;       /* owned; NULL once connection_lost ran */
     PyObject *sock;         /* owned socket.socket; NULL once closed */
     PyObject *protocol;     /* owned; NULL once connection_lost ran */

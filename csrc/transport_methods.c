@@ -116,7 +116,7 @@ Transport_pause_reading(TransportObject *t, PyObject *unused)
     t->paused = 1;
     cl_transport_stop_reading(t);
     if (t->loop != NULL && t->loop->debug) {
-        cl_net_log(t->loop, t->ns->str_debug, "%r pauses reading",
+        cl_net_log(t->loop, t->state->str_debug, "%r pauses reading",
                    (PyObject *)t);
     }
     Py_RETURN_NONE;
@@ -133,7 +133,7 @@ Transport_resume_reading(TransportObject *t, PyObject *unused)
         return NULL;
     }
     if (t->loop != NULL && t->loop->debug) {
-        cl_net_log(t->loop, t->ns->str_debug, "%r resumes reading",
+        cl_net_log(t->loop, t->state->str_debug, "%r resumes reading",
                    (PyObject *)t);
     }
     Py_RETURN_NONE;
@@ -460,7 +460,7 @@ cl_transport_make_type(PyObject *module, PyType_Spec *spec,
         goto done;
     }
     /* The C struct reserves room for the bases' __slots__ (transport.h). */
-    Py_ssize_t expect = (Py_ssize_t)offsetof(TransportObject, ns);
+    Py_ssize_t expect = (Py_ssize_t)offsetof(TransportObject, state);
     if (((PyTypeObject *)mixin)->tp_basicsize != expect) {
         PyErr_Format(PyExc_ImportError,
                      "cloop: asyncio's _FlowControlMixin has an unexpected "

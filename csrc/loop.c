@@ -876,6 +876,7 @@ Loop_new(PyTypeObject *tp, PyObject *args, PyObject *kwds)
     if (refresh_time_hook(self) < 0) {
         goto error;
     }
+    cl_loop_io_tune_malloc();
     return (PyObject *)self;
 error:
     Py_DECREF(self);

@@ -57,7 +57,6 @@ typedef struct LoopObject {
     PyObject *current_handle; /* owned, debug mode only (asyncio's rule) */
     char *readbuf;            /* owned by loop_io.c: the one recv buffer of
                                  this loop's transports, allocated lazily */
-    char read_before;         /* loop_io.c: a socket read has happened */
     /* For the blocking watchdog (cloop/_watch.py): the entry being run
      * (borrowed: kept alive by the run phase while it runs) and a count of
      * entries started, so a long-running entry can be told from a new one. */

@@ -353,17 +353,20 @@ cl_loop_io_is_watching(LoopObject *self, int fd, unsigned which, PyObject *obj)
  * streams echo server's time went to page faults, and throughput rose 1.6x
  * without them. Freeing a block that glibc served with mmap raises its mmap
  * threshold to the block's size and the trim threshold to twice that (the
- * dynamic rule documented in mallopt(3)), so one 2 MiB malloc and free when
- * the loop first reads leaves at most 4 MiB of free heap unreturned; glibc
- * keeps adjusting from there, and a threshold the program set with mallopt
- * or already higher is left as it is. Other allocators ignore it. */
+ * dynamic rule documented in mallopt(3)), so one 2 MiB malloc and free
+ * before the process's first loop can read leaves at most 4 MiB of free
+ * heap unreturned; glibc keeps adjusting from there, and a threshold the
+ * program set with mallopt or already higher is left as it is. Other
+ * allocators ignore it. The thresholds are the process's: once is enough,
+ * and doing it when a loop is made means no read path has to. */
 #define CL_MALLOC_TUNE_BLOCK (2 * 1024 * 1024)
 
 void
-cl_loop_io_first_read(LoopObject *self)
+cl_loop_io_tune_malloc(void)
 {
-    if (!self->read_before) {
-        self->read_before = 1;
+    static int tuned; /* under the GIL */
+    if (!tuned) {
+        tuned = 1;
         PyMem_RawFree(PyMem_RawMalloc(CL_MALLOC_TUNE_BLOCK));
     }
 }
@@ -372,7 +375,6 @@ char *
 cl_loop_io_readbuf(LoopObject *self)
 {
     if (self->readbuf == NULL) {
-        cl_loop_io_first_read(self);
         self->readbuf = PyMem_RawMalloc(CL_READ_BUFSIZE);
         if (self->readbuf == NULL) {
             PyErr_NoMemory();

@@ -39,9 +39,9 @@ void cl_loop_io_clear_owner(LoopObject *loop, int fd, PyObject *transport);
  * ValueError for an invalid file object. 0 or -1. */
 int cl_loop_io_ensure_no_transport(LoopObject *loop, PyObject *fileobj);
 
-/* Raises glibc's malloc thresholds once per loop, before its first socket
- * read (see loop_io.c); a read path that skips the read buffer calls it. */
-void cl_loop_io_first_read(LoopObject *loop);
+/* Raises glibc's malloc thresholds once per process (see loop_io.c); called
+ * when a loop is made, before any read. */
+void cl_loop_io_tune_malloc(void);
 
 /* The loop's read buffer, CL_READ_BUFSIZE bytes (allocated on first use).
  * Valid until the loop is deallocated; its contents only until the next

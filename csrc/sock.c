@@ -117,7 +117,6 @@ recv_raw(LoopObject *loop, sock_call *c, PyObject **res)
         }
     }
     else {
-        cl_loop_io_first_read(loop);
         bytes = PyBytes_FromStringAndSize(NULL, c->n);
         if (bytes == NULL) {
             return -1;

@@ -1313,7 +1313,8 @@ def test_streams_of_big_chunks_do_not_refault_the_heap(impl, run_python):
     # glibc trims the heap top whenever more than 128 KiB is free there; a
     # streams server moving 64 KiB chunks then faults pages in on every few
     # messages (about 15 per message measured). cloop raises glibc's
-    # thresholds when it first reads, as stock asyncio's 256 KiB reads do.
+    # thresholds when its first loop is made, as stock asyncio's 256 KiB
+    # reads do.
     if "asan" in os.environ.get("LD_PRELOAD", ""):
         pytest.skip("ASan's allocator replaces glibc's; the thresholds are glibc's")
     proc = run_python(STREAMS_FAULTS)

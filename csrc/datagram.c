@@ -14,9 +14,10 @@
 #include <sys/socket.h>
 
 #include "common.h"
+#include "datagram.h"
 #include "errors.h"
 #include "loop_io.h"
-#include "datagram.h"
+#include "net.h"
 #include "sockaddr.h"
 #include "transport.h"
 
@@ -64,12 +65,7 @@ recv_datagram(TransportObject *t, LoopObject *loop, PyObject **data,
         PyObject *r =
             PyObject_CallMethod(t->sock, "recvfrom", "i", CL_READ_BUFSIZE);
         if (r == NULL) {
-            if (PyErr_ExceptionMatches(PyExc_BlockingIOError)
-                || PyErr_ExceptionMatches(PyExc_InterruptedError)) {
-                PyErr_Clear();
-                return 0;
-            }
-            return -1;
+            return cl_net_clear_would_block() ? 0 : -1;
         }
         int ok = PyArg_ParseTuple(r, "OO", data, addr);
         Py_XINCREF(*data);
@@ -192,12 +188,7 @@ send_one(TransportObject *t, PyObject *data, const char *buf, Py_ssize_t len,
             Py_DECREF(r);
             return 1;
         }
-        if (PyErr_ExceptionMatches(PyExc_BlockingIOError)
-            || PyErr_ExceptionMatches(PyExc_InterruptedError)) {
-            PyErr_Clear();
-            return 0;
-        }
-        return -1;
+        return cl_net_clear_would_block() ? 0 : -1;
     }
     do {
         if (t->connected) {

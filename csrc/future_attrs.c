@@ -33,12 +33,9 @@ Future_get_blocking(FutureObject *fut, void *c)
     return PyBool_FromLong(CL_FUT(fut)->blocking);
 }
 
-static int
-Future_set_blocking(FutureObject *fut, PyObject *value, void *c)
+int
+cl_attr_set_flag(PyObject *value, char *flag)
 {
-    if (cl_future_check_alive(fut) < 0) {
-        return -1;
-    }
     if (value == NULL) {
         PyErr_SetString(PyExc_AttributeError, "cannot delete attribute");
         return -1;
@@ -47,8 +44,17 @@ Future_set_blocking(FutureObject *fut, PyObject *value, void *c)
     if (b < 0) {
         return -1;
     }
-    CL_FUT(fut)->blocking = (char)b;
+    *flag = (char)b;
     return 0;
+}
+
+static int
+Future_set_blocking(FutureObject *fut, PyObject *value, void *c)
+{
+    if (cl_future_check_alive(fut) < 0) {
+        return -1;
+    }
+    return cl_attr_set_flag(value, &CL_FUT(fut)->blocking);
 }
 
 static PyObject *
@@ -63,15 +69,11 @@ Future_get_log_traceback(FutureObject *fut, void *c)
 static int
 Future_set_log_traceback(FutureObject *fut, PyObject *value, void *c)
 {
-    if (value == NULL) {
-        PyErr_SetString(PyExc_AttributeError, "cannot delete attribute");
+    char flag;
+    if (cl_attr_set_flag(value, &flag) < 0) {
         return -1;
     }
-    int b = PyObject_IsTrue(value);
-    if (b < 0) {
-        return -1;
-    }
-    if (b) {
+    if (flag) {
         PyErr_SetString(PyExc_ValueError,
                         "_log_traceback can only be set to False");
         return -1;

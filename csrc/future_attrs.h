@@ -6,4 +6,9 @@
 
 extern PyGetSetDef cl_future_getset[];
 
+/* A boolean attribute's setter body: the truth of value into *flag, as
+ * asyncio's Future and Task take theirs; deleting it is AttributeError.
+ * 0 or -1. */
+int cl_attr_set_flag(PyObject *value, char *flag);
+
 #endif /* CLOOP_FUTURE_ATTRS_H */

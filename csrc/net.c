@@ -65,6 +65,17 @@ cl_net_init_state(PyObject *module, cl_state *st)
 /* ------------------------------------------------------------------ */
 /* Helpers                                                             */
 
+int
+cl_net_clear_would_block(void)
+{
+    if (PyErr_ExceptionMatches(PyExc_BlockingIOError)
+        || PyErr_ExceptionMatches(PyExc_InterruptedError)) {
+        PyErr_Clear();
+        return 1;
+    }
+    return 0;
+}
+
 void
 cl_net_log(LoopObject *loop, PyObject *level, const char *fmt, PyObject *arg)
 {

@@ -11,6 +11,11 @@
  * the files it calls (module.c calls it). */
 int cl_net_init_state(PyObject *module, cl_state *st);
 
+/* Is the pending exception BlockingIOError or InterruptedError, which
+ * asyncio's socket paths take as "try again when the socket is ready"? If
+ * so it is cleared and 1 returned; else it stays pending and 0. */
+int cl_net_clear_would_block(void);
+
 /* Calls asyncio's logger method (debug/warning) with a format string and
  * one object argument, e.g. ("%r pauses reading", transport). Logging
  * errors are written as unraisable. */

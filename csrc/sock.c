@@ -91,12 +91,7 @@ method_result(PyObject *r, PyObject **res)
         *res = r;
         return 1;
     }
-    if (PyErr_ExceptionMatches(PyExc_BlockingIOError)
-        || PyErr_ExceptionMatches(PyExc_InterruptedError)) {
-        PyErr_Clear();
-        return 0;
-    }
-    return -1;
+    return cl_net_clear_would_block() ? 0 : -1;
 }
 
 static int

@@ -1,6 +1,7 @@
 /* sockcall.c: a stream transport's socket I/O through the socket object's
  * own methods (see sockcall.h). */
 #include "common.h"
+#include "net.h"
 #include "sockcall.h"
 
 /* Is name on sock's class the very attribute socket.socket has? 1/0/-1. */
@@ -49,12 +50,7 @@ static Py_ssize_t
 call_result(PyObject *res)
 {
     if (res == NULL) {
-        if (PyErr_ExceptionMatches(PyExc_BlockingIOError)
-            || PyErr_ExceptionMatches(PyExc_InterruptedError)) {
-            PyErr_Clear();
-            return -2;
-        }
-        return -1;
+        return cl_net_clear_would_block() ? -2 : -1;
     }
     Py_ssize_t n = PyBytes_Check(res)
                        ? PyBytes_GET_SIZE(res)

@@ -66,6 +66,21 @@ on_eof(TransportObject *t)
     return cl_transport_close(t);
 }
 
+/* A recv()/send() result: the count, -2 when the socket would block, or
+ * -1 with OSError. */
+static ssize_t
+io_result(ssize_t n)
+{
+    if (n >= 0) {
+        return n;
+    }
+    if (errno == EAGAIN || errno == EWOULDBLOCK) {
+        return -2;
+    }
+    PyErr_SetFromErrno(PyExc_OSError);
+    return -1;
+}
+
 /* recv() with EINTR retried: the byte count, 0 at EOF, -2 when it would
  * block, -1 with OSError. */
 static ssize_t
@@ -77,14 +92,7 @@ recv_some(int fd, void *buf, size_t len)
             return -1;
         }
     }
-    if (n < 0) {
-        if (errno == EAGAIN || errno == EWOULDBLOCK) {
-            return -2;
-        }
-        PyErr_SetFromErrno(PyExc_OSError);
-        return -1;
-    }
-    return n;
+    return io_result(n);
 }
 
 /* Reads of at least CL_DIRECT_READ_MIN bytes switch a transport to direct
@@ -332,14 +340,7 @@ send_iov_fd(int fd, struct iovec *iov, int cnt)
             return -1;
         }
     }
-    if (n < 0) {
-        if (errno == EAGAIN || errno == EWOULDBLOCK) {
-            return -2;
-        }
-        PyErr_SetFromErrno(PyExc_OSError);
-        return -1;
-    }
-    return n;
+    return io_result(n);
 }
 
 /* What the transport sends with: its fd, or its socket's own send() or

@@ -7,6 +7,7 @@
  */
 #include "common.h"
 #include "errors.h"
+#include "future_attrs.h"
 #include "futureiter.h"
 #include "task.h"
 #include "taskreg.h"
@@ -638,16 +639,7 @@ Task_get_log_destroy_pending(TaskObject *task, void *c)
 static int
 Task_set_log_destroy_pending(TaskObject *task, PyObject *value, void *c)
 {
-    if (value == NULL) {
-        PyErr_SetString(PyExc_AttributeError, "cannot delete attribute");
-        return -1;
-    }
-    int b = PyObject_IsTrue(value);
-    if (b < 0) {
-        return -1;
-    }
-    CL_TASK(task)->log_destroy_pending = (char)b;
-    return 0;
+    return cl_attr_set_flag(value, &CL_TASK(task)->log_destroy_pending);
 }
 
 static PyObject *

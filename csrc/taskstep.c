@@ -52,24 +52,35 @@ report_entry_error(LoopObject *loop, TaskObject *task, PyObject *meth,
     return rc;
 }
 
-/* The ready-ring entry of a step: task.__step(exc) in the task's context. */
-static int
-task_step_entry(LoopObject *loop, PyObject *obj, PyObject *exc)
+/* A ready-ring entry of the task: fn(task, arg), which is
+ * task.<meth>(arg), inside the task's context; a failure is reported as
+ * asyncio's Handle for it would report it. Inlined into each entry. */
+static inline int
+run_task_entry(LoopObject *loop, TaskObject *task,
+               int (*fn)(TaskObject *, PyObject *), PyObject *arg,
+               PyObject *meth)
 {
-    TaskObject *task = (TaskObject *)obj;
     PyObject *ctx = Py_NewRef(CL_TASK(task)->context);
     int rc = PyContext_Enter(ctx);
     if (rc == 0) {
-        rc = cl_taskstep_run(task, exc);
+        rc = fn(task, arg);
         if (PyContext_Exit(ctx) < 0) {
             rc = -1;
         }
     }
     Py_DECREF(ctx);
     if (CL_UNLIKELY(rc < 0)) {
-        return report_entry_error(loop, task, loop->state->str_task_step, exc);
+        return report_entry_error(loop, task, meth, arg);
     }
     return 0;
+}
+
+/* The ready-ring entry of a step: task.__step(exc). */
+static int
+task_step_entry(LoopObject *loop, PyObject *obj, PyObject *exc)
+{
+    return run_task_entry(loop, (TaskObject *)obj, cl_taskstep_run, exc,
+                          loop->state->str_task_step);
 }
 
 /* asyncio's call_soon(self.__step, exc, context=self._context). */
@@ -262,27 +273,40 @@ task_finished(TaskObject *task, int rc)
     return rc;
 }
 
+/* asyncio's two refusals of a future a task's coroutine yielded (the
+ * future's loop and _asyncio_future_blocking given): one of another loop,
+ * and a bare `yield fut`. 1 when neither applies; else the error is
+ * scheduled into the task as the next step's exception and result (owned)
+ * released: 0, or -1. */
+static int
+accept_yielded(TaskObject *task, PyObject *result, PyObject *loop,
+               int blocking)
+{
+    const char *refusal = NULL;
+    if (loop != CL_TASK(task)->fut.loop) {
+        refusal = "Task %R got Future %R attached to a different loop";
+    }
+    else if (!blocking) {
+        refusal = "yield was used instead of yield from in task %R with %R";
+    }
+    if (refusal == NULL) {
+        return 1;
+    }
+    int rc = schedule_error(task, refusal, task, result);
+    Py_DECREF(result);
+    return rc;
+}
+
 /* A cloop Future or Task (exact type) was yielded; steals result. */
 static int
 wait_for_cloop_future(TaskObject *task, PyObject *result)
 {
     cl_taskdata *td = CL_TASK(task);
     FutureObject *wf = (FutureObject *)result;
-    if (CL_FUT(wf)->loop != td->fut.loop) {
-        int rc = schedule_error(task,
-                                "Task %R got Future %R attached to a "
-                                "different loop",
-                                task, result);
-        Py_DECREF(result);
-        return rc;
-    }
-    if (!CL_FUT(wf)->blocking) {
-        int rc = schedule_error(task,
-                                "yield was used instead of yield from "
-                                "in task %R with %R",
-                                task, result);
-        Py_DECREF(result);
-        return rc;
+    int ok =
+        accept_yielded(task, result, CL_FUT(wf)->loop, CL_FUT(wf)->blocking);
+    if (ok <= 0) {
+        return ok;
     }
     CL_FUT(wf)->blocking = 0;
     if (awaited_by(task, result, 1) < 0
@@ -357,21 +381,9 @@ wait_for_foreign_future(TaskObject *task, PyObject *result, int blocking)
         goto error;
     }
     Py_DECREF(loop); /* only its identity matters */
-    if (loop != td->fut.loop) {
-        int rc = schedule_error(task,
-                                "Task %R got Future %R attached to a "
-                                "different loop",
-                                task, result);
-        Py_DECREF(result);
-        return rc;
-    }
-    if (!blocking) {
-        int rc = schedule_error(task,
-                                "yield was used instead of yield from "
-                                "in task %R with %R",
-                                task, result);
-        Py_DECREF(result);
-        return rc;
+    int ok = accept_yielded(task, result, loop, blocking);
+    if (ok <= 0) {
+        return ok;
     }
     if (awaited_by(task, result, 1) < 0
         || PyObject_SetAttr(result, st->str_asyncio_future_blocking, Py_False)
@@ -562,19 +574,6 @@ cl_taskstep_wakeup(TaskObject *task, PyObject *fut)
 int
 cl_taskstep_wakeup_entry(LoopObject *loop, PyObject *obj, PyObject *fut)
 {
-    TaskObject *task = (TaskObject *)obj;
-    PyObject *ctx = Py_NewRef(CL_TASK(task)->context);
-    int rc = PyContext_Enter(ctx);
-    if (rc == 0) {
-        rc = cl_taskstep_wakeup(task, fut);
-        if (PyContext_Exit(ctx) < 0) {
-            rc = -1;
-        }
-    }
-    Py_DECREF(ctx);
-    if (CL_UNLIKELY(rc < 0)) {
-        return report_entry_error(loop, task, loop->state->str_task_wakeup,
-                                  fut);
-    }
-    return 0;
+    return run_task_entry(loop, (TaskObject *)obj, cl_taskstep_wakeup, fut,
+                          loop->state->str_task_wakeup);
 }

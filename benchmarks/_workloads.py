@@ -28,6 +28,7 @@ ORDER = [
     "future_roundtrip",
     "task_gather",
     "sleep0",
+    "sleep_short",
     "gather_tree",
     "gather_tree_taskgroup",
     "queue_pingpong",

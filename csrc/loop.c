@@ -319,7 +319,7 @@ schedule_timer(LoopObject *self, double when, PyObject *given, call_spec *spec)
     /* A NaN deadline (when() still reports it) goes first: it compares
      * false with everything, and asyncio acts on it once it is the earliest
      * timer it looks at (3.11, 3.12: due at once; 3.13+: its selector
-     * raises ValueError, see poll_timeout_ms). In the heap it would break
+     * raises ValueError, see poll_timeout_ns). In the heap it would break
      * the order and, at the top, make the wait endless. */
     double key = isnan(when) ? -INFINITY : when;
     if (cl_timerheap_push(&self->timers, key, self->timer_seq++,
@@ -508,19 +508,19 @@ purge_cancelled_timers(LoopObject *self)
     return 0;
 }
 
-/* Into *timeout_ms: 0 when work is ready, the wait until the first timer
- * (rounded up to whole milliseconds so the loop never wakes early and
- * spins), or -1 to block until I/O arrives. 0, or -1 with an exception. */
+/* Into *timeout_ns: 0 when work is ready, the wait until the first timer
+ * (rounded up to the nanosecond, so the loop does not wake before it is
+ * due), or -1 to block until I/O arrives. 0, or -1 with an exception. */
 static int
-poll_timeout_ms(LoopObject *self, int *timeout_ms)
+poll_timeout_ns(LoopObject *self, int64_t *timeout_ns)
 {
-    *timeout_ms = 0;
+    *timeout_ns = 0;
     if (self->ready.len > 0 || self->stopping) {
         return 0;
     }
     cl_timer_entry *top = cl_timerheap_top(&self->timers);
     if (top == NULL) {
-        *timeout_ms = -1;
+        *timeout_ns = -1;
         return 0;
     }
 #if CL_NAN_DEADLINE_RAISES
@@ -542,15 +542,15 @@ poll_timeout_ms(LoopObject *self, int *timeout_ms)
     if (delay > CL_MAX_POLL_SECONDS) {
         delay = CL_MAX_POLL_SECONDS;
     }
-    *timeout_ms = (int)ceil(delay * 1e3);
+    *timeout_ns = (int64_t)ceil(delay * 1e9);
     return 0;
 }
 
 static int
-poll_io(LoopObject *self, int timeout_ms)
+poll_io(LoopObject *self, int64_t timeout_ns)
 {
     int n;
-    if (timeout_ms == 0) {
+    if (timeout_ns == 0) {
         /* Nothing to wait for: no need to release the GIL, and no need to
          * ask the kernel at all when no fd is watched. */
         if (self->poller.nwatched == 0) {
@@ -566,7 +566,7 @@ poll_io(LoopObject *self, int timeout_ms)
 #endif
         self->polling = 1;
         Py_BEGIN_ALLOW_THREADS
-        n = cl_poller_wait(&self->poller, timeout_ms);
+        n = cl_poller_wait(&self->poller, timeout_ns);
         Py_END_ALLOW_THREADS
         self->polling = 0;
 #if CL_STATS_ENABLED
@@ -691,10 +691,10 @@ static int
 run_once(LoopObject *self)
 {
     CL_STAT_INC(&self->stats, iterations);
-    int timeout_ms;
+    int64_t timeout_ns;
     if (purge_cancelled_timers(self) < 0
-        || poll_timeout_ms(self, &timeout_ms) < 0
-        || poll_io(self, timeout_ms) < 0 || queue_expired_timers(self) < 0) {
+        || poll_timeout_ns(self, &timeout_ns) < 0
+        || poll_io(self, timeout_ns) < 0 || queue_expired_timers(self) < 0) {
         return -1;
     }
     return run_ready(self);
@@ -996,12 +996,36 @@ static PyType_Spec Loop_spec = {
     .slots = Loop_slots,
 };
 
+/* _poller_fine_waits([enable]): are the loops' waits finer than a
+ * millisecond (epoll_pwait2)? With an argument, switch them (for the
+ * tests of the millisecond fallback). */
+static PyObject *
+poller_fine_waits(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs > 1) {
+        PyErr_SetString(PyExc_TypeError,
+                        "_poller_fine_waits() takes 0 or 1 arguments");
+        return NULL;
+    }
+    int enable = -1;
+    if (nargs == 1 && (enable = PyObject_IsTrue(args[0])) < 0) {
+        return NULL;
+    }
+    return PyBool_FromLong(cl_poller_fine_waits(enable));
+}
+
+static PyMethodDef loop_functions[] = {
+    {"_poller_fine_waits", (PyCFunction)(void (*)(void))poller_fine_waits,
+     METH_FASTCALL, "_poller_fine_waits([enable]) -> bool (tests only)."},
+    {NULL}};
+
 int
 cl_loop_init_state(PyObject *module, cl_state *st)
 {
     st->LoopType =
         (PyTypeObject *)PyType_FromModuleAndSpec(module, &Loop_spec, NULL);
-    if (st->LoopType == NULL || PyModule_AddType(module, st->LoopType) < 0) {
+    if (st->LoopType == NULL || PyModule_AddType(module, st->LoopType) < 0
+        || PyModule_AddFunctions(module, loop_functions) < 0) {
         return -1;
     }
     return 0;

@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "poller.h"
@@ -275,11 +277,62 @@ take_internal_events(cl_poller *p, int n)
     return kept;
 }
 
+/* Set once the kernel refuses epoll_pwait2 (ENOSYS before Linux 5.11; EPERM
+ * from a seccomp filter that does not know it): then every wait is
+ * epoll_wait's. Process-wide, read and written atomically (loops in several
+ * threads poll without the GIL). */
+static int pwait2_refused;
+
+/* epoll_wait with the timeout rounded up to whole milliseconds, so that the
+ * loop never wakes before its first timer is due. */
+static int
+wait_ms(cl_poller *p, int64_t timeout_ns)
+{
+    int ms = timeout_ns < 0 ? -1 : (int)((timeout_ns + 999999) / 1000000);
+    return epoll_wait(p->epfd, p->events, p->maxevents, ms);
+}
+
+/* A positive wait through epoll_pwait2, called as a system call: glibc
+ * wraps it only from 2.35, and a wheel built against an older glibc must
+ * wake as finely. */
+static int
+wait_ns(cl_poller *p, int64_t timeout_ns)
+{
+#ifdef SYS_epoll_pwait2
+    if (timeout_ns > 0
+        && !__atomic_load_n(&pwait2_refused, __ATOMIC_RELAXED)) {
+        struct timespec ts = {.tv_sec = timeout_ns / 1000000000,
+                              .tv_nsec = timeout_ns % 1000000000};
+        long n = syscall(SYS_epoll_pwait2, p->epfd, p->events, p->maxevents,
+                         &ts, NULL, (size_t)0);
+        if (n >= 0 || (errno != ENOSYS && errno != EPERM)) {
+            return (int)n;
+        }
+        __atomic_store_n(&pwait2_refused, 1, __ATOMIC_RELAXED);
+    }
+#endif
+    return wait_ms(p, timeout_ns);
+}
+
 int
-cl_poller_wait(cl_poller *p, int timeout_ms)
+cl_poller_fine_waits(int enable)
+{
+#ifdef SYS_epoll_pwait2
+    if (enable >= 0) {
+        __atomic_store_n(&pwait2_refused, !enable, __ATOMIC_RELAXED);
+    }
+    return !__atomic_load_n(&pwait2_refused, __ATOMIC_RELAXED);
+#else
+    (void)enable;
+    return 0;
+#endif
+}
+
+int
+cl_poller_wait(cl_poller *p, int64_t timeout_ns)
 {
     p->signalled = 0;
-    int n = epoll_wait(p->epfd, p->events, p->maxevents, timeout_ms);
+    int n = wait_ns(p, timeout_ns);
     if (n > 0) {
         maybe_grow_events(p, n);
         n = take_internal_events(p, n);

@@ -53,10 +53,18 @@ int cl_poller_check_fd(int fd);
 /* The mask currently registered for fd. */
 unsigned cl_poller_get(const cl_poller *p, int fd);
 
-/* Waits up to timeout_ms (-1 = forever) and returns the number of events in
- * p->events, or -1 with errno (EINTR when a signal interrupted the wait).
- * Does not take or release the GIL: the caller does. */
-int cl_poller_wait(cl_poller *p, int timeout_ms);
+/* Waits up to timeout_ns nanoseconds (-1 = forever, 0 = only what is ready)
+ * and returns the number of events in p->events, or -1 with errno (EINTR
+ * when a signal interrupted the wait). A positive wait is as fine as the
+ * kernel's timers with epoll_pwait2 (Linux 5.11+); where the kernel lacks
+ * it, it is rounded up to whole milliseconds (epoll_wait), as asyncio's
+ * selector rounds. Does not take or release the GIL: the caller does. */
+int cl_poller_wait(cl_poller *p, int64_t timeout_ns);
+/* Whether waits finer than a millisecond are on for the process: 1, or 0
+ * once the kernel refused epoll_pwait2 or they were switched off. enable 0
+ * or 1 switches them (the tests' way to check the millisecond fallback);
+ * -1 only asks. */
+int cl_poller_fine_waits(int enable);
 
 /* Opens (once) the signal pipe: its write end is the loop's wakeup fd
  * (signal.set_wakeup_fd, into which Python's C signal handler writes each

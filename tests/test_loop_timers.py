@@ -456,3 +456,61 @@ def test_a_mocked_time_that_fails_fails_the_run(loop, run_once):
     with mock.patch.object(loop, "time", side_effect=ZeroDivisionError):
         with pytest.raises(ZeroDivisionError):
             run_once(loop)
+
+
+@pytest.mark.parametrize("delay", [5e-5, 3e-4, 1.5e-3])
+def test_sub_millisecond_timers_never_fire_early(loop, run_forever_guarded, delay):
+    # cloop waits for a timer with epoll_pwait2's nanoseconds, asyncio with
+    # epoll_wait's milliseconds rounded up: neither may run it before it is
+    # due.
+    seen = []
+
+    def fire(handle_box):
+        seen.append((loop.time(), handle_box[0].when()))
+        if len(seen) == 20:
+            loop.stop()
+        else:
+            handle_box[0] = loop.call_later(delay, fire, handle_box)
+
+    box = [None]
+    box[0] = loop.call_later(delay, fire, box)
+    assert run_forever_guarded(loop)
+    assert all(now >= when for now, when in seen), seen
+
+
+def sleep_durations(loop, delay, count):
+    async def sleeps():
+        durations = []
+        for _ in range(count):
+            start = time.monotonic()
+            await asyncio.sleep(delay)
+            durations.append(time.monotonic() - start)
+        return durations
+
+    return loop.run_until_complete(sleeps())
+
+
+@pytest.mark.cloop_only
+def test_sleeps_finer_than_a_millisecond(impl, loop):
+    # With epoll_pwait2 (Linux 5.11+) a 0.2 ms sleep wakes within a fraction
+    # of a millisecond: of 50, at least one must (asyncio and uvloop wait at
+    # least 1 ms for any positive delay).
+    import cloop._cloop as core
+
+    assert core._poller_fine_waits(), "this kernel refused epoll_pwait2"
+    assert min(sleep_durations(loop, 2e-4, 50)) < 0.9e-3
+
+
+@pytest.mark.cloop_only
+def test_without_epoll_pwait2_waits_are_whole_milliseconds(impl, loop):
+    # The fallback for kernels without epoll_pwait2: epoll_wait, its timeout
+    # rounded up to the millisecond, as asyncio's selector rounds.
+    import cloop._cloop as core
+
+    core._poller_fine_waits(False)
+    try:
+        assert not core._poller_fine_waits()
+        assert min(sleep_durations(loop, 2e-4, 10)) >= 1e-3
+    finally:
+        core._poller_fine_waits(True)
+    assert core._poller_fine_waits()

@@ -83,6 +83,10 @@ PyErr_SetRaisedException(PyObject *exc)
 /* create_task(coro, **kwargs) passes the keywords it was given, and only
  * those, to the task factory, and no longer calls set_name (3.14). */
 #define CL_TASK_FACTORY_GETS_KWARGS CL_PY314
+/* Before that, create_task names the factory's task with task.set_name(name)
+ * even when name is None (3.13); 3.12 only when a name is given
+ * (tasks._set_task_name). */
+#define CL_FACTORY_TASK_NAMED_EVEN_NONE (CL_PY313 && !CL_PY314)
 /* Future.__init__ (and Task's) refuses an object already initialized
  * (3.15). */
 #define CL_FUTURE_INIT_ONCE CL_PY315

@@ -41,6 +41,7 @@
     X(str_task_wakeup, "_Task__wakeup")                                     \
     X(str_task_factory, "_task_factory")                                    \
     X(str_run_task_factory, "_run_task_factory")                            \
+    X(str_set_name, "set_name")                                             \
     X(str_enter_task, "_enter_task")                                        \
     X(str_leave_task, "_leave_task")                                        \
     X(str_current_tasks, "_current_tasks")                                  \
@@ -143,6 +144,8 @@ typedef struct cl_state {
     PyObject *task_get_stack;       /* base_tasks._task_get_stack */
     PyObject *task_print_stack;     /* base_tasks._task_print_stack */
     PyObject *iscoroutine;          /* coroutines.iscoroutine */
+    PyObject *eager_task_factory;   /* tasks.eager_task_factory (3.12+) or
+                                       NULL */
     PyObject *task_name_counter;    /* tasks._task_name_counter */
     PyObject *reg_register;         /* tasks._register_task */
     PyObject *reg_unregister;       /* tasks._unregister_task */
@@ -179,7 +182,7 @@ typedef struct cl_state {
     X(FutureType) X(FutureIterType) X(TaskType)                             \
     X(CancelledError) X(InvalidStateError) X(get_event_loop)                \
     X(future_repr) X(task_repr) X(task_get_stack) X(task_print_stack)       \
-    X(iscoroutine) X(task_name_counter)                                     \
+    X(iscoroutine) X(eager_task_factory) X(task_name_counter)               \
     X(reg_register) X(reg_unregister) X(reg_enter) X(reg_leave)             \
     X(reg_swap) X(reg_register_eager) X(reg_unregister_eager)               \
     X(reg_current_tasks) X(kwnames_context)

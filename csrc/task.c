@@ -353,6 +353,70 @@ call_task_factory(PyObject *factory, PyObject *loop, PyObject *const *args,
 }
 #endif
 
+#if CL_TASK_FACTORY_GETS_KWARGS
+/* Was keyword `name` among those create_task was given? */
+static int
+kw_given(PyObject *kwnames, const char *name)
+{
+    Py_ssize_t nkw = kwnames ? PyTuple_GET_SIZE(kwnames) : 0;
+    for (Py_ssize_t i = 0; i < nkw; i++) {
+        if (PyUnicode_CompareWithASCIIString(PyTuple_GET_ITEM(kwnames, i),
+                                             name)
+            == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+#endif
+
+#if CL_HAS_EAGER_TASKS
+/* create_task() with asyncio.eager_task_factory as the task factory: a
+ * cloop.Task started eagerly, made as the factory would make asyncio's
+ * Task, without a Python call. 3.14's factory is Task(coro, loop=loop,
+ * eager_start=True, **kwargs); 3.12's and 3.13's is Task(coro, loop=loop,
+ * context=context, eager_start=True), the task named after it ran its
+ * first step. NULL with no exception (*handled 0) when the call is one the
+ * factory itself must refuse (bad arguments, eager_start= before 3.14): the
+ * caller calls it then, for its exact error. */
+static PyObject *
+create_eager_task(cl_state *st, PyObject *loop, PyObject *const *args,
+                  Py_ssize_t nargs, PyObject *kwnames, int *handled)
+{
+    create_args a;
+    *handled = 0;
+    if (parse_create_task(args, nargs, kwnames, &a) < 0) {
+        PyErr_Clear();
+        return NULL;
+    }
+#if CL_TASK_FACTORY_GETS_KWARGS
+    if (!kw_given(kwnames, "eager_start")) {
+        a.eager_start = Py_True;
+    }
+    *handled = 1;
+    return new_task(st, loop, &a);
+#else
+    if (a.eager_start != Py_None) {
+        return NULL;
+    }
+    PyObject *name = a.name;
+    a.name = Py_None;
+    a.eager_start = Py_True;
+    *handled = 1;
+    PyObject *task = new_task(st, loop, &a);
+    if (task != NULL && (CL_FACTORY_TASK_NAMED_EVEN_NONE || name != Py_None)) {
+        PyObject *res =
+            PyObject_CallMethodOneArg(task, st->str_set_name, name);
+        if (res == NULL) {
+            Py_CLEAR(task);
+        }
+        Py_XDECREF(res);
+    }
+    return task;
+#endif
+}
+#endif
+
 /* create_task(coro, *, name=None, context=None[, eager_start=None]):
  * a cloop.Task, or, when a task factory is set, what the factory makes of
  * it: from 3.14 the factory gets create_task's keywords as they were given;
@@ -372,6 +436,16 @@ Loop_create_task(PyObject *loop, PyObject *const *args, Py_ssize_t nargs,
     }
     create_args a;
     PyObject *res = NULL;
+#if CL_HAS_EAGER_TASKS
+    if (factory == st->eager_task_factory) {
+        int handled;
+        res = create_eager_task(st, loop, args, nargs, kwnames, &handled);
+        if (handled) {
+            Py_DECREF(factory);
+            return res;
+        }
+    }
+#endif
 #if CL_TASK_FACTORY_GETS_KWARGS
     if (factory != Py_None && nargs == 1) {
         res = call_task_factory(factory, loop, args, nargs, kwnames);
@@ -772,6 +846,13 @@ import_asyncio(cl_state *st)
                < 0) {
         return -1;
     }
+#if CL_HAS_EAGER_TASKS
+    if (import_attr("asyncio.tasks", "eager_task_factory",
+                    &st->eager_task_factory)
+        < 0) {
+        return -1;
+    }
+#endif
     return 0;
 }
 

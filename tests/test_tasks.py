@@ -918,6 +918,93 @@ def test_eager_task_factory(loop, run_until):
     assert run_until(loop, main()) == 9
 
 
+@pytest.mark.skipif(not PY312, reason="eager tasks are new in 3.12")
+def test_asyncio_eager_task_factory_names_and_starts_tasks_as_asyncio_does(loop, run_until):
+    # asyncio.eager_task_factory itself (cloop makes its tasks in C): the
+    # first step runs inside create_task; 3.12 and 3.13 name the task after
+    # that step (3.13 even when no name is given: "None"), 3.14 before it.
+    seen = {}
+
+    async def first_step(key):
+        seen[key] = asyncio.current_task().get_name()
+        await asyncio.sleep(0)
+        return key
+
+    async def main():
+        loop.set_task_factory(asyncio.eager_task_factory)
+        try:
+            named = loop.create_task(first_step("named"), name="N")
+            assert "named" in seen and not named.done()
+            unnamed = loop.create_task(first_step("unnamed"))
+            assert isinstance(named, asyncio.Task)
+            assert named.get_name() == "N"
+            if PY314:
+                assert seen["named"] == "N"
+            else:
+                assert seen["named"].startswith("Task-")
+            if PY313 and not PY314:
+                assert unnamed.get_name() == "None"
+            else:
+                assert unnamed.get_name().startswith("Task-")
+            ctx = contextvars.copy_context()
+            in_ctx = loop.create_task(first_step("ctx"), context=ctx)
+            assert in_ctx.get_context() is ctx
+            return await asyncio.gather(named, unnamed, in_ctx)
+        finally:
+            loop.set_task_factory(None)
+
+    assert run_until(loop, main()) == ["named", "unnamed", "ctx"]
+
+
+@pytest.mark.skipif(not PY312, reason="eager tasks are new in 3.12")
+def test_asyncio_eager_task_factory_and_eager_start(loop, run_until):
+    # 3.14's factory takes eager_start= (False: a lazy task); before 3.14 the
+    # factory refuses the keyword, as do create_task's unknown keywords.
+    ran = []
+
+    async def body():
+        ran.append(1)
+
+    async def main():
+        loop.set_task_factory(asyncio.eager_task_factory)
+        try:
+            if PY314:
+                lazy = loop.create_task(body(), eager_start=False)
+                assert ran == [] and not lazy.done()
+                await lazy
+                assert ran == [1]
+            else:
+                coro = body()
+                with pytest.raises(TypeError):
+                    loop.create_task(coro, eager_start=False)
+                coro.close()
+            coro = body()
+            with pytest.raises(TypeError):
+                loop.create_task(coro, colour="blue")
+            coro.close()
+        finally:
+            loop.set_task_factory(None)
+
+    run_until(loop, main())
+
+
+@pytest.mark.cloop_only
+@pytest.mark.skipif(not PY312, reason="eager tasks are new in 3.12")
+def test_asyncio_eager_task_factory_makes_cloop_tasks(loop, run_until):
+    import cloop
+
+    async def main():
+        loop.set_task_factory(asyncio.eager_task_factory)
+        try:
+            task = loop.create_task(value(3))
+            assert type(task) is cloop.Task and task.done()
+            return task.result()
+        finally:
+            loop.set_task_factory(None)
+
+    assert run_until(loop, main()) == 3
+
+
 # -- cloop's Task outside the common case ------------------------------------------
 
 

@@ -31,6 +31,7 @@ ORDER = [
     "sleep_short",
     "gather_tree",
     "gather_tree_taskgroup",
+    "gather_tree_eager",
     "queue_pingpong",
     "all_tasks",
     "tcp_protocol",

@@ -14,21 +14,22 @@ while [ $# -gt 0 ] && [ "$1" != "--" ]; do versions+=("$1"); shift; done
 [ "${#versions[@]}" -gt 0 ] || versions=(3.11 3.12 3.13 3.14 3.15)
 
 # For time (the whole run must stay under an hour): other projects' suites
-# (anyio, aiohttp, Tornado: 1-2 minutes each per version, pure Python over
-# the C paths the rest of the suite covers) run on three versions each, in
-# rotation, so that every version runs at least one and each suite runs on
-# the oldest or newest Python; the benchmark runner's own tests (which test
-# the runner, not the loop) on the benchmarks' version only; the debug-mode
-# rerun of CPython's adapted tests (tests/test_cpython_suite.py, ~50 s) on
-# the oldest and newest Python.
+# (anyio, aiohttp, Tornado: each runs twice, on stock asyncio and on cloop,
+# 1-2 minutes per version, pure Python over the C paths the rest of the
+# suite covers) run on two versions each, in rotation, so that every
+# version runs at least one and each suite runs on the oldest or newest
+# Python; the benchmark runner's own tests (which test the runner, not the
+# loop) on the benchmarks' version only; the debug-mode rerun of CPython's
+# adapted tests (tests/test_cpython_suite.py, ~50 s) on the oldest and
+# newest Python.
 # CLOOP_ALL_SUITES=1 runs everything on every version.
 skipped_here() {
     case "$1" in
-        3.11) echo test_aiohttp_suite test_benchmarks ;;
+        3.11) echo test_aiohttp_suite test_tornado_suite test_benchmarks ;;
         3.12) echo test_anyio_suite test_tornado_suite test_benchmarks ;;
-        3.13) echo test_aiohttp_suite test_benchmarks ;;
-        3.14) echo test_anyio_suite ;;
-        3.15) echo test_tornado_suite test_benchmarks ;;
+        3.13) echo test_anyio_suite test_aiohttp_suite test_benchmarks ;;
+        3.14) echo test_aiohttp_suite test_tornado_suite ;;
+        3.15) echo test_anyio_suite test_benchmarks ;;
     esac
 }
 

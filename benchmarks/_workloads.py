@@ -34,6 +34,8 @@ ORDER = [
     "gather_tree_eager",
     "queue_pingpong",
     "all_tasks",
+    "async_tree",
+    "asyncio_tcp",
     "tcp_protocol",
     "tcp_streams",
     "tcp_sock",

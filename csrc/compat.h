@@ -105,6 +105,16 @@ PyErr_SetRaisedException(PyObject *exc)
 /* asyncio.tasks._current_tasks is the dict behind the C _enter_task (3.11
  * to 3.13; 3.14 keeps the current task on the thread state). */
 #define CL_HAS_CURRENT_TASKS_DICT (!CL_PY314)
+/* asyncio's registry of scheduled tasks is a weakref.WeakSet that C
+ * _register_task adds every task to (3.11 to 3.13; 3.14 links its native
+ * tasks, cloop's included, into a per-thread list), under this name in
+ * asyncio.tasks and _asyncio. */
+#define CL_TASKS_IN_WEAKSET (!CL_PY314)
+#if CL_PY312
+#define CL_TASKS_WEAKSET_NAME "_scheduled_tasks"
+#else
+#define CL_TASKS_WEAKSET_NAME "_all_tasks"
+#endif
 /* The asyncio.events function Future(loop=None) asks for a loop. */
 #if CL_PY312
 #define CL_GET_EVENT_LOOP_NAME "get_event_loop"

@@ -45,6 +45,8 @@
     X(str_enter_task, "_enter_task")                                        \
     X(str_leave_task, "_leave_task")                                        \
     X(str_current_tasks, "_current_tasks")                                  \
+    X(str_register_task, "_register_task")                                  \
+    X(str_tasks_weakset, CL_TASKS_WEAKSET_NAME)                             \
     /* networking (sock.c, transport.c, stream.c, datagram.c, server.c) */  \
     X(str_create_future, "create_future")                                   \
     X(str_set_result, "set_result")                                         \
@@ -155,6 +157,11 @@ typedef struct cl_state {
     PyObject *reg_register_eager;   /* tasks._register_eager_task or NULL */
     PyObject *reg_unregister_eager; /* tasks._unregister_eager_task or NULL */
     PyObject *reg_current_tasks;    /* the dict behind _enter_task or NULL */
+    PyObject *reg_ws_data;          /* the set inside the tasks' WeakSet, or
+                                       NULL: call _register_task */
+    PyObject *reg_ws_pending;       /* its _pending_removals list */
+    PyObject *reg_ws_commit;        /* its bound _commit_removals */
+    PyObject *reg_ws_remove;        /* the weakref callback (taskreg.c) */
     PyObject *kwnames_context;      /* ("context",) */
     int reg_use_dict;               /* enter/leave on reg_current_tasks */
     /* Not objects: where asyncio's debuggers read a Task's name,
@@ -185,7 +192,8 @@ typedef struct cl_state {
     X(iscoroutine) X(eager_task_factory) X(task_name_counter)               \
     X(reg_register) X(reg_unregister) X(reg_enter) X(reg_leave)             \
     X(reg_swap) X(reg_register_eager) X(reg_unregister_eager)               \
-    X(reg_current_tasks) X(kwnames_context)
+    X(reg_current_tasks) X(reg_ws_data) X(reg_ws_pending)                   \
+    X(reg_ws_commit) X(reg_ws_remove) X(kwnames_context)
 /* clang-format on */
 
 /* The state of the module that defined the type of obj (for objects whose

@@ -10,6 +10,16 @@
  * that dict directly instead of calling through Python, with the same
  * errors. Anywhere else (3.14 keeps the current task on the thread state,
  * or a Python-only asyncio) the functions are called.
+ *
+ * _register_task runs once per task. On 3.11 to 3.13 it is WeakSet.add on
+ * asyncio's set of tasks, Python code that makes a weak reference whose
+ * callback, WeakSet's Python _remove, runs again when the task dies. When
+ * _register_task is _asyncio's and the set is a plain weakref.WeakSet,
+ * cloop does both in C on the WeakSet's own containers, exactly as
+ * WeakSet.add and _remove do them (pending removals committed first; a
+ * removal while the set is iterated waits in _pending_removals): the same
+ * weak references in the same set, so all_tasks() and the set's users see
+ * no difference. Anywhere else _register_task is called.
  */
 #include "common.h"
 #include "taskreg.h"
@@ -30,9 +40,55 @@ call_status(PyObject *res)
     return 0;
 }
 
+#if CL_TASKS_IN_WEAKSET
+/* WeakSet's _remove as a C function: the callback of each task's weak
+ * reference. self is the tuple (data, _iterating, _pending_removals), so
+ * that it owns what it needs, whatever has been torn down when a task
+ * dies. */
+static PyObject *
+weakset_remove(PyObject *self, PyObject *ref)
+{
+    PyObject *data = PyTuple_GET_ITEM(self, 0);
+    PyObject *iterating = PyTuple_GET_ITEM(self, 1);
+    PyObject *pending = PyTuple_GET_ITEM(self, 2);
+    int rc = PySet_GET_SIZE(iterating) > 0 ? PyList_Append(pending, ref)
+                                           : PySet_Discard(data, ref);
+    if (rc < 0) {
+        return NULL;
+    }
+    Py_RETURN_NONE;
+}
+
+static PyMethodDef weakset_remove_def = {
+    "_remove", weakset_remove, METH_O,
+    "Forget a dead task's weak reference (WeakSet._remove, in C)."};
+
+/* WeakSet.add(task), in C. */
+static int
+weakset_add(cl_state *st, PyObject *task)
+{
+    if (PyList_GET_SIZE(st->reg_ws_pending) > 0
+        && call_status(PyObject_CallNoArgs(st->reg_ws_commit)) < 0) {
+        return -1;
+    }
+    PyObject *ref = PyWeakref_NewRef(task, st->reg_ws_remove);
+    if (ref == NULL) {
+        return -1;
+    }
+    int rc = PySet_Add(st->reg_ws_data, ref);
+    Py_DECREF(ref);
+    return rc;
+}
+#endif
+
 int
 cl_taskreg_register(cl_state *st, PyObject *task)
 {
+#if CL_TASKS_IN_WEAKSET
+    if (st->reg_ws_data != NULL) {
+        return weakset_add(st, task);
+    }
+#endif
     return call_status(call1(st->reg_register, task));
 }
 
@@ -155,6 +211,89 @@ done:
 #endif
 }
 
+#if CL_TASKS_IN_WEAKSET
+/* The containers of ws when it is exactly a weakref.WeakSet with the
+ * attributes of the one in Lib/_weakrefset.py; else leaves the state
+ * alone (not an error). */
+static int
+take_weakset(cl_state *st, PyObject *ws)
+{
+    PyObject *weakref = PyImport_ImportModule("weakref");
+    if (weakref == NULL) {
+        return -1;
+    }
+    PyObject *ws_type = PyObject_GetAttrString(weakref, "WeakSet");
+    Py_DECREF(weakref);
+    if (ws_type == NULL) {
+        return -1;
+    }
+    int exact = Py_IS_TYPE(ws, (PyTypeObject *)ws_type);
+    Py_DECREF(ws_type);
+    if (!exact) {
+        return 0;
+    }
+    PyObject *data = NULL, *iterating = NULL, *pending = NULL, *commit = NULL;
+    int rc = -1;
+    if ((data = PyObject_GetAttrString(ws, "data")) == NULL
+        || (iterating = PyObject_GetAttrString(ws, "_iterating")) == NULL
+        || (pending = PyObject_GetAttrString(ws, "_pending_removals")) == NULL
+        || (commit = PyObject_GetAttrString(ws, "_commit_removals")) == NULL) {
+        goto done;
+    }
+    rc = 0;
+    if (PySet_CheckExact(data) && PySet_CheckExact(iterating)
+        && PyList_CheckExact(pending)) {
+        PyObject *self = PyTuple_Pack(3, data, iterating, pending);
+        PyObject *remove =
+            self ? PyCFunction_New(&weakset_remove_def, self) : NULL;
+        Py_XDECREF(self);
+        if (remove == NULL) {
+            rc = -1;
+            goto done;
+        }
+        st->reg_ws_remove = remove;
+        st->reg_ws_data = Py_NewRef(data);
+        st->reg_ws_pending = Py_NewRef(pending);
+        st->reg_ws_commit = Py_NewRef(commit);
+    }
+done:
+    Py_XDECREF(data);
+    Py_XDECREF(iterating);
+    Py_XDECREF(pending);
+    Py_XDECREF(commit);
+    return rc;
+}
+
+/* The WeakSet behind _register_task, when asyncio.tasks uses _asyncio's
+ * C function and both name the same set; else nothing (not an error). */
+static int
+find_weakset(cl_state *st, PyObject *tasks)
+{
+    PyObject *c = PyImport_ImportModule("_asyncio");
+    if (c == NULL) {
+        PyErr_Clear(); /* pure-Python asyncio: call the function */
+        return 0;
+    }
+    PyObject *c_register = NULL, *ws = NULL, *py_ws = NULL;
+    int rc = -1;
+    if (cl_getattr_optional(c, st->str_register_task, &c_register) < 0
+        || cl_getattr_optional(c, st->str_tasks_weakset, &ws) < 0
+        || cl_getattr_optional(tasks, st->str_tasks_weakset, &py_ws) < 0) {
+        goto done;
+    }
+    rc = 0;
+    if (c_register == st->reg_register && ws != NULL && ws == py_ws) {
+        rc = take_weakset(st, ws);
+    }
+done:
+    Py_XDECREF(c_register);
+    Py_XDECREF(ws);
+    Py_XDECREF(py_ws);
+    Py_DECREF(c);
+    return rc;
+}
+#endif
+
 /* _taskreg_mode([mode]): 'dict' or 'call', the way _enter_task and
  * _leave_task are done; with an argument, switch (for the tests). */
 static PyObject *
@@ -212,6 +351,9 @@ cl_taskreg_init_state(PyObject *module, cl_state *st)
                < 0
 #endif
         || find_current_tasks(st, tasks) < 0
+#if CL_TASKS_IN_WEAKSET
+        || find_weakset(st, tasks) < 0
+#endif
         || PyModule_AddFunctions(module, taskreg_functions) < 0) {
         goto done;
     }

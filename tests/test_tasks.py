@@ -464,6 +464,81 @@ def test_all_tasks(loop, run_until):
     assert run_until(loop, main()) is True
 
 
+# Before 3.14 asyncio registers every task in a weakref.WeakSet of asyncio.tasks
+# (cloop adds to it and removes from it in C, as WeakSet.add and _remove do);
+# 3.14 links native tasks, cloop's included, into a per-thread list instead.
+needs_tasks_weakset = pytest.mark.skipif(PY314, reason="3.14+ keeps its tasks in a per-thread list")
+
+
+def tasks_weakset():
+    return getattr(asyncio.tasks, "_scheduled_tasks" if PY312 else "_all_tasks")
+
+
+def dead_refs(ws):
+    return [r for r in list(ws.data) if r() is None]
+
+
+@needs_tasks_weakset
+def test_registry_holds_tasks_weakly_and_forgets_the_dead(loop, run_until):
+    ws = tasks_weakset()
+
+    async def main():
+        before = len(ws)
+        tasks = [loop.create_task(value(i)) for i in range(5)]
+        added = len(ws) - before
+        listed = set(tasks) <= set(ws)
+        await asyncio.gather(*tasks)
+        refs = [weakref.ref(t) for t in tasks]
+        del tasks
+        await asyncio.sleep(0)  # this step's wake-up holds the last one
+        gc.collect()
+        return added, listed, [r() for r in refs]
+
+    added, listed, alive = run_until(loop, main())
+    assert (added, listed) == (5, True)
+    assert alive == [None] * 5
+    assert dead_refs(ws) == [] and ws._pending_removals == []
+
+
+@needs_tasks_weakset
+def test_task_dying_while_the_registry_is_iterated(loop, run_until):
+    ws = tasks_weakset()
+
+    async def main():
+        # The guard is held while `it` waits; the item it yielded (the
+        # main task) stays referenced by it, so the dying task comes after.
+        it = iter(ws)
+        next(it)
+        task = loop.create_task(value(1))
+        await task
+        ref = weakref.ref(task)
+        del task
+        await asyncio.sleep(0)  # this step's wake-up holds the task
+        gc.collect()
+        seen = {"dead": ref() is None, "pending": len(ws._pending_removals),
+                "dead_in_data": len(dead_refs(ws))}
+        it.close()  # the guard's exit commits the pending removal
+        seen["after"] = (len(ws._pending_removals), len(dead_refs(ws)))
+        # A task added while a removal is pending commits it first.
+        it = iter(ws)
+        next(it)
+        dying = loop.create_task(value(2))
+        await dying
+        del dying
+        await asyncio.sleep(0)
+        gc.collect()
+        seen["pending_again"] = len(ws._pending_removals)
+        added = loop.create_task(value(3))
+        seen["after_add"] = (len(ws._pending_removals), len(dead_refs(ws)))
+        await added
+        it.close()
+        return seen
+
+    seen = run_until(loop, main())
+    assert seen == {"dead": True, "pending": 1, "dead_in_data": 1, "after": (0, 0),
+                    "pending_again": 1, "after_add": (0, 0)}
+
+
 # -- awaiting wrong things --------------------------------------------------------
 
 
@@ -1003,6 +1078,26 @@ def test_asyncio_eager_task_factory_makes_cloop_tasks(loop, run_until):
             loop.set_task_factory(None)
 
     assert run_until(loop, main()) == 3
+
+
+@pytest.mark.cloop_only
+@needs_tasks_weakset
+def test_cloop_registers_its_tasks_in_c(loop, run_until):
+    """The WeakSet's add and _remove done in C: the weak reference's callback
+    is cloop's, for cloop's tasks; asyncio's own tasks keep WeakSet's."""
+    ws = tasks_weakset()
+
+    async def main():
+        mine = loop.create_task(value(1))
+        native = asyncio.Task(value(2), loop=loop)
+        callbacks = {r(): r.__callback__ for r in list(ws.data) if r() in (mine, native)}
+        await asyncio.gather(mine, native)
+        return callbacks[mine], callbacks[native]
+
+    mine, native = run_until(loop, main())
+    assert native == ws._remove
+    assert mine != ws._remove and mine.__name__ == "_remove"
+    assert type(mine).__name__ == "builtin_function_or_method"
 
 
 # -- cloop's Task outside the common case ------------------------------------------

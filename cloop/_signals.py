@@ -244,19 +244,23 @@ class SignalMixin:
         if current != self._signal_fds[1]:  # changed hands: not ours now
             signal.set_wakeup_fd(current)
 
-    def _close_signals(self):
+    # The module's globals are bound as defaults: a loop nobody closed is
+    # closed by BaseEventLoop.__del__, which at interpreter exit may run
+    # after this module's globals were cleared (set to None).
+    def _close_signals(self, *, _is_finalizing=sys.is_finalizing,
+                       _warn=warnings.warn, _loops=_wakeup_loops):
         """Called by close() just before the poller closes the pipe:
         removes every handler first, so that the wakeup fd is reset before
         it would name a closed fd."""
         handlers = self._signal_handlers
         if handlers:
-            if not sys.is_finalizing():
+            if not _is_finalizing():
                 for sig in list(handlers):
                     self.remove_signal_handler(sig)
             else:
-                warnings.warn(f"Closing the loop {self!r} on interpreter "
-                              f"shutdown stage, skipping signal handlers "
-                              f"removal", ResourceWarning, source=self)
+                _warn(f"Closing the loop {self!r} on interpreter "
+                      f"shutdown stage, skipping signal handlers "
+                      f"removal", ResourceWarning, source=self)
                 handlers.clear()
-        _wakeup_loops.discard(self)
+        _loops.discard(self)
         self._signal_fds = None

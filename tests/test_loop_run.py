@@ -508,6 +508,27 @@ def test_run_with_loop_factory(loop_factory, closed_probe_loop):
     assert asyncio.run(main(), loop_factory=loop_factory) is closed_probe_loop
 
 
+# A loop nobody closed is closed by BaseEventLoop.__del__; with its objects frozen
+# (gc.freeze(), as servers that fork do) that happens at the very end of the
+# interpreter's exit, after the modules' globals were cleared.
+NEVER_CLOSED = """\
+import asyncio, gc, importlib, signal, sys
+impl = importlib.import_module(sys.argv[1])
+loop = impl.new_event_loop()
+asyncio.set_event_loop(loop)
+loop.run_until_complete(asyncio.sleep(0))
+if sys.argv[2] == "handler":
+    loop.add_signal_handler(signal.SIGUSR1, print)
+gc.freeze()
+"""
+
+
+@pytest.mark.parametrize("handler", ["none", "handler"])
+def test_a_loop_never_closed_is_closed_quietly_at_exit(impl, run_python, handler):
+    result = run_python(NEVER_CLOSED, impl, handler)
+    assert (result.returncode, result.stderr) == (0, "")
+
+
 # --- Ctrl-C --------------------------------------------------------------------------
 
 # A child started from a shell job may inherit SIGINT ignored; restore Python's default

@@ -28,7 +28,18 @@
 /* ------------------------------------------------------------------ */
 /* Scheduling callbacks                                                */
 
-/* Schedules one callback entry of fut; steals the reference to entry. */
+/* What call_soon checks before it schedules: 0, or -1 with its error. */
+static int
+check_ring(LoopObject *loop)
+{
+    if (cl_loop_check_closed(loop) < 0
+        || (loop->debug && cl_readycall_check_thread(loop) < 0)) {
+        return -1;
+    }
+    return 0;
+}
+
+/* Schedules one list entry of fut; steals the reference to entry. */
 static int
 schedule_entry(FutureObject *fut, PyObject *entry)
 {
@@ -36,8 +47,7 @@ schedule_entry(FutureObject *fut, PyObject *entry)
     cl_state *st = fd->state;
     if (fd->cloop_loop) {
         LoopObject *loop = (LoopObject *)fd->loop;
-        if (cl_loop_check_closed(loop) < 0
-            || (loop->debug && cl_readycall_check_thread(loop) < 0)) {
+        if (check_ring(loop) < 0) {
             Py_DECREF(entry);
             return -1;
         }
@@ -65,6 +75,71 @@ schedule_entry(FutureObject *fut, PyObject *entry)
     return rc;
 }
 
+/* A (fn, context) list entry; steals both. */
+static PyObject *
+pack_entry(PyObject *fn, PyObject *ctx)
+{
+    PyObject *entry = PyTuple_New(2);
+    if (entry == NULL) {
+        Py_DECREF(fn);
+        Py_DECREF(ctx);
+        return NULL;
+    }
+    PyTuple_SET_ITEM(entry, 0, fn);
+    PyTuple_SET_ITEM(entry, 1, ctx);
+    return entry;
+}
+
+/* The ready-ring function of a future's first callback: fn(fut) in the
+ * context that waited in ring_ctx. */
+static int
+run_first_callback(LoopObject *loop, PyObject *fut, PyObject *fn)
+{
+    cl_futdata *fd = CL_FUT(fut);
+    PyObject *ctx = fd->ring_ctx;
+    fd->ring_ctx = NULL;
+    if (ctx == NULL) { /* only a garbage collector's clear gets here */
+        PyErr_SetString(PyExc_RuntimeError,
+                        "the future's callback lost its context");
+        return cl_readycall_report_error(loop, fn, &fut, 1, NULL);
+    }
+    int rc = cl_readycall_run_in_context(loop, fn, fut, ctx);
+    Py_DECREF(ctx);
+    return rc;
+}
+
+/* Schedules fn(fut) in ctx; steals fn and ctx. */
+static int
+schedule_callback(FutureObject *fut, PyObject *fn, PyObject *ctx)
+{
+    cl_futdata *fd = CL_FUT(fut);
+    if (!fd->cloop_loop) {
+        int rc = cl_readycall_call_soon(fd->state, fd->loop, fn,
+                                        (PyObject *)fut, ctx);
+        Py_DECREF(fn);
+        Py_DECREF(ctx);
+        return rc;
+    }
+    if (fd->ring_ctx != NULL) {
+        PyObject *entry = pack_entry(fn, ctx);
+        return entry ? schedule_entry(fut, entry) : -1;
+    }
+    LoopObject *loop = (LoopObject *)fd->loop;
+    if (check_ring(loop) < 0) {
+        Py_DECREF(fn);
+        Py_DECREF(ctx);
+        return -1;
+    }
+    fd->ring_ctx = ctx;
+    if (cl_loop_push_ready(loop, run_first_callback,
+                           Py_NewRef((PyObject *)fut), fn)
+        < 0) {
+        Py_CLEAR(fd->ring_ctx);
+        return -1;
+    }
+    return 0;
+}
+
 /* Schedules every callback and empties the lists (asyncio's
  * __schedule_callbacks). The lists are detached first: scheduling on a
  * foreign loop runs Python code that may add callbacks again. */
@@ -73,12 +148,15 @@ schedule_callbacks(FutureObject *fut)
 {
     cl_futdata *fd = CL_FUT(fut);
     PyObject *cb0 = fd->cb0;
+    PyObject *cb0_ctx = fd->cb0_ctx;
     PyObject *list = fd->callbacks;
     fd->cb0 = NULL;
+    fd->cb0_ctx = NULL;
     fd->callbacks = NULL;
     int rc = 0;
     if (cb0 != NULL) {
-        rc = schedule_entry(fut, cb0);
+        rc = cb0_ctx ? schedule_callback(fut, cb0, cb0_ctx)
+                     : schedule_entry(fut, cb0);
     }
     if (list != NULL) {
         for (Py_ssize_t i = 0; rc == 0 && i < PyList_GET_SIZE(list); i++) {
@@ -89,16 +167,20 @@ schedule_callbacks(FutureObject *fut)
     return rc;
 }
 
-/* Appends an entry, keeping the order of addition; steals entry. */
+/* 1 when the next callback goes into cb0: keeps the order of addition
+ * after remove_done_callback emptied cb0 but not the list. */
+static int
+first_slot_free(cl_futdata *fd)
+{
+    return fd->cb0 == NULL
+           && (fd->callbacks == NULL || PyList_GET_SIZE(fd->callbacks) == 0);
+}
+
+/* Appends a list entry; steals it. */
 static int
 append_entry(FutureObject *fut, PyObject *entry)
 {
     cl_futdata *fd = CL_FUT(fut);
-    if (fd->cb0 == NULL
-        && (fd->callbacks == NULL || PyList_GET_SIZE(fd->callbacks) == 0)) {
-        fd->cb0 = entry;
-        return 0;
-    }
     if (fd->callbacks == NULL && (fd->callbacks = PyList_New(0)) == NULL) {
         Py_DECREF(entry);
         return -1;
@@ -108,20 +190,35 @@ append_entry(FutureObject *fut, PyObject *entry)
     return rc;
 }
 
-/* Adds an entry, or schedules it at once when fut is done; steals it. */
+/* Adds fn in ctx, or schedules it at once when fut is done; steals both. */
 static int
-add_entry(FutureObject *fut, PyObject *entry)
+add_callback(FutureObject *fut, PyObject *fn, PyObject *ctx)
 {
-    if (CL_FUT(fut)->fut_state != CL_FUT_PENDING) {
-        return schedule_entry(fut, entry);
+    cl_futdata *fd = CL_FUT(fut);
+    if (fd->fut_state != CL_FUT_PENDING) {
+        return schedule_callback(fut, fn, ctx);
     }
-    return append_entry(fut, entry);
+    if (first_slot_free(fd)) {
+        fd->cb0 = fn;
+        fd->cb0_ctx = ctx;
+        return 0;
+    }
+    PyObject *entry = pack_entry(fn, ctx);
+    return entry ? append_entry(fut, entry) : -1;
 }
 
 int
 cl_future_add_wakeup(FutureObject *fut, PyObject *task)
 {
-    return add_entry(fut, Py_NewRef(task));
+    cl_futdata *fd = CL_FUT(fut);
+    if (fd->fut_state != CL_FUT_PENDING) {
+        return schedule_entry(fut, Py_NewRef(task));
+    }
+    if (first_slot_free(fd)) {
+        fd->cb0 = Py_NewRef(task);
+        return 0;
+    }
+    return append_entry(fut, Py_NewRef(task));
 }
 
 /* ------------------------------------------------------------------ */
@@ -315,6 +412,7 @@ clear_outcome(FutureObject *fut)
     cl_futdata *fd = CL_FUT(fut);
     Py_CLEAR(fd->loop);
     Py_CLEAR(fd->cb0);
+    Py_CLEAR(fd->cb0_ctx);
     Py_CLEAR(fd->callbacks);
     Py_CLEAR(fd->result);
     Py_CLEAR(fd->exception);
@@ -414,7 +512,9 @@ cl_future_traverse_data(FutureObject *fut, visitproc visit, void *arg)
     cl_futdata *fd = CL_FUT(fut);
     Py_VISIT(fd->loop);
     Py_VISIT(fd->cb0);
+    Py_VISIT(fd->cb0_ctx);
     Py_VISIT(fd->callbacks);
+    Py_VISIT(fd->ring_ctx);
     Py_VISIT(fd->result);
     Py_VISIT(fd->exception);
     Py_VISIT(fd->exception_tb);
@@ -428,6 +528,7 @@ void
 cl_future_clear_data(FutureObject *fut)
 {
     clear_outcome(fut);
+    Py_CLEAR(CL_FUT(fut)->ring_ctx);
 }
 
 static void Future_dealloc(PyObject *self); /* marks cloop's Future type */
@@ -603,17 +704,7 @@ Future_add_done_callback(FutureObject *fut, PyObject *const *args,
         return NULL;
     }
     ctx = ctx == Py_None ? PyContext_CopyCurrent() : Py_NewRef(ctx);
-    if (ctx == NULL) {
-        return NULL;
-    }
-    PyObject *entry = PyTuple_New(2);
-    if (entry == NULL) {
-        Py_DECREF(ctx);
-        return NULL;
-    }
-    PyTuple_SET_ITEM(entry, 0, Py_NewRef(args[0]));
-    PyTuple_SET_ITEM(entry, 1, ctx);
-    if (add_entry(fut, entry) < 0) {
+    if (ctx == NULL || add_callback(fut, Py_NewRef(args[0]), ctx) < 0) {
         return NULL;
     }
     Py_RETURN_NONE;
@@ -675,14 +766,15 @@ Future_remove_done_callback(FutureObject *fut, PyObject *fn)
         return NULL;
     }
     Py_ssize_t removed = 0;
-    if (fd->cb0 != NULL) {
-        PyObject *entry = Py_NewRef(fd->cb0);
-        int eq = entry_matches(entry, fn);
-        if (eq > 0 && fd->cb0 == entry) {
+    if (fd->cb0 != NULL && fd->cb0_ctx != NULL) { /* not a Task to wake */
+        PyObject *cb0 = Py_NewRef(fd->cb0);
+        int eq = PyObject_RichCompareBool(cb0, fn, Py_EQ);
+        if (eq > 0 && fd->cb0 == cb0) {
             Py_CLEAR(fd->cb0);
+            Py_CLEAR(fd->cb0_ctx);
             removed++;
         }
-        Py_DECREF(entry);
+        Py_DECREF(cb0);
         if (eq < 0) {
             return NULL;
         }

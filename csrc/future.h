@@ -1,13 +1,19 @@
 /* future.h: cloop.Future, its iterator, and what task.c uses of them.
  *
- * A Future's done-callbacks are kept as entries of two kinds:
- *   - a (fn, context) tuple: a callback added by add_done_callback();
- *   - a cloop Task (not a tuple): the Task awaiting this future, woken
- *     through task.c without a bound method or a Handle.
- * The first entry lives in cb0, the others in the list `callbacks`, in the
- * order they were added. When the future completes, every entry is
- * scheduled on its loop: straight onto the ready ring when the loop is a
- * cloop Loop, through loop.call_soon(..., context=) otherwise.
+ * A Future's done-callbacks are of two kinds: a callable and its context,
+ * added by add_done_callback(); or a cloop Task awaiting this future,
+ * woken through task.c without a bound method or a Handle. The first is
+ * kept unpacked, as asyncio's C Future keeps fut_callback0/fut_context0:
+ * cb0 the callable and cb0_ctx its context, or cb0 the Task and cb0_ctx
+ * NULL; most futures have one callback and so never allocate an entry.
+ * The others are entries of the list `callbacks`, in the order they were
+ * added: a (fn, context) tuple or a Task. When the future completes, every
+ * callback is scheduled on its loop: straight onto the ready ring when the
+ * loop is a cloop Loop, through loop.call_soon(..., context=) otherwise.
+ * A ring entry holds two objects, the future and the callable: the first
+ * callback's context waits in ring_ctx until its entry runs (a second one
+ * scheduled meanwhile, after a re-initialised future completed again, goes
+ * as a tuple).
  */
 #ifndef CLOOP_FUTURE_H
 #define CLOOP_FUTURE_H
@@ -29,8 +35,11 @@ typedef struct FutureObject {
 typedef struct cl_futdata {
     cl_state *state;         /* borrowed: kept alive by the type */
     PyObject *loop;          /* owned; NULL until __init__ ran */
-    PyObject *cb0;           /* owned first callback entry, or NULL */
+    PyObject *cb0;           /* owned first callable or Task, or NULL */
+    PyObject *cb0_ctx;       /* owned context of a cb0 callable, or NULL */
     PyObject *callbacks;     /* owned list of further entries, or NULL */
+    PyObject *ring_ctx;      /* owned context of the first callback while
+                                its ring entry waits, or NULL */
     PyObject *result;        /* owned, or NULL */
     PyObject *exception;     /* owned, or NULL */
     PyObject *exception_tb;  /* owned, or NULL */

@@ -137,8 +137,18 @@ Future_get_callbacks(FutureObject *fut, void *c)
         Py_RETURN_NONE;
     }
     PyObject *list = PyList_New(0);
-    if (list == NULL
-        || (fd->cb0 != NULL && append_pair(fut, list, fd->cb0) < 0)) {
+    if (list == NULL) {
+        goto error;
+    }
+    if (fd->cb0 != NULL && fd->cb0_ctx != NULL) {
+        PyObject *pair = PyTuple_Pack(2, fd->cb0, fd->cb0_ctx);
+        int rc = pair ? PyList_Append(list, pair) : -1;
+        Py_XDECREF(pair);
+        if (rc < 0) {
+            goto error;
+        }
+    }
+    else if (fd->cb0 != NULL && append_pair(fut, list, fd->cb0) < 0) {
         goto error;
     }
     for (Py_ssize_t i = 0; fd->callbacks && i < PyList_GET_SIZE(fd->callbacks);

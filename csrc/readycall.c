@@ -75,8 +75,14 @@ cl_readycall_report_error(LoopObject *loop, PyObject *fn,
 int
 cl_readycall_run_pair(LoopObject *loop, PyObject *fut, PyObject *entry)
 {
-    PyObject *fn = PyTuple_GET_ITEM(entry, 0);
-    PyObject *ctx = PyTuple_GET_ITEM(entry, 1);
+    return cl_readycall_run_in_context(loop, PyTuple_GET_ITEM(entry, 0), fut,
+                                       PyTuple_GET_ITEM(entry, 1));
+}
+
+int
+cl_readycall_run_in_context(LoopObject *loop, PyObject *fn, PyObject *fut,
+                            PyObject *ctx)
+{
     if (PyContext_Enter(ctx) < 0) {
         return cl_readycall_report_error(loop, fn, &fut, 1, NULL);
     }

@@ -27,4 +27,10 @@ int cl_readycall_report_error(LoopObject *loop, PyObject *fn,
  * (fn, context) tuple; runs fn(obj) inside context. */
 int cl_readycall_run_pair(LoopObject *loop, PyObject *obj, PyObject *pair);
 
+/* Runs fn(fut) inside ctx as a ready entry: a failure goes to the loop's
+ * exception handler. Borrows everything; 0, or -1 only for
+ * KeyboardInterrupt and SystemExit. */
+int cl_readycall_run_in_context(LoopObject *loop, PyObject *fn, PyObject *fut,
+                                PyObject *ctx);
+
 #endif /* CLOOP_READYCALL_H */

@@ -327,6 +327,43 @@ def test_remove_first_then_add_keeps_order(loop):
     assert calls == [2, 3]
 
 
+def test_callbacks_run_in_their_own_contexts_and_order(loop):
+    var = contextvars.ContextVar("var")
+    seen = []
+    fut = loop.create_future()
+    for i in range(3):
+        ctx = contextvars.copy_context()
+        ctx.run(var.set, i)
+        fut.add_done_callback(lambda f, i=i: seen.append((i, var.get())), context=ctx)
+    assert [c.run(var.get) for _, c in fut._callbacks] == [0, 1, 2]
+    fut.set_result(None)
+    fut.add_done_callback(lambda f: seen.append(("late", var.get("unset"))))
+    drain(loop, 1)
+    assert seen == [(0, 0), (1, 1), (2, 2), ("late", "unset")]
+
+
+@pytest.mark.skipif(sys.version_info >= (3, 15), reason="3.15 refuses to initialise a Future twice")
+def test_reinitialised_future_completed_again_before_its_callbacks_ran(loop):
+    """Both completions' callbacks run once each, each in its own context,
+    though the first one's was still waiting to run."""
+    var = contextvars.ContextVar("var")
+    seen = []
+
+    def add(fut, name):
+        ctx = contextvars.copy_context()
+        ctx.run(var.set, name)
+        fut.add_done_callback(lambda f: seen.append((name, var.get(), f.result())), context=ctx)
+
+    fut = loop.create_future()
+    add(fut, "first")
+    fut.set_result(1)
+    type(fut).__init__(fut, loop=loop)
+    add(fut, "second")
+    fut.set_result(2)
+    drain(loop, 1)
+    assert seen == [("first", "first", 2), ("second", "second", 2)]
+
+
 def test_add_done_callback_signature(loop):
     fut = loop.create_future()
     with pytest.raises(TypeError):

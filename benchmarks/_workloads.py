@@ -32,6 +32,7 @@ ORDER = [
     "gather_tree",
     "gather_tree_taskgroup",
     "gather_tree_eager",
+    "gather_tree_eager_factory",
     "queue_pingpong",
     "all_tasks",
     "async_tree",

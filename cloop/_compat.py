@@ -9,7 +9,7 @@ import functools
 import inspect
 import sys
 import types
-from asyncio import base_events, coroutines, events, tasks
+from asyncio import base_events, coroutines, events
 
 PY312 = sys.version_info >= (3, 12)
 PY313 = sys.version_info >= (3, 13)
@@ -155,26 +155,3 @@ def restore_asyncio_coroutine():
 
 
 format_handle = base_events._format_handle
-
-
-def run_task_factory(loop, factory, coro, name, context, eager_start):
-    """BaseEventLoop.create_task's task-factory branch, 3.11 to 3.13 (from
-    3.14 the C create_task calls factory(loop, coro, **kwargs) itself).
-
-    3.11 and 3.12 call factory(loop, coro) (context= only when given), then
-    tasks._set_task_name(task, name), which calls set_name only for a
-    name; 3.13 calls task.set_name(name) whatever the name. eager_start,
-    which asyncio's create_task does not take before 3.14, is passed on to
-    the factory when given (3.12+).
-    """
-    kwargs = {}
-    if context is not None:
-        kwargs["context"] = context
-    if eager_start is not None:
-        kwargs["eager_start"] = eager_start
-    task = factory(loop, coro, **kwargs)
-    if PY313:
-        task.set_name(name)
-    else:
-        tasks._set_task_name(task, name)
-    return task

@@ -121,14 +121,8 @@ class Loop(_cloop.Loop, NetworkMixin, SignalMixin, ProcessMixin,
     # -- Task and Future: cloop's own (csrc/future.c, csrc/task.c) --------
 
     # create_future() and create_task() are C methods of _cloop.Loop: a
-    # cloop.Future; a cloop.Task, or _run_task_factory() called when a task
-    # factory is set (asyncio.Task stays usable through set_task_factory).
-
-    def _run_task_factory(self, factory: Any, coro: Any, name: Any,
-                          context: Any, eager_start: Any) -> Any:
-        """create_task() with a task factory set (called by the C method)."""
-        return _compat.run_task_factory(self, factory, coro, name, context,
-                                        eager_start)
+    # cloop.Future; a cloop.Task, or what the task factory makes when one is
+    # set (asyncio.Task stays usable through set_task_factory).
 
     # -- running ---------------------------------------------------------
 

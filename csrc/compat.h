@@ -87,6 +87,7 @@ PyErr_SetRaisedException(PyObject *exc)
  * even when name is None (3.13); 3.12 only when a name is given
  * (tasks._set_task_name). */
 #define CL_FACTORY_TASK_NAMED_EVEN_NONE (CL_PY313 && !CL_PY314)
+#define CL_FACTORY_TASK_NAMED_IF_GIVEN (!CL_PY313)
 /* Future.__init__ (and Task's) refuses an object already initialized
  * (3.15). */
 #define CL_FUTURE_INIT_ONCE CL_PY315

@@ -40,7 +40,8 @@
     X(str_task_step, "_Task__step")                                         \
     X(str_task_wakeup, "_Task__wakeup")                                     \
     X(str_task_factory, "_task_factory")                                    \
-    X(str_run_task_factory, "_run_task_factory")                            \
+    X(str_context, "context")                                               \
+    X(str_eager_start, "eager_start")                                       \
     X(str_set_name, "set_name")                                             \
     X(str_enter_task, "_enter_task")                                        \
     X(str_leave_task, "_leave_task")                                        \
@@ -149,6 +150,8 @@ typedef struct cl_state {
     PyObject *eager_task_factory;   /* tasks.eager_task_factory (3.12+) or
                                        NULL */
     PyObject *task_name_counter;    /* tasks._task_name_counter */
+    PyObject *set_task_name;        /* tasks._set_task_name (3.11, 3.12) or
+                                       NULL */
     PyObject *reg_register;         /* tasks._register_task */
     PyObject *reg_unregister;       /* tasks._unregister_task */
     PyObject *reg_enter;            /* tasks._enter_task */
@@ -190,6 +193,7 @@ typedef struct cl_state {
     X(CancelledError) X(InvalidStateError) X(get_event_loop)                \
     X(future_repr) X(task_repr) X(task_get_stack) X(task_print_stack)       \
     X(iscoroutine) X(eager_task_factory) X(task_name_counter)               \
+    X(set_task_name)                                                        \
     X(reg_register) X(reg_unregister) X(reg_enter) X(reg_leave)             \
     X(reg_swap) X(reg_register_eager) X(reg_unregister_eager)               \
     X(reg_current_tasks) X(reg_ws_data) X(reg_ws_pending)                   \

@@ -257,6 +257,87 @@ Task_init(TaskObject *task, PyObject *args, PyObject *kwds)
     return task_init(task, coro, loop, name, context, eager_start);
 }
 
+/* Calls type(*args, **kwargs) as type_call does (tp_new, then tp_init),
+ * from a vectorcall's arguments. */
+static PyObject *
+call_through_init(PyObject *type, PyObject *const *args, Py_ssize_t nargs,
+                  PyObject *kwnames)
+{
+    Py_ssize_t nkw = kwnames ? PyTuple_GET_SIZE(kwnames) : 0;
+    PyObject *tuple = PyTuple_New(nargs);
+    PyObject *dict = nkw ? PyDict_New() : NULL;
+    PyObject *res = NULL;
+    if (tuple == NULL || (nkw && dict == NULL)) {
+        goto done;
+    }
+    for (Py_ssize_t i = 0; i < nargs; i++) {
+        PyTuple_SET_ITEM(tuple, i, Py_NewRef(args[i]));
+    }
+    for (Py_ssize_t i = 0; i < nkw; i++) {
+        if (PyDict_SetItem(dict, PyTuple_GET_ITEM(kwnames, i), args[nargs + i])
+            < 0) {
+            goto done;
+        }
+    }
+    res = PyType_Type.tp_call(type, tuple, dict);
+done:
+    Py_XDECREF(tuple);
+    Py_XDECREF(dict);
+    return res;
+}
+
+/* cloop.Task(coro, *, loop=None, name=None, context=None[,
+ * eager_start=False]) without an argument tuple and a keyword dict: a task
+ * factory such as create_eager_task_factory(cloop.Task) constructs every
+ * task this way. Any call it does not parse itself (a wrong count, an
+ * unknown keyword) goes through tp_new and tp_init for their errors.
+ * The type is immutable, so neither can be replaced; CPython never
+ * inherits a type's vectorcall, so subclasses are called through them. */
+static PyObject *
+Task_vectorcall(PyObject *type, PyObject *const *args, size_t nargsf,
+                PyObject *kwnames)
+{
+    Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
+    Py_ssize_t nkw = kwnames ? PyTuple_GET_SIZE(kwnames) : 0;
+    PyObject *loop = Py_None, *name = Py_None, *context = Py_None;
+    PyObject *eager_arg = NULL;
+    if (nargs != 1) {
+        return call_through_init(type, args, nargs, kwnames);
+    }
+    for (Py_ssize_t i = 0; i < nkw; i++) {
+        PyObject *key = PyTuple_GET_ITEM(kwnames, i);
+        PyObject *value = args[nargs + i];
+        if (PyUnicode_CompareWithASCIIString(key, "loop") == 0) {
+            loop = value;
+        }
+        else if (PyUnicode_CompareWithASCIIString(key, "name") == 0) {
+            name = value;
+        }
+        else if (PyUnicode_CompareWithASCIIString(key, "context") == 0) {
+            context = value;
+        }
+#if CL_HAS_EAGER_TASKS
+        else if (PyUnicode_CompareWithASCIIString(key, "eager_start") == 0) {
+            eager_arg = value;
+        }
+#endif
+        else {
+            return call_through_init(type, args, nargs, kwnames);
+        }
+    }
+    int eager = eager_arg ? PyObject_IsTrue(eager_arg) : 0;
+    if (eager < 0) {
+        return NULL;
+    }
+    PyObject *task = cl_future_new((PyTypeObject *)type, NULL, NULL);
+    if (task != NULL
+        && task_init((TaskObject *)task, args[0], loop, name, context, eager)
+               < 0) {
+        Py_CLEAR(task);
+    }
+    return task;
+}
+
 /* ------------------------------------------------------------------ */
 /* The loop's create_task                                              */
 
@@ -353,6 +434,62 @@ call_task_factory(PyObject *factory, PyObject *loop, PyObject *const *args,
 }
 #endif
 
+#if !CL_TASK_FACTORY_GETS_KWARGS
+/* BaseEventLoop.create_task's task-factory branch, 3.11 to 3.13:
+ * factory(loop, coro), with context= and (3.12+) eager_start= only when
+ * given (asyncio's create_task takes no eager_start before 3.14: cloop
+ * passes it on), then the name: 3.13 calls task.set_name(name) whatever
+ * the name, 3.11 and 3.12 tasks._set_task_name(task, name), which names
+ * the task only for a name. */
+static PyObject *
+run_task_factory(cl_state *st, PyObject *loop, PyObject *factory,
+                 create_args *a)
+{
+    PyObject *stack[4] = {loop, a->coro};
+    PyObject *names[2];
+    Py_ssize_t nkw = 0;
+    if (a->context != Py_None) {
+        stack[2 + nkw] = a->context;
+        names[nkw++] = st->str_context;
+    }
+    if (a->eager_start != Py_None) {
+        stack[2 + nkw] = a->eager_start;
+        names[nkw++] = st->str_eager_start;
+    }
+    PyObject *kwnames = NULL;
+    if (nkw == 2) {
+        kwnames = PyTuple_Pack(2, names[0], names[1]);
+    }
+    else if (nkw == 1) {
+        kwnames = PyTuple_Pack(1, names[0]);
+    }
+    if (nkw > 0 && kwnames == NULL) {
+        return NULL;
+    }
+    PyObject *task = PyObject_Vectorcall(factory, stack, 2, kwnames);
+    Py_XDECREF(kwnames);
+    if (task == NULL) {
+        return NULL;
+    }
+    PyObject *res;
+#if CL_FACTORY_TASK_NAMED_IF_GIVEN
+    if (a->name == Py_None) {
+        return task;
+    }
+    PyObject *nargs[2] = {task, a->name};
+    res = PyObject_Vectorcall(st->set_task_name, nargs, 2, NULL);
+#else
+    res = PyObject_CallMethodOneArg(task, st->str_set_name, a->name);
+#endif
+    if (res == NULL) {
+        Py_DECREF(task);
+        return NULL;
+    }
+    Py_DECREF(res);
+    return task;
+}
+#endif
+
 #if CL_TASK_FACTORY_GETS_KWARGS
 /* Was keyword `name` among those create_task was given? */
 static int
@@ -420,8 +557,8 @@ create_eager_task(cl_state *st, PyObject *loop, PyObject *const *args,
 /* create_task(coro, *, name=None, context=None[, eager_start=None]):
  * a cloop.Task, or, when a task factory is set, what the factory makes of
  * it: from 3.14 the factory gets create_task's keywords as they were given;
- * before, loop._run_task_factory() (cloop/_loop.py) calls it as each
- * version's create_task does. */
+ * before, run_task_factory() calls it as each version's create_task
+ * does. */
 PyObject *
 Loop_create_task(PyObject *loop, PyObject *const *args, Py_ssize_t nargs,
                  PyObject *kwnames)
@@ -457,12 +594,11 @@ Loop_create_task(PyObject *loop, PyObject *const *args, Py_ssize_t nargs,
         if (factory == Py_None) {
             res = new_task(st, loop, &a);
         }
+#if !CL_TASK_FACTORY_GETS_KWARGS
         else {
-            PyObject *fargs[6] = {loop,   factory,   a.coro,
-                                  a.name, a.context, a.eager_start};
-            res = PyObject_VectorcallMethod(st->str_run_task_factory, fargs, 6,
-                                            NULL);
+            res = run_task_factory(st, loop, factory, &a);
         }
+#endif
     }
     Py_DECREF(factory);
     return res;
@@ -873,6 +1009,7 @@ cl_task_init_state(PyObject *module, cl_state *st)
         || PyModule_AddType(module, st->TaskType) < 0) {
         return -1;
     }
+    st->TaskType->tp_vectorcall = Task_vectorcall;
     return 0;
 }
 

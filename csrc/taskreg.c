@@ -342,6 +342,9 @@ cl_taskreg_init_state(PyObject *module, cl_state *st)
         || get_function(tasks, "_leave_task", &st->reg_leave) < 0
         || get_function(tasks, "_task_name_counter", &st->task_name_counter)
                < 0
+#if CL_FACTORY_TASK_NAMED_IF_GIVEN
+        || get_function(tasks, "_set_task_name", &st->set_task_name) < 0
+#endif
 #if CL_HAS_EAGER_TASKS
         || get_function(tasks, "_swap_current_task", &st->reg_swap) < 0
         || get_function(tasks, "_register_eager_task", &st->reg_register_eager)

@@ -73,6 +73,59 @@ def test_task_needs_a_coroutine(loop):
     drain(loop)
 
 
+def test_task_constructor_arguments(loop, run_until):
+    cls = type(loop.create_task(value(0)))
+    ctx = contextvars.copy_context()
+    by_keyword = cls(coro=value(1), loop=loop)
+    full = cls(value(2), loop=loop, name="n", context=ctx)
+    assert full.get_name() == "n"
+    if PY312:
+        assert full.get_context() is ctx
+    subclass = type("Sub", (cls,), {})(value(3), loop=loop, name="sub")
+    assert type(subclass).__name__ == "Sub" and subclass.get_name() == "sub"
+    bad = [lambda c: cls(), lambda c: cls(c, loop), lambda c: cls(c, loop=loop, bogus=1),
+           lambda c: cls(c, c, loop=loop)]
+    for make in bad:
+        coro = value(0)
+        with pytest.raises(TypeError):
+            make(coro)
+        coro.close()
+    results = [run_until(loop, t) for t in (by_keyword, full, subclass)]
+    assert results == [1, 2, 3]
+
+
+@pytest.mark.skipif(not PY312, reason="eager tasks are new in 3.12")
+def test_task_constructor_eager_start(loop, run_until):
+    cls = type(loop.create_task(value(0)))
+
+    async def main():
+        eager = cls(value(1), loop=loop, eager_start=True)
+        lazy = cls(value(2), loop=loop, eager_start=False)
+        truthy = cls(value(3), loop=loop, eager_start=[0])  # any object, as a bool
+        seen = (eager.done(), lazy.done(), truthy.done())
+        return seen, await lazy
+
+    assert run_until(loop, main()) == ((True, False, True), 2)
+
+
+@pytest.mark.skipif(not PY312, reason="eager tasks are new in 3.12")
+def test_create_eager_task_factory_with_the_loops_task_class(impl, loop, run_until):
+    cls = type(loop.create_task(value(0)))
+
+    async def main():
+        loop.set_task_factory(asyncio.create_eager_task_factory(cls))
+        try:
+            done_at_once = loop.create_task(value(1), name="eager")
+            pending = loop.create_task(asyncio.sleep(0, "slept"))
+            seen = (type(done_at_once) is cls, done_at_once.done(), done_at_once.get_name(),
+                    pending.done())
+            return seen, done_at_once.result(), await pending
+        finally:
+            loop.set_task_factory(None)
+
+    assert run_until(loop, main()) == ((True, True, "eager", False), 1, "slept")
+
+
 def test_task_is_hashable_and_weakrefable(loop, run_until):
     a, b = loop.create_task(value(1)), loop.create_task(value(2))
     assert len({a, b, a}) == 2 and a != b

@@ -41,6 +41,8 @@
     X(str_task_wakeup, "_Task__wakeup")                                     \
     X(str_task_factory, "_task_factory")                                    \
     X(str_context, "context")                                               \
+    X(str_loop, "loop")                                                     \
+    X(str_name, "name")                                                     \
     X(str_eager_start, "eager_start")                                       \
     X(str_set_name, "set_name")                                             \
     X(str_enter_task, "_enter_task")                                        \

@@ -235,26 +235,102 @@ task_init(TaskObject *task, PyObject *coro, PyObject *loop, PyObject *name,
     return cl_taskreg_register(st, (PyObject *)task);
 }
 
+/* Task(coro, *, loop=None, name=None, context=None[, eager_start=False]):
+ * the arguments, once parsed. */
+typedef struct {
+    PyObject *loop, *name, *context, *eager_start; /* borrowed; eager_start
+                                                      NULL when not given */
+} task_kwargs;
+
+/* Stores keyword `key` in a: 0, or -1 (no error set) for a keyword that
+ * is not Task's. Keywords are almost always interned, as cloop's names
+ * are: compared by identity first. */
 static int
-Task_init(TaskObject *task, PyObject *args, PyObject *kwds)
+set_task_keyword(cl_state *st, task_kwargs *a, PyObject *key, PyObject *value)
 {
-    PyObject *coro, *loop = Py_None, *name = Py_None, *context = Py_None;
+    PyObject *const keys[] = {
+        st->str_loop,
+        st->str_name,
+        st->str_context,
+#if CL_HAS_EAGER_TASKS
+        st->str_eager_start
+#endif
+    };
+    PyObject **const slots[] = {&a->loop, &a->name, &a->context,
+                                &a->eager_start};
+    Py_ssize_t n = Py_ARRAY_LENGTH(keys);
+    for (Py_ssize_t k = 0; k < n; k++) {
+        if (key == keys[k]) {
+            *slots[k] = value;
+            return 0;
+        }
+    }
+    for (Py_ssize_t k = 0; PyUnicode_Check(key) && k < n; k++) {
+        if (PyUnicode_Compare(key, keys[k]) == 0) { /* two str: no error */
+            *slots[k] = value;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+/* task_init with the parsed arguments. */
+static int
+init_parsed(TaskObject *task, PyObject *coro, task_kwargs *a)
+{
+    int eager = a->eager_start ? PyObject_IsTrue(a->eager_start) : 0;
+    if (eager < 0) {
+        return -1;
+    }
+    return task_init(task, coro, a->loop, a->name, a->context, eager);
+}
+
+/* What PyArg_ParseTupleAndKeywords makes of any call: its errors for the
+ * calls the fast paths do not parse. */
+static int
+init_slow(TaskObject *task, PyObject *args, PyObject *kwds)
+{
+    PyObject *coro;
+    task_kwargs a = {Py_None, Py_None, Py_None, NULL};
     int eager_start = 0;
 #if CL_HAS_EAGER_TASKS
     static char *kwlist[] = {"coro",    "loop",        "name",
                              "context", "eager_start", NULL};
     if (!PyArg_ParseTupleAndKeywords(args, kwds, "O|$OOOp:Task", kwlist, &coro,
-                                     &loop, &name, &context, &eager_start)) {
+                                     &a.loop, &a.name, &a.context,
+                                     &eager_start)) {
         return -1;
     }
 #else
     static char *kwlist[] = {"coro", "loop", "name", "context", NULL};
     if (!PyArg_ParseTupleAndKeywords(args, kwds, "O|$OOO:Task", kwlist, &coro,
-                                     &loop, &name, &context)) {
+                                     &a.loop, &a.name, &a.context)) {
         return -1;
     }
 #endif
-    return task_init(task, coro, loop, name, context, eager_start);
+    return task_init(task, coro, a.loop, a.name, a.context, eager_start);
+}
+
+/* Task(coro, **kwargs) called with an argument tuple and a keyword dict
+ * (type_call; PyObject_Call with a dict, which 3.14's
+ * create_eager_task_factory(cls) makes for every task): the dict is read
+ * directly. */
+static int
+Task_init(TaskObject *task, PyObject *args, PyObject *kwds)
+{
+    if (PyTuple_GET_SIZE(args) != 1
+        || (kwds != NULL && !PyDict_CheckExact(kwds))) {
+        return init_slow(task, args, kwds);
+    }
+    task_kwargs a = {Py_None, Py_None, Py_None, NULL};
+    Py_ssize_t pos = 0;
+    PyObject *key, *value;
+    while (kwds != NULL && PyDict_Next(kwds, &pos, &key, &value)) {
+        if (set_task_keyword(CL_FUT(task)->state, &a, key, value) < 0) {
+            return init_slow(task, args, kwds);
+        }
+    }
+    return init_parsed(task, PyTuple_GET_ITEM(args, 0), &a);
 }
 
 /* Calls type(*args, **kwargs) as type_call does (tp_new, then tp_init),
@@ -299,43 +375,32 @@ Task_vectorcall(PyObject *type, PyObject *const *args, size_t nargsf,
 {
     Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
     Py_ssize_t nkw = kwnames ? PyTuple_GET_SIZE(kwnames) : 0;
-    PyObject *loop = Py_None, *name = Py_None, *context = Py_None;
-    PyObject *eager_arg = NULL;
+    cl_state *st = cl_state_from_type((PyTypeObject *)type);
+    if (st == NULL) {
+        return NULL;
+    }
+    task_kwargs a = {Py_None, Py_None, Py_None, NULL};
     if (nargs != 1) {
         return call_through_init(type, args, nargs, kwnames);
     }
     for (Py_ssize_t i = 0; i < nkw; i++) {
-        PyObject *key = PyTuple_GET_ITEM(kwnames, i);
-        PyObject *value = args[nargs + i];
-        if (PyUnicode_CompareWithASCIIString(key, "loop") == 0) {
-            loop = value;
-        }
-        else if (PyUnicode_CompareWithASCIIString(key, "name") == 0) {
-            name = value;
-        }
-        else if (PyUnicode_CompareWithASCIIString(key, "context") == 0) {
-            context = value;
-        }
-#if CL_HAS_EAGER_TASKS
-        else if (PyUnicode_CompareWithASCIIString(key, "eager_start") == 0) {
-            eager_arg = value;
-        }
-#endif
-        else {
+        if (set_task_keyword(st, &a, PyTuple_GET_ITEM(kwnames, i),
+                             args[nargs + i])
+            < 0) {
             return call_through_init(type, args, nargs, kwnames);
         }
     }
-    int eager = eager_arg ? PyObject_IsTrue(eager_arg) : 0;
-    if (eager < 0) {
+    PyTypeObject *tp = (PyTypeObject *)type;
+    TaskObject *task = (TaskObject *)tp->tp_alloc(tp, 0);
+    if (task == NULL) {
         return NULL;
     }
-    PyObject *task = cl_future_new((PyTypeObject *)type, NULL, NULL);
-    if (task != NULL
-        && task_init((TaskObject *)task, args[0], loop, name, context, eager)
-               < 0) {
-        Py_CLEAR(task);
+    CL_FUT(task)->state = st;
+    if (init_parsed(task, args[0], &a) < 0) {
+        Py_DECREF(task);
+        return NULL;
     }
-    return task;
+    return (PyObject *)task;
 }
 
 /* ------------------------------------------------------------------ */

@@ -81,10 +81,12 @@ def test_task_constructor_arguments(loop, run_until):
     assert full.get_name() == "n"
     if PY312:
         assert full.get_context() is ctx
-    subclass = type("Sub", (cls,), {})(value(3), loop=loop, name="sub")
+    sub = type("Sub", (cls,), {})
+    subclass = sub(value(3), **{"loop": loop, "name": "sub"})
     assert type(subclass).__name__ == "Sub" and subclass.get_name() == "sub"
     bad = [lambda c: cls(), lambda c: cls(c, loop), lambda c: cls(c, loop=loop, bogus=1),
-           lambda c: cls(c, c, loop=loop)]
+           lambda c: cls(c, c, loop=loop), lambda c: sub(c, **{"loop": loop, "bogus": 1}),
+           lambda c: sub(c, loop, name="x")]
     for make in bad:
         coro = value(0)
         with pytest.raises(TypeError):

@@ -371,7 +371,7 @@ def format_readme_section(report):
         "",
         "```",
         "bash scripts/setup-system.sh",
-        "python benchmarks/run.py            # about 8 minutes; --quick for a smoke run",
+        "python benchmarks/run.py            # about 25 minutes; --quick for a smoke run",
         "```",
         "",
         "It writes `benchmarks/results/latest.{json,md,png}` and this section "

@@ -23,9 +23,25 @@ async def _node(depth):
     return BRANCHES + sum(counts)
 
 
-async def run(loop, depth):
-    tasks = await _node(depth)
+def check(tasks, depth):
+    """The tree's count, or RuntimeError when it did not run every node."""
     expected = sum(BRANCHES ** d for d in range(1, depth + 1))
     if tasks != expected:
         raise RuntimeError(f"tree ran {tasks} tasks, expected {expected}")
     return tasks
+
+
+async def run_with_factory(loop, depth, factory):
+    """The tree on a loop whose task factory is `factory` (3.12+ eager ones)."""
+    if not hasattr(asyncio, "eager_task_factory"):
+        raise RuntimeError("eager task factories are new in Python 3.12")
+    loop.set_task_factory(factory)
+    try:
+        tasks = await _node(depth)
+    finally:
+        loop.set_task_factory(None)
+    return check(tasks, depth)
+
+
+async def run(loop, depth):
+    return check(await _node(depth), depth)

@@ -10,20 +10,10 @@ task (tree node below the root).
 
 import asyncio
 
-from bench_gather_tree import BRANCHES, QUICK_SIZE, SIZE, UNIT, _node
+from bench_gather_tree import BRANCHES, QUICK_SIZE, SIZE, UNIT, run_with_factory
 
 __all__ = ["BRANCHES", "QUICK_SIZE", "SIZE", "UNIT", "run"]
 
 
 async def run(loop, depth):
-    if not hasattr(asyncio, "eager_task_factory"):
-        raise RuntimeError("eager task factories are new in Python 3.12")
-    loop.set_task_factory(asyncio.eager_task_factory)
-    try:
-        tasks = await _node(depth)
-    finally:
-        loop.set_task_factory(None)
-    expected = sum(BRANCHES ** d for d in range(1, depth + 1))
-    if tasks != expected:
-        raise RuntimeError(f"tree ran {tasks} tasks, expected {expected}")
-    return tasks
+    return await run_with_factory(loop, depth, getattr(asyncio, "eager_task_factory", None))

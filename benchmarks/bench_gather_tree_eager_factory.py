@@ -11,7 +11,7 @@ op = one task (tree node below the root).
 
 import asyncio
 
-from bench_gather_tree import BRANCHES, QUICK_SIZE, SIZE, UNIT, _node
+from bench_gather_tree import BRANCHES, QUICK_SIZE, SIZE, UNIT, run_with_factory
 
 __all__ = ["BRANCHES", "QUICK_SIZE", "SIZE", "UNIT", "run"]
 
@@ -25,12 +25,4 @@ async def run(loop, depth):
         raise RuntimeError("eager task factories are new in Python 3.12")
     probe = loop.create_task(_nothing())
     await probe
-    loop.set_task_factory(asyncio.create_eager_task_factory(type(probe)))
-    try:
-        tasks = await _node(depth)
-    finally:
-        loop.set_task_factory(None)
-    expected = sum(BRANCHES ** d for d in range(1, depth + 1))
-    if tasks != expected:
-        raise RuntimeError(f"tree ran {tasks} tasks, expected {expected}")
-    return tasks
+    return await run_with_factory(loop, depth, asyncio.create_eager_task_factory(type(probe)))

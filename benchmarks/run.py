@@ -1,6 +1,6 @@
 """Compare cloop with asyncio, uvloop and rloop on every workload in benchmarks/.
 
-    python benchmarks/run.py                      # everything: 5 repeats (I/O: 3), ~8 minutes
+    python benchmarks/run.py                      # everything: 5 repeats (I/O: 3), ~25 minutes
     python benchmarks/run.py --quick              # 1 repeat, small sizes, fewer I/O variants
     python benchmarks/run.py --loops cloop,asyncio --workloads call_soon,timers --repeat 9
     python benchmarks/run.py --workloads tcp_protocol_1k_c50,udp_1k_c50 --io-repeat 5

@@ -140,6 +140,14 @@ schedule_callback(FutureObject *fut, PyObject *fn, PyObject *ctx)
     return 0;
 }
 
+/* Schedules a callable in its context, or (ctx NULL) a Task's wake-up;
+ * steals both. */
+static int
+schedule_done(FutureObject *fut, PyObject *obj, PyObject *ctx)
+{
+    return ctx ? schedule_callback(fut, obj, ctx) : schedule_entry(fut, obj);
+}
+
 /* Schedules every callback and empties the lists (asyncio's
  * __schedule_callbacks). The lists are detached first: scheduling on a
  * foreign loop runs Python code that may add callbacks again. */
@@ -155,8 +163,7 @@ schedule_callbacks(FutureObject *fut)
     fd->callbacks = NULL;
     int rc = 0;
     if (cb0 != NULL) {
-        rc = cb0_ctx ? schedule_callback(fut, cb0, cb0_ctx)
-                     : schedule_entry(fut, cb0);
+        rc = schedule_done(fut, cb0, cb0_ctx);
     }
     if (list != NULL) {
         for (Py_ssize_t i = 0; rc == 0 && i < PyList_GET_SIZE(list); i++) {
@@ -190,35 +197,28 @@ append_entry(FutureObject *fut, PyObject *entry)
     return rc;
 }
 
-/* Adds fn in ctx, or schedules it at once when fut is done; steals both. */
+/* Adds a callable in its context, or (ctx NULL) a Task to wake, or
+ * schedules it at once when fut is done; steals both. */
 static int
-add_callback(FutureObject *fut, PyObject *fn, PyObject *ctx)
+add_done(FutureObject *fut, PyObject *obj, PyObject *ctx)
 {
     cl_futdata *fd = CL_FUT(fut);
     if (fd->fut_state != CL_FUT_PENDING) {
-        return schedule_callback(fut, fn, ctx);
+        return schedule_done(fut, obj, ctx);
     }
     if (first_slot_free(fd)) {
-        fd->cb0 = fn;
+        fd->cb0 = obj;
         fd->cb0_ctx = ctx;
         return 0;
     }
-    PyObject *entry = pack_entry(fn, ctx);
+    PyObject *entry = ctx ? pack_entry(obj, ctx) : obj;
     return entry ? append_entry(fut, entry) : -1;
 }
 
 int
 cl_future_add_wakeup(FutureObject *fut, PyObject *task)
 {
-    cl_futdata *fd = CL_FUT(fut);
-    if (fd->fut_state != CL_FUT_PENDING) {
-        return schedule_entry(fut, Py_NewRef(task));
-    }
-    if (first_slot_free(fd)) {
-        fd->cb0 = Py_NewRef(task);
-        return 0;
-    }
-    return append_entry(fut, Py_NewRef(task));
+    return add_done(fut, Py_NewRef(task), NULL);
 }
 
 /* ------------------------------------------------------------------ */
@@ -704,7 +704,7 @@ Future_add_done_callback(FutureObject *fut, PyObject *const *args,
         return NULL;
     }
     ctx = ctx == Py_None ? PyContext_CopyCurrent() : Py_NewRef(ctx);
-    if (ctx == NULL || add_callback(fut, Py_NewRef(args[0]), ctx) < 0) {
+    if (ctx == NULL || add_done(fut, Py_NewRef(args[0]), ctx) < 0) {
         return NULL;
     }
     Py_RETURN_NONE;

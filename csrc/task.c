@@ -285,6 +285,22 @@ init_parsed(TaskObject *task, PyObject *coro, task_kwargs *a)
     return task_init(task, coro, a->loop, a->name, a->context, eager);
 }
 
+/* A new task of type tp, initialised with the parsed arguments. */
+static PyObject *
+make_task(cl_state *st, PyTypeObject *tp, PyObject *coro, task_kwargs *a)
+{
+    TaskObject *task = (TaskObject *)tp->tp_alloc(tp, 0);
+    if (task == NULL) {
+        return NULL;
+    }
+    CL_FUT(task)->state = st;
+    if (init_parsed(task, coro, a) < 0) {
+        Py_DECREF(task);
+        return NULL;
+    }
+    return (PyObject *)task;
+}
+
 /* What PyArg_ParseTupleAndKeywords makes of any call: its errors for the
  * calls the fast paths do not parse. */
 static int
@@ -375,14 +391,14 @@ Task_vectorcall(PyObject *type, PyObject *const *args, size_t nargsf,
 {
     Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
     Py_ssize_t nkw = kwnames ? PyTuple_GET_SIZE(kwnames) : 0;
+    if (nargs != 1) {
+        return call_through_init(type, args, nargs, kwnames);
+    }
     cl_state *st = cl_state_from_type((PyTypeObject *)type);
     if (st == NULL) {
         return NULL;
     }
     task_kwargs a = {Py_None, Py_None, Py_None, NULL};
-    if (nargs != 1) {
-        return call_through_init(type, args, nargs, kwnames);
-    }
     for (Py_ssize_t i = 0; i < nkw; i++) {
         if (set_task_keyword(st, &a, PyTuple_GET_ITEM(kwnames, i),
                              args[nargs + i])
@@ -390,17 +406,7 @@ Task_vectorcall(PyObject *type, PyObject *const *args, size_t nargsf,
             return call_through_init(type, args, nargs, kwnames);
         }
     }
-    PyTypeObject *tp = (PyTypeObject *)type;
-    TaskObject *task = (TaskObject *)tp->tp_alloc(tp, 0);
-    if (task == NULL) {
-        return NULL;
-    }
-    CL_FUT(task)->state = st;
-    if (init_parsed(task, args[0], &a) < 0) {
-        Py_DECREF(task);
-        return NULL;
-    }
-    return (PyObject *)task;
+    return make_task(st, (PyTypeObject *)type, args[0], &a);
 }
 
 /* ------------------------------------------------------------------ */
@@ -451,24 +457,12 @@ parse_create_task(PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames,
     return 0;
 }
 
+/* create_task's eager_start=None (not given) is false, as Task's. */
 static PyObject *
 new_task(cl_state *st, PyObject *loop, create_args *a)
 {
-    int eager = 0;
-    if (a->eager_start != Py_None
-        && (eager = PyObject_IsTrue(a->eager_start)) < 0) {
-        return NULL;
-    }
-    TaskObject *task = (TaskObject *)st->TaskType->tp_alloc(st->TaskType, 0);
-    if (task == NULL) {
-        return NULL;
-    }
-    CL_FUT(task)->state = st;
-    if (task_init(task, a->coro, loop, a->name, a->context, eager) < 0) {
-        Py_DECREF(task);
-        return NULL;
-    }
-    return (PyObject *)task;
+    task_kwargs k = {loop, a->name, a->context, a->eager_start};
+    return make_task(st, st->TaskType, a->coro, &k);
 }
 
 #if CL_TASK_FACTORY_GETS_KWARGS

@@ -177,12 +177,10 @@ get_function(PyObject *mod, const char *name, PyObject **out)
 /* The dict behind _enter_task, when asyncio.tasks uses _asyncio's C
  * functions and _asyncio exports it; else NULL (not an error). */
 static int
-find_current_tasks(cl_state *st, PyObject *tasks)
+find_current_tasks(cl_state *st, PyObject *tasks, PyObject *c)
 {
 #if CL_HAS_CURRENT_TASKS_DICT
-    PyObject *c = PyImport_ImportModule("_asyncio");
     if (c == NULL) {
-        PyErr_Clear(); /* pure-Python asyncio: call the functions */
         return 0;
     }
     PyObject *c_enter = NULL, *c_leave = NULL, *dict = NULL, *py_dict = NULL;
@@ -204,9 +202,9 @@ done:
     Py_XDECREF(c_leave);
     Py_XDECREF(dict);
     Py_XDECREF(py_dict);
-    Py_DECREF(c);
     return rc;
 #else
+    (void)st, (void)tasks, (void)c;
     return 0;
 #endif
 }
@@ -267,11 +265,9 @@ done:
 /* The WeakSet behind _register_task, when asyncio.tasks uses _asyncio's
  * C function and both name the same set; else nothing (not an error). */
 static int
-find_weakset(cl_state *st, PyObject *tasks)
+find_weakset(cl_state *st, PyObject *tasks, PyObject *c)
 {
-    PyObject *c = PyImport_ImportModule("_asyncio");
     if (c == NULL) {
-        PyErr_Clear(); /* pure-Python asyncio: call the function */
         return 0;
     }
     PyObject *c_register = NULL, *ws = NULL, *py_ws = NULL;
@@ -289,7 +285,6 @@ done:
     Py_XDECREF(c_register);
     Py_XDECREF(ws);
     Py_XDECREF(py_ws);
-    Py_DECREF(c);
     return rc;
 }
 #endif
@@ -335,6 +330,12 @@ cl_taskreg_init_state(PyObject *module, cl_state *st)
     if (tasks == NULL) {
         return -1;
     }
+    /* asyncio's C registry; NULL for a pure-Python asyncio, whose
+     * functions are then called. */
+    PyObject *c = PyImport_ImportModule("_asyncio");
+    if (c == NULL) {
+        PyErr_Clear();
+    }
     int rc = -1;
     if (get_function(tasks, "_register_task", &st->reg_register) < 0
         || get_function(tasks, "_unregister_task", &st->reg_unregister) < 0
@@ -353,15 +354,16 @@ cl_taskreg_init_state(PyObject *module, cl_state *st)
                         &st->reg_unregister_eager)
                < 0
 #endif
-        || find_current_tasks(st, tasks) < 0
+        || find_current_tasks(st, tasks, c) < 0
 #if CL_TASKS_IN_WEAKSET
-        || find_weakset(st, tasks) < 0
+        || find_weakset(st, tasks, c) < 0
 #endif
         || PyModule_AddFunctions(module, taskreg_functions) < 0) {
         goto done;
     }
     rc = 0;
 done:
+    Py_XDECREF(c);
     Py_DECREF(tasks);
     return rc;
 }

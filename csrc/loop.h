@@ -23,6 +23,8 @@ typedef struct {
     PyObject *writer;     /* owned Handle, C watcher or NULL */
     cl_ready_fn read_fn;  /* NULL when reader is a Handle */
     cl_ready_fn write_fn; /* NULL when writer is a Handle */
+    unsigned char once;   /* CL_POLL_READ/WRITE: that direction's watcher
+                             stops at its first event (CL_POLL_ONCE) */
     PyObject *transport;  /* borrowed: the transport owning the fd (asyncio's
                              _transports); it clears this before it dies */
     PyObject *fileobj;    /* owned: the object (not an int) the fd was first

@@ -117,6 +117,15 @@ release_watcher(PyObject *old, cl_ready_fn fn)
     Py_DECREF(old);
 }
 
+/* The poller mask for fd watched in directions `dirs`, of which the
+ * watchers in `once` stop at their first event: one-shot only when every
+ * watcher of the fd is. */
+static unsigned
+poller_mask(unsigned dirs, unsigned once)
+{
+    return (dirs && (once & dirs) == dirs) ? (dirs | CL_POLL_ONCE) : dirs;
+}
+
 /* Installs obj (stolen) as fd's reader or writer: a Handle when fn is NULL,
  * else a C watcher run by fn. fileobj (borrowed, NULL for an int or a C
  * watcher) is what the caller named the fd by. */
@@ -139,17 +148,21 @@ add_watch(LoopObject *self, int fd, unsigned which, PyObject *obj,
     /* Replacing a watcher re-registers the fd (one epoll_ctl): if the old
      * one's fd was closed and its number reused, the new file's events
      * would be lost otherwise (asyncio loses them; uvloop does not). */
+    unsigned dir = which & CL_POLL_BOTH;
+    cl_watcher *w = &self->watchers[fd];
+    unsigned once = (w->once & ~dir) | ((which & CL_POLL_ONCE) ? dir : 0);
     unsigned mask = cl_poller_get(&self->poller, fd);
-    if (((mask & which) ? cl_poller_rearm(&self->poller, fd)
-                        : cl_poller_set(&self->poller, fd, mask | which))
+    unsigned want = poller_mask(mask | dir, once);
+    if (((mask & dir) ? cl_poller_rearm(&self->poller, fd, want)
+                      : cl_poller_set(&self->poller, fd, want))
         < 0) {
         Py_DECREF(obj);
         PyErr_SetFromErrno(PyExc_OSError);
         return -1;
     }
-    cl_watcher *w = &self->watchers[fd];
-    PyObject **slot = slot_of(w, which);
-    cl_ready_fn *fnslot = fn_of(w, which);
+    w->once = (unsigned char)once;
+    PyObject **slot = slot_of(w, dir);
+    cl_ready_fn *fnslot = fn_of(w, dir);
     PyObject *old = *slot;
     cl_ready_fn oldfn = *fnslot;
     if (w->reader == NULL && w->writer == NULL && fileobj != NULL) {
@@ -159,7 +172,7 @@ add_watch(LoopObject *self, int fd, unsigned which, PyObject *obj,
     *fnslot = fn;
     /* The table and the poller agree: a watcher for `which` at fd, and
      * masks[fd] has its bit. */
-    assert(cl_poller_get(&self->poller, fd) & which);
+    assert(cl_poller_get(&self->poller, fd) & dir);
     CL_DEBUG_COUNT(watchers, old == NULL);
     release_watcher(old, oldfn);
     return 0;
@@ -177,6 +190,7 @@ drop_vanished_fd(LoopObject *self, int fd)
     PyObject *r = w->reader, *wr = w->writer, *f = w->fileobj;
     w->reader = w->writer = w->fileobj = NULL;
     w->read_fn = w->write_fn = NULL;
+    w->once = 0;
     CL_DEBUG_COUNT(watchers, -((r != NULL) + (wr != NULL)));
     Py_XDECREF(r);
     Py_XDECREF(wr);
@@ -194,15 +208,17 @@ remove_watch(LoopObject *self, int fd, unsigned which)
     if (fd >= self->nwatchers) {
         return 0;
     }
+    cl_watcher *w = &self->watchers[fd];
+    unsigned once = w->once & ~which;
     unsigned mask = cl_poller_get(&self->poller, fd) & ~which;
-    if (cl_poller_set(&self->poller, fd, mask) < 0) {
+    if (cl_poller_set(&self->poller, fd, poller_mask(mask, once)) < 0) {
         int err = errno;
         drop_vanished_fd(self, fd);
         errno = err;
         return -1;
     }
     assert(!(cl_poller_get(&self->poller, fd) & which));
-    cl_watcher *w = &self->watchers[fd];
+    w->once = (unsigned char)once;
     PyObject **slot = slot_of(w, which);
     cl_ready_fn *fnslot = fn_of(w, which);
     PyObject *old = *slot;
@@ -605,6 +621,7 @@ cl_loop_io_clear(LoopObject *self)
         PyObject *r = w->reader, *wr = w->writer, *f = w->fileobj;
         w->reader = w->writer = w->fileobj = NULL;
         w->read_fn = w->write_fn = NULL;
+        w->once = 0;
         w->transport = NULL;
         CL_DEBUG_COUNT(watchers, -((r != NULL) + (wr != NULL)));
         if (self->poller.epfd >= 0 && (r || wr)) {

@@ -16,9 +16,10 @@
  * allocation would cost mmap, mremap and munmap. */
 #define CL_DIRECT_RECV_MAX (64 * 1024)
 
-/* Watches fd for `which` (CL_POLL_READ or CL_POLL_WRITE) with a C watcher:
- * when fd is ready the ready ring runs fn(loop, obj, NULL). Takes a new
- * reference to obj; replaces (and cancels, if a Handle) the previous
+/* Watches fd for `which` (CL_POLL_READ or CL_POLL_WRITE, with CL_POLL_ONCE
+ * for a watcher that stops at its first event: see poller.h) with a C
+ * watcher: when fd is ready the ready ring runs fn(loop, obj, NULL). Takes a
+ * new reference to obj; replaces (and cancels, if a Handle) the previous
  * watcher. 0, or -1 with an exception (closed loop, epoll_ctl failure). */
 int cl_loop_io_watch(LoopObject *loop, int fd, unsigned which, cl_ready_fn fn,
                      PyObject *obj);

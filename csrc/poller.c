@@ -4,6 +4,7 @@
  * Owns the epoll fd, the eventfd, the signal pipe and the interest table;
  * closes every fd exactly once in cl_poller_close. */
 #define _GNU_SOURCE /* pipe2 */
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -77,6 +78,7 @@ cl_poller_close(cl_poller *p)
     p->nmasks = 0;
     p->nwatched = 0;
     p->maxevents = 0;
+    p->nlast = 0;
 }
 
 int
@@ -115,54 +117,73 @@ ensure_mask_slot(cl_poller *p, int fd)
     return 0;
 }
 
+/* The high bits of masks[fd]: what the kernel holds for fd. K_IN: fd is
+ * registered (ADD done, no DEL since); its events are the low bits, unless
+ * K_OFF: the registration was one-shot and has reported its event, so the
+ * kernel disabled it. A registration with K_OFF and no low bits is parked:
+ * watching fd again re-enables it with one MOD. */
+#define WANT_BITS (CL_POLL_BOTH | CL_POLL_ONCE)
+#define K_IN 0x10u
+#define K_OFF 0x20u
+
 unsigned
 cl_poller_get(const cl_poller *p, int fd)
 {
-    return (fd >= 0 && fd < p->nmasks) ? p->masks[fd] : 0;
+    return (fd >= 0 && fd < p->nmasks) ? (p->masks[fd] & CL_POLL_BOTH) : 0;
 }
 
 static uint32_t
 mask_to_epoll(unsigned mask)
 {
     return ((mask & CL_POLL_READ) ? EPOLLIN : 0)
-           | ((mask & CL_POLL_WRITE) ? EPOLLOUT : 0);
+           | ((mask & CL_POLL_WRITE) ? EPOLLOUT : 0)
+           | ((mask & CL_POLL_ONCE) ? EPOLLONESHOT : 0);
 }
 
-/* ADD, MOD or DEL as the old and new masks require. The kernel drops a
- * registration when the last copy of an fd is closed, and a new fd may
- * reuse the number, so MOD falls back to ADD and ADD to MOD. */
+/* Registers fd for mask (not 0): MOD when the kernel holds it, else ADD.
+ * The kernel drops a registration when the last copy of an fd is closed,
+ * and a new fd may reuse the number, so MOD falls back to ADD and ADD to
+ * MOD. Returns the new state, or -1 with errno. */
 static int
-apply_change(cl_poller *p, int fd, unsigned old, unsigned mask)
+register_fd(cl_poller *p, int fd, unsigned state, unsigned mask)
 {
     struct epoll_event ev = {.events = mask_to_epoll(mask), .data.fd = fd};
-    if (mask == 0 && fd == p->sigfd[0]) {
-        /* Unwatched, the signal pipe goes back to the internal drain: it
-         * must stay registered to wake the loop. */
-        ev.events = EPOLLIN;
-        return epoll_ctl(p->epfd, EPOLL_CTL_MOD, fd, &ev);
-    }
-    if (mask == 0) {
-        if (epoll_ctl(p->epfd, EPOLL_CTL_DEL, fd, &ev) < 0 && errno != ENOENT
-            && errno != EBADF) {
-            return -1;
-        }
-        return 0;
-    }
-    int op = old ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
-    if (epoll_ctl(p->epfd, op, fd, &ev) == 0) {
-        return 0;
-    }
-    if (op == EPOLL_CTL_MOD && errno == ENOENT) {
-        return epoll_ctl(p->epfd, EPOLL_CTL_ADD, fd, &ev);
-    }
-    if (op == EPOLL_CTL_ADD && errno == EEXIST) {
-        return epoll_ctl(p->epfd, EPOLL_CTL_MOD, fd, &ev);
+    int op = (state & K_IN) ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
+    if (epoll_ctl(p->epfd, op, fd, &ev) == 0
+        || (op == EPOLL_CTL_MOD && errno == ENOENT
+            && epoll_ctl(p->epfd, EPOLL_CTL_ADD, fd, &ev) == 0)
+        || (op == EPOLL_CTL_ADD && errno == EEXIST
+            && epoll_ctl(p->epfd, EPOLL_CTL_MOD, fd, &ev) == 0)) {
+        return (int)(mask | K_IN);
     }
     return -1;
 }
 
-int
-cl_poller_set(cl_poller *p, int fd, unsigned mask)
+/* Stops fd's events. A disabled one-shot registration stays parked (it
+ * reports nothing); any other is deleted. Returns the new state, or -1
+ * with errno. */
+static int
+unregister_fd(cl_poller *p, int fd, unsigned state)
+{
+    struct epoll_event ev = {.events = EPOLLIN, .data.fd = fd};
+    if (fd == p->sigfd[0]) {
+        /* Unwatched, the signal pipe goes back to the internal drain: it
+         * must stay registered to wake the loop. */
+        return epoll_ctl(p->epfd, EPOLL_CTL_MOD, fd, &ev) < 0 ? -1 : 0;
+    }
+    if (state & K_OFF) {
+        return (int)(K_IN | K_OFF);
+    }
+    if ((state & K_IN) && epoll_ctl(p->epfd, EPOLL_CTL_DEL, fd, &ev) < 0
+        && errno != ENOENT && errno != EBADF) {
+        return -1;
+    }
+    return 0;
+}
+
+/* Moves fd to mask, registering it again even if unchanged when `force`. */
+static int
+change(cl_poller *p, int fd, unsigned mask, int force)
 {
     if (fd < 0) {
         errno = EBADF;
@@ -171,23 +192,67 @@ cl_poller_set(cl_poller *p, int fd, unsigned mask)
     if (ensure_mask_slot(p, fd) < 0) {
         return -1;
     }
-    unsigned old = p->masks[fd];
-    if (old == mask) {
+    unsigned state = p->masks[fd];
+    if (!(mask & CL_POLL_BOTH)) {
+        mask = 0;
+    }
+    unsigned old = state & WANT_BITS;
+    if (old == mask && !force && (mask == 0 || !(state & K_OFF))) {
         return 0;
     }
-    if (apply_change(p, fd, old, mask) < 0) {
+    int next =
+        mask ? register_fd(p, fd, state, mask) : unregister_fd(p, fd, state);
+    if (next < 0) {
         return -1;
     }
-    p->masks[fd] = (unsigned char)mask;
+    p->masks[fd] = (unsigned char)next;
     p->nwatched += (mask != 0) - (old != 0);
     return 0;
 }
 
 int
-cl_poller_rearm(cl_poller *p, int fd)
+cl_poller_set(cl_poller *p, int fd, unsigned mask)
 {
-    unsigned mask = cl_poller_get(p, fd);
-    return mask == 0 ? 0 : apply_change(p, fd, mask, mask);
+    return change(p, fd, mask, 0);
+}
+
+int
+cl_poller_rearm(cl_poller *p, int fd, unsigned mask)
+{
+    return change(p, fd, mask, 1);
+}
+
+/* Before a wait: a one-shot registration that reported an event in the
+ * last wait and is still wanted (its watcher found nothing to do, or the
+ * other direction's watcher goes on) is enabled again. An fd that vanished
+ * meanwhile stays as it is: its watcher hangs as under asyncio. */
+static void
+rearm_fired(cl_poller *p)
+{
+    for (int i = 0; i < p->nlast; i++) {
+        int fd = p->events[i].data.fd;
+        assert(fd >= 0 && fd < p->nmasks); /* only fds set here report */
+        unsigned state = p->masks[fd];
+        if ((state & K_OFF) && (state & CL_POLL_BOTH)) {
+            (void)change(p, fd, state & WANT_BITS, 1);
+        }
+    }
+    p->nlast = 0;
+}
+
+/* After a wait: the kernel disabled the one-shot registrations it
+ * reported. */
+static void
+mark_fired(cl_poller *p, int n)
+{
+    for (int i = 0; i < n; i++) {
+        int fd = p->events[i].data.fd;
+        assert(fd >= 0 && fd < p->nmasks);
+        if (p->masks[fd] & CL_POLL_ONCE) {
+            p->masks[fd] |= K_OFF;
+        }
+    }
+    p->nlast = n;
 }
 
 /* Lets one wait return more events when the last one filled the array. */
@@ -332,10 +397,12 @@ int
 cl_poller_wait(cl_poller *p, int64_t timeout_ns)
 {
     p->signalled = 0;
+    rearm_fired(p);
     int n = wait_ns(p, timeout_ns);
     if (n > 0) {
         maybe_grow_events(p, n);
         n = take_internal_events(p, n);
+        mark_fired(p, n);
     }
     return n;
 }

@@ -6,10 +6,11 @@
  * which events each fd is watched for, not who watches it: the callbacks
  * live in the loop's watcher table (loop_io.c).
  *
- * Invariants: masks[fd] is the event mask registered with epoll for fd
- * (0 = not registered); the waker fd is registered for EPOLLIN from init
- * until close and never appears in masks; so is the signal pipe's read end
- * once opened, except that it appears in masks (as CL_POLL_READ) while the
+ * Invariants: the low bits of masks[fd] are the CL_POLL_* mask the caller
+ * last set for fd (0 = not watched), the high ones what the kernel holds
+ * (see poller.c); the waker fd is registered for EPOLLIN from init until
+ * close and never appears in masks; so is the signal pipe's read end once
+ * opened, except that it appears in masks (as CL_POLL_READ) while the
  * caller watches it (see cl_poller_signal_fd). Events on the internal fds
  * are consumed by cl_poller_wait and never reach the caller, which sees
  * `signalled` instead; a watched signal pipe's events reach it as well.
@@ -22,6 +23,16 @@
 
 #define CL_POLL_READ 1u
 #define CL_POLL_WRITE 2u
+#define CL_POLL_BOTH (CL_POLL_READ | CL_POLL_WRITE)
+/* A hint with a mask: its watchers stop at their first event (a sock_*
+ * wait). The fd is then registered with EPOLLONESHOT: the kernel disables
+ * the registration as it reports the event, so stopping costs no system
+ * call and the next wait one EPOLL_CTL_MOD, instead of a DEL and an ADD
+ * per wait. A disabled registration reports nothing, so one the kernel
+ * still holds after the fd's number went to another file (the loop does
+ * not own a sock_* socket) is harmless; a watcher that goes on watching
+ * after the event is registered again before the next wait. */
+#define CL_POLL_ONCE 4u
 
 typedef struct {
     int epfd;                   /* owned, -1 once closed */
@@ -33,24 +44,27 @@ typedef struct {
     int nwatched;               /* fds with a non-zero mask */
     struct epoll_event *events; /* results of the last wait */
     int maxevents;
+    int nlast; /* events the last wait left in `events` */
 } cl_poller;
 
 int cl_poller_init(cl_poller *p);
 void cl_poller_close(cl_poller *p);
 
-/* Sets the CL_POLL_* mask for fd; 0 stops watching it. A registration that
- * the kernel forgot because the fd was closed is re-added transparently. */
+/* Sets the CL_POLL_* mask for fd (CL_POLL_ONCE included); 0 stops
+ * watching it. A registration that the kernel forgot because the fd was
+ * closed is re-added transparently. */
 int cl_poller_set(cl_poller *p, int fd, unsigned mask);
 
-/* Registers fd's current mask with the kernel again: an fd closed while
- * watched and whose number a new file reuses is unknown to epoll, though
- * the mask says it is watched. 0, or -1 with errno. */
-int cl_poller_rearm(cl_poller *p, int fd);
+/* Sets fd's mask and registers it with the kernel even when the mask is
+ * unchanged: an fd closed while watched and whose number a new file reuses
+ * is unknown to epoll, though the mask says it is watched. 0, or -1 with
+ * errno. */
+int cl_poller_rearm(cl_poller *p, int fd, unsigned mask);
 
 /* 0 if fd is an open descriptor, else -1 with errno EBADF. */
 int cl_poller_check_fd(int fd);
 
-/* The mask currently registered for fd. */
+/* The CL_POLL_READ/CL_POLL_WRITE bits currently set for fd. */
 unsigned cl_poller_get(const cl_poller *p, int fd);
 
 /* Waits up to timeout_ns nanoseconds (-1 = forever, 0 = only what is ready)

@@ -5,7 +5,9 @@
  * watcher table holds (loop_io.c) and runs when the fd is ready: it retries
  * the operation and completes the Future. The SockOp is also the Future's
  * done callback, so a cancelled Future leaves no watcher behind, as
- * asyncio's _sock_read_done/_sock_write_done do.
+ * asyncio's _sock_read_done/_sock_write_done do. The watch is one-shot
+ * (CL_POLL_ONCE): a socket read or written in a loop costs one epoll_ctl
+ * per wait, not two.
  *
  * An exact socket.socket is driven with system calls (recv into the loop's
  * read buffer, send from a held buffer view); any other socket-like object
@@ -467,8 +469,9 @@ wait_op(LoopObject *loop, sock_call *c)
     Py_XINCREF(op->c.arg);
     Py_XINCREF(op->c.arg2);
     PyObject_GC_Track(op);
-    if (cl_loop_io_watch(loop, c->fd, op_event(c->op), SockOp_ready,
-                         (PyObject *)op)
+    /* One-shot: the operation usually completes at its first event. */
+    if (cl_loop_io_watch(loop, c->fd, op_event(c->op) | CL_POLL_ONCE,
+                         SockOp_ready, (PyObject *)op)
         < 0) {
         goto error;
     }

@@ -545,3 +545,143 @@ def test_cancelled_sock_sendall_releases_the_buffer(loop, pair, run_until):
 
     run_until(loop, main())
     assert data == b""
+
+
+# --------------------------------------------------------------------------
+# A sock_* wait is one-shot on cloop (EPOLLONESHOT, see csrc/poller.h): the
+# kernel disables the registration as it reports the event. These hold on
+# both loops: the loop re-enables a wait whose event found nothing to do,
+# mixes one-shot and lasting watchers on one fd, and a registration left
+# in the kernel never wakes a later watcher of the same fd number.
+
+
+def test_sock_recv_whose_event_found_nothing_waits_again(loop, pair, run_until):
+    a, b = pair
+    stolen = []
+
+    def steal():
+        # Runs before the reader's callback in the iteration whose poll
+        # reports `a` readable, and takes the data first.
+        stolen.append(a.recv(100))
+        loop.call_later(0.05, b.send, b"second")
+
+    async def main():
+        task = asyncio.ensure_future(loop.sock_recv(a, 100))
+        await asyncio.sleep(0)
+        b.send(b"first")
+        loop.call_soon(steal)
+        return await task
+
+    assert run_until(loop, main(), timeout=10) == b"second"
+    assert stolen == [b"first"]
+
+
+def test_sock_recv_and_sendall_at_once_on_one_socket(loop, run_until):
+    # Both directions wait on one fd: an event for one must not lose the
+    # other's wait.
+    a, b = socket.socketpair()
+    a.setblocking(False)
+    b.setblocking(False)
+    a.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
+    b.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    payload = b"x" * (4 * 1024 * 1024)
+
+    async def drain(sock, n):
+        got = 0
+        while got < n:
+            chunk = await loop.sock_recv(sock, 65536)
+            assert chunk
+            got += len(chunk)
+        return got
+
+    async def main():
+        with a, b:
+            send = asyncio.ensure_future(loop.sock_sendall(a, payload))
+            # `a` waits to read while it waits to write, many times over.
+            replies = asyncio.ensure_future(drain(a, 30))
+            got = sent = 0
+            while got < len(payload):
+                chunk = await loop.sock_recv(b, 65536)
+                assert chunk
+                got += len(chunk)
+                if sent < 30:
+                    await loop.sock_sendall(b, b"r")
+                    sent += 1
+            await loop.sock_sendall(b, b"r" * (30 - sent))
+            await send
+            return got, await replies
+
+    got, replies = run_until(loop, main(), timeout=30)
+    assert got == len(payload)
+    assert replies == 30
+
+
+def test_sock_recv_beside_a_lasting_writer(loop, pair, run_until):
+    a, b = pair
+    writable = []
+
+    async def main():
+        loop.add_writer(a.fileno(), writable.append, 1)
+        first = asyncio.ensure_future(loop.sock_recv(a, 100))
+        await asyncio.sleep(0.01)
+        b.send(b"one")
+        assert await first == b"one"
+        assert writable  # the writer went on firing beside the wait
+        assert loop.remove_writer(a.fileno()) is True
+        second = asyncio.ensure_future(loop.sock_recv(a, 100))
+        await asyncio.sleep(0.01)
+        b.send(b"two")
+        return await second
+
+    assert run_until(loop, main(), timeout=10) == b"two"
+
+
+def test_reader_of_a_reused_fd_number_after_sock_recv(loop, run_until):
+    # sock_recv finishes on `old`, whose file stays open through a dup while
+    # its number is closed and given to a new socket. The new socket's
+    # reader sees its own data, and data on the old file wakes nobody.
+    old, old_peer = socket.socketpair()
+    old.setblocking(False)
+    fired = []
+
+    async def main():
+        first = asyncio.ensure_future(loop.sock_recv(old, 10))
+        await asyncio.sleep(0)  # waiting, so the fd is registered
+        old_peer.send(b"x")
+        assert await first == b"x"
+        await asyncio.sleep(0)
+        keep = old.dup()  # the old file outlives its fd number
+        number = old.fileno()
+        old.close()
+        new, new_peer = socket.socketpair()
+        with keep, new, new_peer:
+            if new.fileno() != number:
+                os.dup2(new.fileno(), number)
+                new.close()
+                new = socket.socket(fileno=number)
+            new.setblocking(False)
+            got = loop.create_future()
+
+            def on_readable():
+                try:
+                    fired.append(new.recv(10))
+                except BlockingIOError:
+                    fired.append("woken for nothing")
+                if not got.done():
+                    got.set_result(None)
+
+            loop.add_reader(number, on_readable)
+            try:
+                old_peer.send(b"stale")  # readable, on the old file only
+                await asyncio.sleep(0.05)
+                assert fired == []
+                new_peer.send(b"fresh")
+                await asyncio.wait_for(got, 5)
+            finally:
+                loop.remove_reader(number)
+            return fired
+
+    try:
+        assert run_until(loop, main(), timeout=10) == [b"fresh"]
+    finally:
+        old_peer.close()

@@ -241,18 +241,20 @@ rearm_fired(cl_poller *p)
 }
 
 /* After a wait: the kernel disabled the one-shot registrations it
- * reported. */
+ * reported. The next wait looks at these events again only if one was. */
 static void
 mark_fired(cl_poller *p, int n)
 {
+    int fired = 0;
     for (int i = 0; i < n; i++) {
         int fd = p->events[i].data.fd;
         assert(fd >= 0 && fd < p->nmasks);
         if (p->masks[fd] & CL_POLL_ONCE) {
             p->masks[fd] |= K_OFF;
+            fired = 1;
         }
     }
-    p->nlast = n;
+    p->nlast = fired ? n : 0;
 }
 
 /* Lets one wait return more events when the last one filled the array. */

@@ -39,12 +39,13 @@ typedef struct {
     int wakefd;                 /* owned eventfd, -1 once closed */
     int sigfd[2];               /* owned signal pipe (read, write) or -1 */
     char signalled;             /* the last wait saw the pipe readable */
-    unsigned char *masks;       /* CL_POLL_* per fd */
+    unsigned char *masks;       /* CL_POLL_* and kernel state per fd */
     int nmasks;                 /* length of masks */
     int nwatched;               /* fds with a non-zero mask */
     struct epoll_event *events; /* results of the last wait */
     int maxevents;
-    int nlast; /* events the last wait left in `events` */
+    int nlast; /* events of the last wait to look at again before the
+                  next (0 when none was one-shot) */
 } cl_poller;
 
 int cl_poller_init(cl_poller *p);

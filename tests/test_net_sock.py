@@ -654,11 +654,12 @@ def test_reader_of_a_reused_fd_number_after_sock_recv(loop, run_until):
         number = old.fileno()
         old.close()
         new, new_peer = socket.socketpair()
+        if new.fileno() != number:
+            # The number went elsewhere: move the new socket onto it.
+            moved = socket.socket(fileno=os.dup2(new.fileno(), number))
+            new.close()
+            new = moved
         with keep, new, new_peer:
-            if new.fileno() != number:
-                os.dup2(new.fileno(), number)
-                new.close()
-                new = socket.socket(fileno=number)
             new.setblocking(False)
             got = loop.create_future()
 
